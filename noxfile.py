@@ -1,0 +1,75 @@
+"""Sessions for working on the template itself (`nox -l` lists them).
+
+`python3 tasks.py generate|test` bootstraps nox and runs `generate` or `tests`.
+"""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+BUILD = ROOT / "build"
+
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+def generated_project_env() -> dict[str, str]:
+    """Environment for running a rendered project's own nox sessions.
+
+    All renderings share one set of room environments, so PyTorch, BentoML and W&B
+    are installed once, not once per rendering. TORCH_SPEC defaults to the CPU build
+    that lies on this project's CI machines; override it elsewhere.
+    """
+    return {
+        "ROOM_ENVS_DIR": os.environ.get("ROOM_ENVS_DIR", str(ROOT / ".cache" / "room-envs")),
+        "TORCH_SPEC": os.environ.get("TORCH_SPEC", "torch==2.13.0"),
+    }
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite: questionnaire, renderings, generated projects' own checks."""
+    session.install("-r", "requirements-dev.txt")
+    session.run("pytest", "tests", *session.posargs, env=generated_project_env())
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Render the default team project into build/ and run its end-to-end pipeline."""
+    session.install("-r", "requirements-dev.txt")
+    destination = BUILD / (session.posargs[0] if session.posargs else "gourmetgram")
+    shutil.rmtree(destination, ignore_errors=True)
+    started = time.perf_counter()
+    session.run(
+        "copier", "copy", "--defaults", "--vcs-ref", "HEAD", "--quiet",
+        str(ROOT), str(destination),
+    )
+    copied = time.perf_counter() - started
+    started = time.perf_counter()
+    session.run(
+        "nox", "-f", str(destination / "noxfile.py"), "-s", "pipeline",
+        env=generated_project_env(),
+    )
+    pipeline = time.perf_counter() - started
+    session.log(f"copier copy: {copied:.2f} s; nox -s pipeline: {pipeline:.0f} s")
+    session.log(f"The generated project is in {destination}; its summary: "
+                f"{destination / 'reports' / 'pipeline.md'}")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Print how long `copier copy --defaults` takes (median of 5 runs)."""
+    session.install("-r", "requirements-dev.txt")
+    session.run("python", "tests/bench_copy.py", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over the template's own Python (rendered projects are linted by tests)."""
+    session.install("ruff==0.17.6")
+    session.run("ruff", "check", "noxfile.py", "tasks.py", "tests")
+    session.run("ruff", "format", "--check", "noxfile.py", "tasks.py", "tests")

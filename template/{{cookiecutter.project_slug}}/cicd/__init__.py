@@ -1,0 +1,1 @@
+"""The cicd room: environments, checks and the pipeline summary."""

@@ -1,0 +1,56 @@
+"""The repository's own wiring: CI runs what members run, pins agree, rooms are owned."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ROOMS = ("data", "training", "serving", "monitoring", "cicd")
+
+
+def workflow(name: str) -> dict:
+    return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+
+
+def test_ci_runs_the_members_nox_sessions():
+    jobs = workflow("ci.yml")["jobs"]
+    commands = [step.get("run", "") for job in jobs.values() for step in job["steps"]]
+    for session in ("lint", "tests", "pipeline"):
+        assert f"nox -s {session}" in commands
+
+
+def test_ci_is_least_privilege_and_bounded():
+    ci = workflow("ci.yml")
+    assert ci["permissions"] == {"contents": "read"}
+    assert ci["concurrency"]["cancel-in-progress"] is True
+    for name, job in ci["jobs"].items():
+        assert job.get("timeout-minutes"), f"job {name} has no timeout"
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+
+
+def test_pre_commit_pins_match_the_lint_environment():
+    pins = {}
+    for line in (ROOT / "cicd" / "requirements.txt").read_text().splitlines():
+        if "==" in line:
+            name, version = line.split("==")
+            pins[name.strip()] = version.strip()
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    for repo in config["repos"]:
+        for hook in repo["hooks"]:
+            for dependency in hook.get("additional_dependencies", []):
+                name, version = dependency.split("==")
+                if name in pins:
+                    assert pins[name] == version, f"{hook['id']} pins {dependency}"
+
+
+def test_every_room_has_exactly_one_codeowners_line():
+    lines = [
+        line.split()[0]
+        for line in (ROOT / ".github" / "CODEOWNERS").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for room in ROOMS:
+        assert lines.count(f"/{room}/") == 1, room

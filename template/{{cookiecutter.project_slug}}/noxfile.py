@@ -1,0 +1,126 @@
+"""Every task a member runs, locally and in CI: `nox -l` lists them.
+
+Each room's sessions run in that room's own environment (see cicd/room_envs.py),
+so serving never installs the training stack and PyTorch is installed once per
+room, not once per session.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from cicd import room_envs  # noqa: E402
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["lint", "tests"]
+
+ROOMS = ("data", "training", "serving", "monitoring", "cicd")
+SERVICE = "serving.service:Classifier"
+SERVE_PORT = "3000"
+
+
+def room_env() -> dict[str, str]:
+    """Variables every room sees: where BentoML and W&B keep their files."""
+    artifacts = Path(os.environ.get("ARTIFACTS_DIR", ROOT / "artifacts"))
+    return {
+        "ARTIFACTS_DIR": str(artifacts),
+        "BENTOML_HOME": os.environ.get("BENTOML_HOME", str(artifacts / "bentoml")),
+        "WANDB_DIR": os.environ.get("WANDB_DIR", str(artifacts)),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def run_in(session: nox.Session, room: str, *args: str, **env: str) -> None:
+    """Run a program from the room's environment, at the repository root."""
+    bin_dir = room_envs.ensure(room, log=session.log)
+    program, *rest = args
+    session.run(str(bin_dir / program), *rest, env={**room_env(), **env}, external=True)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and format check over the whole repository."""
+    run_in(session, "cicd", "ruff", "check", ".")
+    run_in(session, "cicd", "ruff", "format", "--check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Each room's tests in its own environment (`nox -s tests -- serving` for one)."""
+    rooms = [arg for arg in session.posargs if arg in ROOMS] or list(ROOMS)
+    pytest_args = [arg for arg in session.posargs if arg not in ROOMS]
+    for room in rooms:
+        run_in(session, room, "python", "-m", "pytest", f"{room}/tests", *pytest_args, WANDB_MODE="offline")
+    if not [arg for arg in session.posargs if arg in ROOMS]:
+        # The shared package and the contract, in the room that has PyTorch and W&B.
+        run_in(session, "training", "python", "-m", "pytest", "tests", *pytest_args, WANDB_MODE="offline")
+
+
+def run_data(session: nox.Session, args: list[str]) -> None:
+    run_in(session, "data", "python", "-m", "data", *(args or ["prepare"]))
+
+
+def run_train(session: nox.Session, args: list[str]) -> None:
+    run_in(session, "training", "python", "-m", "training.train", *args)
+    run_in(session, "training", "python", "-m", "training.evaluate")
+
+
+def run_package(session: nox.Session, *, build: bool) -> None:
+    run_in(session, "serving", "python", "-m", "serving.package", *(["--build"] if build else []))
+
+
+@nox.session
+def data(session: nox.Session) -> None:
+    """Make the dataset: synthetic by default, `-- ingest PATH` for real Food-11."""
+    run_data(session, session.posargs)
+
+
+@nox.session
+def train(session: nox.Session) -> None:
+    """Train (overrides as `-- key=value`), then evaluate offline."""
+    run_train(session, session.posargs)
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Import the latest model into the BentoML store and build the Bento."""
+    run_package(session, build=True)
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Serve the latest trained model on port 3000 (Ctrl-C stops it)."""
+    run_package(session, build=False)
+    run_in(session, "serving", "bentoml", "serve", SERVICE, "--port", SERVE_PORT, *session.posargs)
+
+
+def run_serve_check(session: nox.Session) -> None:
+    run_in(session, "serving", "python", "-m", "serving.smoke", "--service", SERVICE)
+
+
+@nox.session(name="serve-check")
+def serve_check(session: nox.Session) -> None:
+    """Start a real `bentoml serve`, send the contract samples, scrape /metrics."""
+    run_serve_check(session)
+
+
+@nox.session
+def monitor(session: nox.Session) -> None:
+    """Compare production inputs and predictions with the training reference."""
+    run_in(session, "monitoring", "python", "-m", "monitoring.drift", *session.posargs)
+
+
+@nox.session
+def pipeline(session: nox.Session) -> None:
+    """data -> train -> evaluate -> package -> serve -> samples -> metrics -> drift."""
+    run_data(session, [])
+    run_train(session, [])
+    run_package(session, build=True)
+    run_serve_check(session)
+    run_in(session, "monitoring", "python", "-m", "monitoring.drift")
+    run_in(session, "cicd", "python", "-m", "cicd.summary")

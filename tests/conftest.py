@@ -1,0 +1,83 @@
+"""Rendering helpers shared by the template's tests."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The rendering matrix: 3 and 4 members, shared and owned cicd, a name with spaces
+# and accents. Each entry is the data passed to copier on top of --defaults.
+SCENARIOS: dict[str, dict] = {
+    "four-owned-cicd": {},
+    "three-shared-cicd-accents": {
+        "project_name": "Café Rétro Vision",
+        "members": ["ana-r", "Bo", "chen99"],
+    },
+    "four-shared-cicd": {
+        "members": ["w1", "x2", "y3", "z4"],
+        "training_owner": "w1",
+        "serving_owner": "x2",
+        "monitoring_owner": "y3",
+        "data_owner": "z4",
+        "cicd_owner": "shared",
+    },
+    "three-owned-cicd": {
+        "project_name": "Food Vision",
+        "members": ["amy", "bob", "cat"],
+        "cicd_owner": "cat",
+    },
+}
+
+
+def render(destination: Path, **answers) -> Path:
+    """Render the template at HEAD (plus uncommitted changes) with copier's API."""
+    copier.run_copy(
+        str(ROOT),
+        str(destination),
+        data=answers,
+        defaults=True,
+        vcs_ref="HEAD",
+        quiet=True,
+        unsafe=False,
+    )
+    return destination
+
+
+def answers_of(project: Path) -> dict:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+
+def project_env() -> dict[str, str]:
+    """Environment for a rendered project's nox sessions (see noxfile.py)."""
+    env = dict(os.environ)
+    env.setdefault("ROOM_ENVS_DIR", str(ROOT / ".cache" / "room-envs"))
+    env.setdefault("TORCH_SPEC", "torch==2.13.0")
+    # A member's API key must never make the test suite log runs online.
+    env["WANDB_MODE"] = "offline"
+    env.pop("WANDB_API_KEY", None)
+    return env
+
+
+def run_nox(project: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    """Run the rendered project's own noxfile with the nox of this environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), *args],
+        cwd=project,
+        env=project_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory) -> dict[str, Path]:
+    """Every scenario rendered once per test session."""
+    base = tmp_path_factory.mktemp("rendered")
+    return {name: render(base / name, **data) for name, data in SCENARIOS.items()}

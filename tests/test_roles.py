@@ -1,0 +1,51 @@
+"""roles/ is the single source of ownership: every role is wired end to end."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT
+
+TEMPLATE = ROOT / "template" / "{{cookiecutter.project_slug}}"
+ROLE_FILES = sorted((ROOT / "roles").glob("*.yml"))
+REQUIRED_FIELDS = {"name", "order", "title", "owner_question", "summary", "room", "paths", "nox_session", "handbook"}
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def copier_questions() -> dict:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor("!include", lambda loader, node: loader.construct_scalar(node))
+    return yaml.load((ROOT / "copier.yml").read_text(), Loader=Loader)
+
+
+def test_the_five_course_roles_exist():
+    assert {load(path)["name"] for path in ROLE_FILES} == {"data", "training", "serving", "monitoring", "cicd"}
+
+
+@pytest.mark.parametrize("path", ROLE_FILES, ids=lambda path: path.stem)
+def test_role_is_complete_and_wired(path):
+    role = load(path)
+    assert REQUIRED_FIELDS <= role.keys(), f"{path.name} lacks {REQUIRED_FIELDS - role.keys()}"
+    assert path.stem == role["name"] == role["room"]
+    assert role["owner_question"] == f"{role['name']}_owner"
+    questions = copier_questions()
+    assert role["owner_question"] in questions, f"copier.yml asks no {role['owner_question']}"
+    assert f'"{role["name"]}": {role["owner_question"]}' in (ROOT / "copier.yml").read_text(), (
+        "the cookiecutter.owners mapping in copier.yml must name this role's owner"
+    )
+    room = TEMPLATE / role["room"]
+    assert (room / "README.md").is_file() and (room / "requirements.txt").is_file()
+    assert (room / "tests").is_dir()
+    assert f"/{role['room']}/" in role["paths"], "a role owns its room"
+    noxfile = (TEMPLATE / "noxfile.py").read_text()
+    assert f"def {role['nox_session'].replace('-', '_')}(session" in noxfile
+
+
+def test_role_orders_are_distinct():
+    orders = [load(path)["order"] for path in ROLE_FILES]
+    assert len(orders) == len(set(orders))
