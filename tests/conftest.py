@@ -66,10 +66,15 @@ def project_env() -> dict[str, str]:
 
 def run_nox(project: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     """Run the rendered project's own noxfile with the nox of this environment."""
+    # The project's own pytest runs prune old folders under the shared
+    # /tmp/pytest-of-<user>; with their own TMPDIR they cannot delete this
+    # session's renderings (the project included) while it is being tested.
+    scratch = project.with_name(project.name + "-tmp")
+    scratch.mkdir(exist_ok=True)
     return subprocess.run(
         [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), *args],
         cwd=project,
-        env=project_env(),
+        env={**project_env(), "TMPDIR": str(scratch)},
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -12,7 +12,10 @@ from conftest import SCENARIOS, answers_of, run_nox
 
 
 def tail(result, lines: int = 60) -> str:
-    return "\n".join((result.stdout + result.stderr).splitlines()[-lines:])
+    """The end of the output, and every pytest failure line before it."""
+    output = (result.stdout + result.stderr).splitlines()
+    failures = [line for line in output if line.lstrip().startswith(("E   ", "FAILED"))]
+    return "\n".join(failures[:80] + ["..."] + output[-lines:])
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -42,9 +45,16 @@ def test_pipeline_runs_end_to_end(rendered):
     evaluation = json.loads((artifacts / "metrics" / "evaluation.json").read_text())
     # The bar the generated evaluation enforces; far above chance (1/11).
     assert evaluation["accuracy"] >= evaluation["min_accuracy"] >= 0.5
+    assert evaluation["passed"] is True
     smoke = json.loads((artifacts / "serving" / "smoke.json").read_text())
-    assert smoke["ok"] is True
+    assert smoke["ok"] is True and smoke["errors"] == []
+    assert smoke["sample"]["schema_valid"] is True
+    assert all(bad["ok"] for bad in smoke["bad_requests"])
     drift = json.loads((artifacts / "monitoring" / "drift.json").read_text())
-    assert drift["production_samples"] > 0
+    production = drift["production"]["count"]
+    assert production == smoke["predictions_answered"] > 0
     summary = (project / "reports" / "pipeline.md").read_text()
     assert "Café Rétro Vision" in summary
+    assert f"over {production} production samples" in summary
+    assert f"accuracy {evaluation['accuracy']:.3f}" in summary
+    assert "MISSING" not in summary and "UNREADABLE" not in summary

@@ -55,10 +55,28 @@ def tests(session: nox.Session) -> None:
     rooms = [arg for arg in session.posargs if arg in ROOMS] or list(ROOMS)
     pytest_args = [arg for arg in session.posargs if arg not in ROOMS]
     for room in rooms:
-        run_in(session, room, "python", "-m", "pytest", f"{room}/tests", *pytest_args, WANDB_MODE="offline")
+        run_in(
+            session,
+            room,
+            "python",
+            "-m",
+            "pytest",
+            f"{room}/tests",
+            *pytest_args,
+            WANDB_MODE="offline",
+        )
     if not [arg for arg in session.posargs if arg in ROOMS]:
         # The shared package and the contract, in the room that has PyTorch and W&B.
-        run_in(session, "training", "python", "-m", "pytest", "tests", *pytest_args, WANDB_MODE="offline")
+        run_in(
+            session,
+            "training",
+            "python",
+            "-m",
+            "pytest",
+            "tests",
+            *pytest_args,
+            WANDB_MODE="offline",
+        )
 
 
 def run_data(session: nox.Session, args: list[str]) -> None:
@@ -71,7 +89,14 @@ def run_train(session: nox.Session, args: list[str]) -> None:
 
 
 def run_package(session: nox.Session, *, build: bool) -> None:
-    run_in(session, "serving", "python", "-m", "serving.package", *(["--build"] if build else []))
+    run_in(
+        session,
+        "serving",
+        "python",
+        "-m",
+        "serving.package",
+        *(["--build"] if build else []),
+    )
 
 
 @nox.session
@@ -96,7 +121,16 @@ def package(session: nox.Session) -> None:
 def serve(session: nox.Session) -> None:
     """Serve the latest trained model on port 3000 (Ctrl-C stops it)."""
     run_package(session, build=False)
-    run_in(session, "serving", "bentoml", "serve", SERVICE, "--port", SERVE_PORT, *session.posargs)
+    run_in(
+        session,
+        "serving",
+        "bentoml",
+        "serve",
+        SERVICE,
+        "--port",
+        SERVE_PORT,
+        *session.posargs,
+    )
 
 
 def run_serve_check(session: nox.Session) -> None:

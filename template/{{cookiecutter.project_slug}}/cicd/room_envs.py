@@ -45,13 +45,17 @@ def requirement_lines(file: Path) -> list[str]:
     return [line for line in lines if line]
 
 
+def requirement_names(files: list[Path]) -> set[str]:
+    """The lowercased distribution names the files ask for, versions dropped."""
+    return {
+        re.split(r"[\s<>=!~\[;]", line.lower(), maxsplit=1)[0]
+        for file in files
+        for line in requirement_lines(file)
+    }
+
+
 def needs_torch(files: list[Path]) -> bool:
-    for file in files:
-        for line in requirement_lines(file):
-            name = re.split(r"[\s<>=!~\[;]", line.lower(), maxsplit=1)[0]
-            if name == "torch":
-                return True
-    return False
+    return "torch" in requirement_names(files)
 
 
 def fingerprint(room: str) -> str:

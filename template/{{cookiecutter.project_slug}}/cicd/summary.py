@@ -1,8 +1,9 @@
 """The pipeline's last step: one page saying what every stage produced.
 
 `python -m cicd.summary` reads the artifacts each room wrote, prints a table and
-writes it to reports/pipeline.md. A stage whose artifact is missing is reported as
-missing and makes the command fail, so a silently skipped stage cannot look green.
+writes it to reports/pipeline.md. A stage whose artifact is missing, or no longer
+has the fields read here, is reported as such and makes the command fail, so a
+silently skipped stage cannot look green.
 """
 
 import json
@@ -22,45 +23,47 @@ def read_json(path: Path) -> dict | None:
 
 
 def data_line(manifest: dict) -> str:
-    splits = manifest.get("splits", {})
     counts = ", ".join(
-        f"{split} {sum(classes.values())}" for split, classes in splits.items()
+        f"{split} {sum(classes.values())}"
+        for split, classes in manifest["splits"].items()
     )
-    quarantined = manifest.get("quarantined_count", len(manifest.get("quarantined", [])))
-    version = str(manifest.get("version", "?"))[:12]
-    return f"{counts}; {quarantined} quarantined; version `{version}`"
+    return (
+        f"{counts}; {manifest['quarantined_count']} quarantined; "
+        f"version `{manifest['version'][:12]}`"
+    )
 
 
 def training_line(training: dict) -> str:
+    cost = training["cost"]
     return (
-        f"{training.get('epochs_completed', len(training.get('epochs', [])))} epochs "
-        f"in {training.get('wall_time_s', 0):.1f} s on {training.get('device', '?')}, "
-        f"{training.get('samples_per_s', 0):.0f} samples/s"
+        f"{len(training['epochs'])} epochs in {cost['wall_time_s']:.1f} s on "
+        f"{cost['device']}, {cost['samples_per_s']:.0f} samples/s; "
+        f"W&B run `{training['run_id']}` ({training['wandb_mode']})"
     )
 
 
 def evaluation_line(evaluation: dict) -> str:
-    per_class = evaluation.get("per_class_accuracy", {})
-    worst = min(per_class, key=per_class.get) if per_class else "?"
+    per_class = evaluation["per_class_accuracy"]
+    worst = min(per_class, key=per_class.get)
     return (
         f"accuracy {evaluation['accuracy']:.3f} (bar {evaluation['min_accuracy']:.2f}, "
-        f"majority baseline {evaluation.get('baseline_accuracy', 0):.3f}); "
-        f"weakest class {worst} {per_class.get(worst, 0):.3f}"
+        f"majority baseline {evaluation['baseline_accuracy']:.3f}); "
+        f"weakest class {worst} {per_class[worst]:.3f}"
     )
 
 
 def serving_line(smoke: dict) -> str:
+    latency = smoke["latency_ms"]
     return (
-        f"{smoke.get('requests', 0)} requests, {smoke.get('errors', 0)} errors, "
-        f"p50 {smoke.get('latency_ms', {}).get('p50', 0):.1f} ms, "
-        f"p95 {smoke.get('latency_ms', {}).get('p95', 0):.1f} ms; sample -> "
-        f"{smoke.get('sample_prediction', '?')}"
+        f"{smoke['requests_sent']} requests, {smoke['predictions_answered']} "
+        f"predictions, {len(smoke['errors'])} errors, p50 {latency['p50']} ms, "
+        f"p95 {latency['p95']} ms; contract sample -> {smoke['sample']['prediction']}"
     )
 
 
 def drift_line(drift: dict) -> str:
-    verdict = "DRIFT" if drift.get("drifted") else "no drift"
-    return f"{verdict} over {drift.get('production_samples', 0)} production samples"
+    verdict = "DRIFT" if drift["drifted"] else "no drift"
+    return f"{verdict} over {drift['production']['count']} production samples"
 
 
 STAGES = (
@@ -79,8 +82,13 @@ def summarize() -> tuple[str, bool]:
         if artifact is None:
             rows.append(f"| {stage} | MISSING: {locate()} |")
             complete = False
-        else:
+            continue
+        try:
             rows.append(f"| {stage} | {describe(artifact)} |")
+        except (KeyError, TypeError, ValueError) as error:
+            # A room changed its artifact's shape: say so rather than guess.
+            rows.append(f"| {stage} | UNREADABLE: {locate()} ({error!r}) |")
+            complete = False
     table = "\n".join(["| Stage | Result |", "|---|---|", *rows])
     return f"# {PROJECT_NAME}: pipeline summary\n\n{table}\n", complete
 

@@ -4,13 +4,18 @@ The same function runs on the training reference and inside the service, so a
 shift in these numbers means the inputs changed, not the code.
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from PIL import Image
+
+if TYPE_CHECKING:
+    # Only for the annotation: monitoring imports FEATURE_NAMES without Pillow.
+    from PIL import Image
 
 FEATURE_NAMES: tuple[str, ...] = ("brightness", "contrast", "red", "green", "blue")
 
 
-def image_features(image: Image.Image) -> dict[str, float]:
+def image_features(image: "Image.Image") -> dict[str, float]:
     """Mean brightness, contrast (std of brightness) and mean channels, in 0..1."""
     small = image.convert("RGB").resize((32, 32))
     pixels = np.asarray(small, dtype=np.float32) / 255.0

@@ -113,9 +113,13 @@ def load_checkpoint(
     """
     payload = torch.load(Path(path), map_location=map_location, weights_only=True)
     if payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: unsupported checkpoint format {payload.get('format')}")
+        raise ValueError(
+            f"{path}: unsupported checkpoint format {payload.get('format')}"
+        )
     if list(payload["labels"]) != list(LABELS):
-        raise ValueError(f"{path}: the checkpoint's labels differ from the shared labels")
+        raise ValueError(
+            f"{path}: the checkpoint's labels differ from the shared labels"
+        )
     model = build_model(payload["arch"], len(payload["labels"]))
     model.load_state_dict(payload["state_dict"])
     model.eval()

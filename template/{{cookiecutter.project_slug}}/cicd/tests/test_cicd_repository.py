@@ -1,4 +1,4 @@
-"""The repository's own wiring: CI runs what members run, pins agree, rooms are owned."""
+"""Repository wiring: CI runs what members run, pins agree, rooms are owned."""
 
 import re
 from pathlib import Path
@@ -28,7 +28,9 @@ def test_ci_is_least_privilege_and_bounded():
         assert job.get("timeout-minutes"), f"job {name} has no timeout"
         for step in job["steps"]:
             if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), (
+                    step["uses"]
+                )
 
 
 def test_pre_commit_pins_match_the_lint_environment():

@@ -1,0 +1,154 @@
+"""Summarize a Prometheus scrape of the service's /metrics.
+
+Usage: python -m monitoring.metrics [SCRAPE]   (default artifacts/serving/metrics.prom)
+
+Prints predictions per class, the prediction-confidence histogram (count, mean,
+median estimated from its buckets) and requests per endpoint and status code,
+and writes them to artifacts/monitoring/metrics-summary.json. The pipeline saves
+the scrape after sending sample requests to a real `bentoml serve`.
+"""
+
+import argparse
+import json
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from {{ cookiecutter.package_name }} import paths, telemetry
+
+# BentoML's own request counter (namespace "bentoml_service" in BentoML 1.4).
+BENTOML_REQUESTS = "bentoml_service_request"
+
+
+def default_scrape_path() -> Path:
+    return paths.artifacts_dir() / "serving" / "metrics.prom"
+
+
+def summary_path() -> Path:
+    return paths.monitoring_dir() / "metrics-summary.json"
+
+
+def histogram_quantile(quantile: float, buckets: list[tuple[float, float]]) -> float:
+    """Estimate a quantile from cumulative buckets [(upper bound, count), ...].
+
+    Interpolates linearly inside the bucket holding the quantile, as PromQL's
+    histogram_quantile does; the first bucket starts at 0. Returns NaN for an
+    empty histogram, and the highest finite bound if the quantile lies above it.
+    """
+    buckets = sorted(buckets)
+    if not buckets or buckets[-1][1] <= 0:
+        return math.nan
+    rank = quantile * buckets[-1][1]
+    lower_bound, lower_count = 0.0, 0.0
+    for upper_bound, count in buckets:
+        if count >= rank:
+            if math.isinf(upper_bound):
+                return lower_bound
+            if count == lower_count:
+                return upper_bound
+            share = (rank - lower_count) / (count - lower_count)
+            return lower_bound + (upper_bound - lower_bound) * share
+        lower_bound, lower_count = upper_bound, count
+    return lower_bound
+
+
+def summarize(text: str) -> dict[str, object]:
+    """The parts of a scrape monitoring cares about, as plain JSON data."""
+    per_class: dict[str, float] = defaultdict(float)
+    buckets: dict[float, float] = defaultdict(float)
+    confidence_count = confidence_sum = 0.0
+    requests: dict[str, float] = defaultdict(float)
+    confidence_name = telemetry.PREDICTION_CONFIDENCE
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == telemetry.PREDICTIONS_EXPORTED:
+                per_class[sample.labels.get(telemetry.CLASS_LABEL, "")] += sample.value
+            elif sample.name == confidence_name + "_bucket":
+                buckets[float(sample.labels["le"])] += sample.value
+            elif sample.name == confidence_name + "_count":
+                confidence_count += sample.value
+            elif sample.name == confidence_name + "_sum":
+                confidence_sum += sample.value
+            elif sample.name == BENTOML_REQUESTS + "_total":
+                key = (
+                    f"{sample.labels.get('endpoint', '?')} "
+                    f"{sample.labels.get('http_response_code', '?')}"
+                )
+                requests[key] += sample.value
+    ordered = sorted(buckets.items())
+    median = histogram_quantile(0.5, ordered)
+    return {
+        "predictions_total": sum(per_class.values()),
+        "predictions_per_class": dict(sorted(per_class.items())),
+        "confidence": {
+            "count": confidence_count,
+            "mean": confidence_sum / confidence_count if confidence_count else None,
+            "median_estimate": None if math.isnan(median) else round(median, 6),
+            "buckets": [
+                {"le": "+Inf" if math.isinf(bound) else bound, "count": count}
+                for bound, count in ordered
+            ],
+        },
+        "requests": dict(sorted(requests.items())),
+    }
+
+
+def summarize_file(path: Path) -> dict[str, object]:
+    """`summarize` of a saved scrape; ValueError if it is not the text format."""
+    summary = summarize(path.read_text(encoding="utf-8"))
+    return {"source": str(path), **summary}
+
+
+def render(summary: dict) -> str:
+    lines = [f"Scrape: {summary['source']}"]
+    lines.append(f"Predictions: {summary['predictions_total']:.0f}")
+    for label, count in summary["predictions_per_class"].items():
+        lines.append(f"  {label:<20} {count:>8.0f}")
+    confidence = summary["confidence"]
+    mean = confidence["mean"]
+    median = confidence["median_estimate"]
+    lines.append(
+        f"Confidence: {confidence['count']:.0f} observed, "
+        f"mean {'-' if mean is None else f'{mean:.3f}'}, "
+        f"median ~{'-' if median is None else f'{median:.3f}'}"
+    )
+    if summary["requests"]:
+        lines.append("Requests (endpoint, status):")
+        for key, count in summary["requests"].items():
+            lines.append(f"  {key:<20} {count:>8.0f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m monitoring.metrics", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("scrape", nargs="?", type=Path, default=default_scrape_path())
+    parser.add_argument("--out", type=Path, default=summary_path())
+    args = parser.parse_args(argv)
+    if not args.scrape.is_file():
+        print(
+            f"error: no scrape at {args.scrape}; save one with "
+            "curl -s localhost:3000/metrics > FILE (or nox -s serve-check)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        summary = summarize_file(args.scrape)
+    except (ValueError, KeyError, UnicodeDecodeError) as error:
+        print(
+            f"error: {args.scrape} is not a Prometheus scrape: {error}", file=sys.stderr
+        )
+        return 2
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(render(summary))
+    print(f"Written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Import the latest trained checkpoint into the BentoML model store.
+
+Usage: python -m serving.package [--build]
+
+Reads `paths.latest_model_path()` (artifacts/models/model.pt) and stores it as a
+new version of `model_store.MODEL_NAME`, unless the latest stored version already
+holds the same file (same sha256). With ``--build`` it then builds the Bento from
+serving/bentofile.yaml with the repository root as build context (no Docker
+needed). BentoML keeps both under ``$BENTOML_HOME``.
+
+Exit codes: 0 done, 2 no checkpoint (train first) or a checkpoint that cannot be
+served.
+"""
+
+import argparse
+import hashlib
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import bentoml
+
+from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.model import load_checkpoint
+
+from .model_store import MODEL_NAME, checkpoint_path, latest_model
+
+BENTOFILE = Path(__file__).resolve().parent / "bentofile.yaml"
+PROJECT_ID = "{{ cookiecutter.project_id }}"
+
+
+class PackageError(Exception):
+    """The checkpoint cannot be packaged; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    model: bentoml.Model
+    imported: bool  # False: the latest stored model already held this checkpoint
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def model_metadata(checkpoint: Path, sha256: str) -> dict[str, str | int | float]:
+    """What the store records about a checkpoint; loading it proves it serves."""
+    try:
+        _, checkpoint_info = load_checkpoint(checkpoint)
+    except Exception as error:
+        raise PackageError(f"{checkpoint} cannot be loaded: {error}") from error
+    metadata: dict[str, str | int | float] = {
+        "sha256": sha256,
+        "arch": str(checkpoint_info["arch"]),
+        "image_size": int(checkpoint_info["image_size"]),
+        "source": str(checkpoint),
+    }
+    accuracy = checkpoint_info.get("extra", {}).get("accuracy")
+    if isinstance(accuracy, int | float) and not isinstance(accuracy, bool):
+        metadata["accuracy"] = float(accuracy)
+    return metadata
+
+
+def import_checkpoint(checkpoint: Path) -> ImportResult:
+    """Store ``checkpoint`` as a new model version unless it is already the latest."""
+    if not checkpoint.is_file():
+        raise PackageError(
+            f"no trained model at {checkpoint}: run nox -s train first "
+            "(or set ARTIFACTS_DIR to where your artifacts are)"
+        )
+    sha256 = file_sha256(checkpoint)
+    latest = latest_model()
+    if latest is not None and latest.info.metadata.get("sha256") == sha256:
+        return ImportResult(latest, imported=False)
+    metadata = model_metadata(checkpoint, sha256)
+    labels = {"project": PROJECT_ID, "arch": str(metadata["arch"])}
+    with bentoml.models.create(MODEL_NAME, labels=labels, metadata=metadata) as model:
+        shutil.copyfile(checkpoint, checkpoint_path(model))
+    return ImportResult(model, imported=True)
+
+
+def build_bento() -> bentoml.Bento:
+    """Build the Bento: only the shared package, serving/ and contracts/ go in."""
+    return bentoml.bentos.build_bentofile(
+        str(BENTOFILE), build_ctx=str(paths.REPO_ROOT)
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m serving.package", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--build", action="store_true", help="also build the Bento afterwards"
+    )
+    args = parser.parse_args(argv)
+    try:
+        result = import_checkpoint(paths.latest_model_path())
+    except PackageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if result.imported:
+        print(f"Imported {paths.latest_model_path()} as {result.model.tag}")
+    else:
+        print(f"{result.model.tag} already holds this checkpoint; nothing imported")
+    if args.build:
+        bento = build_bento()
+        print(f"Built Bento {bento.tag} at {bento.path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""`python -m serving.package`: the model store import and the Bento build."""
+
+import hashlib
+import json
+import re
+
+from serving.model_store import MODEL_NAME
+
+SERVICE_NAME = "{{ cookiecutter.project_slug }}"
+
+
+def stored_versions(folders) -> list[dict]:
+    result = folders.run("bentoml", "models", "list", MODEL_NAME, "-o", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def latest_metadata(folders) -> dict:
+    tag = MODEL_NAME + ":latest"
+    result = folders.run("bentoml", "models", "get", tag, "-o", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["metadata"]
+
+
+def test_without_a_checkpoint_it_says_to_train_first(fresh_folders):
+    result = fresh_folders.run("-m", "serving.package")
+    assert result.returncode == 2
+    assert "nox -s train" in result.stderr
+    assert str(fresh_folders.checkpoint) in result.stderr
+
+
+def test_an_unchanged_checkpoint_is_imported_once(fresh_folders, save_model):
+    checkpoint = save_model(fresh_folders.checkpoint, seed=0)
+
+    first = fresh_folders.run("-m", "serving.package")
+    assert first.returncode == 0, first.stderr
+    assert "Imported" in first.stdout
+    again = fresh_folders.run("-m", "serving.package")
+    assert again.returncode == 0, again.stderr
+    assert "nothing imported" in again.stdout
+    assert len(stored_versions(fresh_folders)) == 1
+
+    metadata = latest_metadata(fresh_folders)
+    assert metadata["sha256"] == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+    assert metadata["arch"] == "small_cnn"
+    assert metadata["image_size"] == 64
+    assert metadata["accuracy"] == 0.09
+
+    save_model(fresh_folders.checkpoint, seed=1)  # a new training run
+    retrained = fresh_folders.run("-m", "serving.package")
+    assert retrained.returncode == 0, retrained.stderr
+    assert "Imported" in retrained.stdout
+    assert len(stored_versions(fresh_folders)) == 2
+
+
+def test_the_bento_holds_the_service_but_no_training_code(fresh_folders, save_model):
+    save_model(fresh_folders.checkpoint)
+    result = fresh_folders.run("-m", "serving.package", "--build")
+    assert result.returncode == 0, result.stderr
+    assert "Built Bento" in result.stdout
+
+    bentos = list((fresh_folders.bentoml_home / "bentos" / SERVICE_NAME).glob("*/src"))
+    assert len(bentos) == 1
+    source = bentos[0]
+    files = {p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()}
+    assert {"serving/service.py", "contracts/output.schema.json"} <= files
+    assert "{{ cookiecutter.package_name }}/model.py" in files
+    assert not [f for f in files if f.split("/")[0] in {"training", "data", "tests"}]
+    assert not [f for f in files if f.startswith("serving/tests/")]
+
+    requirements = (source.parent / "env" / "python" / "requirements.txt").read_text()
+    packages = {
+        re.split(r"[\s<>=!~\[;]", line, maxsplit=1)[0].lower()
+        for line in requirements.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    }
+    assert "bentoml" in packages
+    assert not packages & {"wandb", "pyyaml"}  # the training stack stays out
+    # The Bento names the model version it serves (BentoML 1.4 copies it from
+    # the store when the Bento is containerized or pushed).
+    imported_tag = result.stdout.split(" as ", 1)[1].split()[0]
+    assert imported_tag.startswith(MODEL_NAME + ":")
+    assert f"tag: {imported_tag}" in (source.parent / "bento.yaml").read_text()

@@ -1,0 +1,25 @@
+"""The JSON files training and evaluation leave for the other rooms and for CI."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from {{ cookiecutter.package_name }} import paths
+
+
+def training_metrics_path() -> Path:
+    return paths.metrics_dir() / "training.json"
+
+
+def evaluation_metrics_path() -> Path:
+    return paths.metrics_dir() / "evaluation.json"
+
+
+def write_json(path: Path, document: dict[str, Any]) -> Path:
+    """Write atomically, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+    return path
