@@ -13,7 +13,6 @@ served.
 """
 
 import argparse
-import hashlib
 import shutil
 import sys
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import bentoml
 
 from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.hashing import file_sha256
 from {{ cookiecutter.package_name }}.model import load_checkpoint
 
 from .model_store import MODEL_NAME, checkpoint_path, latest_model
@@ -40,14 +40,6 @@ class ImportResult:
     imported: bool  # False: the latest stored model already held this checkpoint
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def model_metadata(checkpoint: Path, sha256: str) -> dict[str, str | int | float]:
     """What the store records about a checkpoint; loading it proves it serves."""
     try:
@@ -60,9 +52,11 @@ def model_metadata(checkpoint: Path, sha256: str) -> dict[str, str | int | float
         "image_size": int(checkpoint_info["image_size"]),
         "source": str(checkpoint),
     }
-    accuracy = checkpoint_info.get("extra", {}).get("accuracy")
+    # What training recorded about the model (training/train.py), if anything.
+    trained = checkpoint_info.get("extra", {}).get("metrics", {})
+    accuracy = trained.get("val_accuracy")
     if isinstance(accuracy, int | float) and not isinstance(accuracy, bool):
-        metadata["accuracy"] = float(accuracy)
+        metadata["val_accuracy"] = float(accuracy)
     return metadata
 
 

@@ -44,7 +44,7 @@ def test_an_unchanged_checkpoint_is_imported_once(fresh_folders, save_model):
     assert metadata["sha256"] == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
     assert metadata["arch"] == "small_cnn"
     assert metadata["image_size"] == 64
-    assert metadata["accuracy"] == 0.09
+    assert metadata["val_accuracy"] == 0.09
 
     save_model(fresh_folders.checkpoint, seed=1)  # a new training run
     retrained = fresh_folders.run("-m", "serving.package")
