@@ -36,8 +36,9 @@ def tests(session: nox.Session) -> None:
     session.install("-r", "requirements-dev.txt")
     # A folder of its own: pytest prunes old numbered folders under the shared
     # /tmp/pytest-of-<user>, and another pytest on the machine would otherwise
-    # delete this run's rendered projects while they are being tested.
-    basetemp = ROOT / ".cache" / "pytest"
+    # delete this run's rendered projects while they are being tested. Not
+    # below a hidden folder: `bentoml build` refuses those paths.
+    basetemp = BUILD / "test-runs"
     session.run(
         "pytest", "tests", f"--basetemp={basetemp}", *session.posargs,
         env=generated_project_env(),

@@ -8,8 +8,8 @@ holds the same file (same sha256). With ``--build`` it then builds the Bento fro
 serving/bentofile.yaml with the repository root as build context (no Docker
 needed). BentoML keeps both under ``$BENTOML_HOME``.
 
-Exit codes: 0 done, 2 no checkpoint (train first) or a checkpoint that cannot be
-served.
+Exit codes: 0 done, 2 no checkpoint (train first), a checkpoint that cannot be
+served, or a repository BentoML will not build from (below a hidden folder).
 """
 
 import argparse
@@ -80,6 +80,15 @@ def import_checkpoint(checkpoint: Path) -> ImportResult:
 
 def build_bento() -> bentoml.Bento:
     """Build the Bento: only the shared package, serving/ and contracts/ go in."""
+    hidden = [part for part in paths.REPO_ROOT.parts if part.startswith(".")]
+    if hidden:
+        # BentoML refuses any build file below a hidden folder, with a message
+        # that blames the file rather than the folder.
+        raise PackageError(
+            f"bentoml build refuses to read files below a hidden folder "
+            f"({', '.join(hidden)} in {paths.REPO_ROOT}); move the repository "
+            "to a path without folders whose names start with '.'"
+        )
     return bentoml.bentos.build_bentofile(
         str(BENTOFILE), build_ctx=str(paths.REPO_ROOT)
     )
@@ -95,16 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result = import_checkpoint(paths.latest_model_path())
+        if result.imported:
+            print(f"Imported {paths.latest_model_path()} as {result.model.tag}")
+        else:
+            print(f"{result.model.tag} already holds this checkpoint; nothing imported")
+        if args.build:
+            bento = build_bento()
+            print(f"Built Bento {bento.tag} at {bento.path}")
     except PackageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if result.imported:
-        print(f"Imported {paths.latest_model_path()} as {result.model.tag}")
-    else:
-        print(f"{result.model.tag} already holds this checkpoint; nothing imported")
-    if args.build:
-        bento = build_bento()
-        print(f"Built Bento {bento.tag} at {bento.path}")
     return 0
 
 
