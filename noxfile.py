@@ -39,6 +39,7 @@ def tests(session: nox.Session) -> None:
     # delete this run's rendered projects while they are being tested. Not
     # below a hidden folder: `bentoml build` refuses those paths.
     basetemp = BUILD / "test-runs"
+    BUILD.mkdir(exist_ok=True)  # pytest creates basetemp, but not its parent
     session.run(
         "pytest", "tests", f"--basetemp={basetemp}", *session.posargs,
         env=generated_project_env(),
