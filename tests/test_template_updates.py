@@ -222,3 +222,39 @@ def test_rename_migration_is_safe_to_run_again(template_repo, tmp_path):
         again = subprocess.run([sys.executable, script, *arguments], cwd=project, capture_output=True, text=True, check=True)
         assert "nothing to do" in again.stdout, again.stdout
     assert tree(project) == before
+
+
+def workflow_step(project: Path, step_id: str) -> str:
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "template-update.yml").read_text())
+    return next(step["run"] for step in workflow["jobs"]["update"]["steps"] if step.get("id") == step_id)
+
+
+def run_update_step(project: Path, tmp_path: Path) -> dict[str, str]:
+    """The workflow's update step, run by bash as on GitHub (with this copier)."""
+    outputs = tmp_path / "github-output"
+    outputs.write_text("")
+    subprocess.run(
+        ["bash", "-e", "-c", workflow_step(project, "update")],
+        cwd=project, check=True, capture_output=True, text=True,
+        env={**os.environ, "GITHUB_OUTPUT": str(outputs), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+    )
+    return dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
+
+
+def test_update_workflow_commits_the_newest_release_on_a_branch(template_repo, tmp_path):
+    """The scheduled workflow's update step for real; opening the pull request (gh,
+    GitHub's API) is not exercised here."""
+    project = generate(template_repo, tmp_path / "team", "v1")
+    readme = (project / "README.md").read_text()
+    commit_team_edits(project, {"README.md": readme.replace(README_V1_LINE, "Our own words.")})
+
+    outputs = run_update_step(project, tmp_path)
+
+    assert outputs["release"] == "v3" and outputs["branch"] == "template-update/v3"
+    assert outputs["conflicts"].split() == ["./README.md"]
+    assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == "template-update/v3"
+    assert git(project, "status", "--porcelain") == "", "everything is committed on the branch"
+    assert "Update from mlsys-team-template v1 -> v3" in git(project, "log", "-1", "--format=%s")
+
+    git(project, "switch", "-q", "-c", "after-merge")
+    assert run_update_step(project, tmp_path) == {"release": ""}, "nothing newer: no branch, no pull request"
