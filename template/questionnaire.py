@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cookiecutter.exceptions import FailedHookException
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jinja2.ext import Extension
 
@@ -143,6 +142,12 @@ def evaluate(answers: dict[str, Any], validate: bool) -> tuple[dict[str, Any], s
         if message:
             return context, f"Validation error for question '{name}': {message}"
     return context, ""
+
+
+try:
+    from cookiecutter.exceptions import FailedHookException
+except ImportError:  # used without cookiecutter, e.g. by roster.py's checks
+    FailedHookException = Exception  # type: ignore[misc,assignment]
 
 
 class AnswerRefused(FailedHookException, ValueError):

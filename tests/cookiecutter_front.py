@@ -1,6 +1,7 @@
 """Render the template with cookiecutter, as a user of the cookiecutter front end would."""
 
 import json
+import sys
 from pathlib import Path
 
 from conftest import ROOT
@@ -14,6 +15,11 @@ def cookiecutter_answers(answers: dict) -> dict[str, str]:
 
 def render_with_cookiecutter(output_dir: Path, template_root: Path = ROOT, **answers) -> Path:
     """`cookiecutter --no-input <root> --directory template`; returns the project folder."""
+    # cookiecutter imports the local extension by module name, and Python keeps the
+    # first one imported: forget one that belongs to another copy of the template.
+    loaded = sys.modules.get("questionnaire")
+    if loaded is not None and not Path(loaded.__file__).resolve().is_relative_to(template_root.resolve()):
+        del sys.modules["questionnaire"]
     output_dir.mkdir(parents=True, exist_ok=True)
     # Replays and clones go to a scratch folder, not the user's home.
     config = output_dir / ".cookiecutter-config.yaml"
