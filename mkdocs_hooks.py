@@ -7,6 +7,7 @@ cannot drift from what `copier copy` asks and generates. Named in mkdocs.yml.
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 from pathlib import Path
@@ -15,14 +16,20 @@ import yaml
 from mkdocs.structure.files import File, Files
 
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT / "template"))
-from questionnaire import evaluate, questions  # noqa: E402  (copier.yml as copier reads it)
 
+sys.path.insert(0, str(ROOT / "template"))
+questionnaire = importlib.import_module(
+    "questionnaire"
+)  # copier.yml as copier reads it
+evaluate, questions = questionnaire.evaluate, questionnaire.questions
 RULE = re.compile(r"check\.(\w+)\(")
 
 
 def roles() -> list[dict]:
-    loaded = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in (ROOT / "roles").glob("*.yml")]
+    loaded = [
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+        for path in (ROOT / "roles").glob("*.yml")
+    ]
     return sorted(loaded, key=lambda role: role["order"])
 
 
@@ -54,9 +61,21 @@ def questionnaire_page() -> str:
             continue
         raw = spec.get("default")
         source = f"`{cell(raw)}`" if isinstance(raw, str) and "{" in raw else ""
-        rules = ", ".join(f"`{rule}`" for rule in dict.fromkeys(RULE.findall(str(spec.get("validator", "")))))
+        rules = ", ".join(
+            f"`{rule}`"
+            for rule in dict.fromkeys(RULE.findall(str(spec.get("validator", ""))))
+        )
         if "choices" in spec:
-            rules = ", ".join(filter(None, [rules, "one of " + ", ".join(f"`{choice}`" for choice in spec["choices"])]))
+            rules = ", ".join(
+                filter(
+                    None,
+                    [
+                        rules,
+                        "one of "
+                        + ", ".join(f"`{choice}`" for choice in spec["choices"]),
+                    ],
+                )
+            )
         lines.append(
             f"| `{name}` | {spec.get('type', 'str')} | {cell(spec.get('help', ''))} | {cell(shown(defaults[name]))} | {source} | {rules} |"
         )
@@ -96,7 +115,9 @@ def role_page(role: dict) -> str:
 def roles_index() -> str:
     lines = ["# Role handbooks", "", "| Role | Room | Owns |", "|---|---|---|"]
     for role in roles():
-        lines.append(f"| [{role['title']}]({role['name']}.md) | `{role['room']}/` | {cell(role['summary'])} |")
+        lines.append(
+            f"| [{role['title']}]({role['name']}.md) | `{role['room']}/` | {cell(role['summary'])} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -37,8 +37,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT / "template"))
-from questionnaire import evaluate  # noqa: E402  (copier.yml's rules, without rendering)
+
 REQUIRED_COLUMNS = ("team", "members", "roles")
 OPTIONAL_COLUMNS = ("project_id",)
 OWNER_ANSWERS = {"shared"}  # besides the members themselves
@@ -59,6 +58,14 @@ class Team:
         return f"line {self.line} (team {self.name!r})"
 
 
+def load_questionnaire():
+    """template/questionnaire.py: copier.yml's rules applied without rendering."""
+    sys.path.insert(0, str(ROOT / "template"))
+    import questionnaire
+
+    return questionnaire
+
+
 def course() -> dict:
     return yaml.safe_load((ROOT / "course.yml").read_text(encoding="utf-8"))
 
@@ -72,9 +79,13 @@ def parse_roles(text: str, where: str, roles_in_use: list[str]) -> dict[str, str
     for item in split_items(text):
         role, equals, handle = item.partition("=")
         if not equals or not role or not handle:
-            raise RosterError(f"{where}: roles entry {item!r} is not role=handle (e.g. training=amy)")
+            raise RosterError(
+                f"{where}: roles entry {item!r} is not role=handle (e.g. training=amy)"
+            )
         if role not in roles_in_use:
-            raise RosterError(f"{where}: unknown role {role!r}; the course's roles are {', '.join(roles_in_use)}")
+            raise RosterError(
+                f"{where}: unknown role {role!r}; the course's roles are {', '.join(roles_in_use)}"
+            )
         if role in owners:
             raise RosterError(f"{where}: role {role!r} is given twice")
         owners[role] = handle
@@ -93,8 +104,12 @@ def read_roster(csv_path: Path) -> list[Team]:
     columns = [name.strip() for name in reader.fieldnames or []]
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        raise RosterError(f"{csv_path}: the header lacks the column(s) {', '.join(missing)} (it has: {', '.join(columns) or 'nothing'})")
-    unknown = [name for name in columns if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+        raise RosterError(
+            f"{csv_path}: the header lacks the column(s) {', '.join(missing)} (it has: {', '.join(columns) or 'nothing'})"
+        )
+    unknown = [
+        name for name in columns if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    ]
     if unknown:
         raise RosterError(f"{csv_path}: unknown column(s) {', '.join(unknown)}")
     teams: list[Team] = []
@@ -102,7 +117,9 @@ def read_roster(csv_path: Path) -> list[Team]:
         line = reader.line_num
         # csv gives missing fields the value None and extra ones the key None.
         if None in row or None in row.values():
-            raise RosterError(f"{csv_path}: line {line} has a different number of fields than the header")
+            raise RosterError(
+                f"{csv_path}: line {line} has a different number of fields than the header"
+            )
         row = {key.strip(): value.strip() for key, value in row.items()}
         team = Team(line=line, name=row["team"])
         if not team.name:
@@ -110,27 +127,43 @@ def read_roster(csv_path: Path) -> list[Team]:
         members = split_items(row["members"])
         if not members:
             raise RosterError(f"{csv_path}: {team.where}: the members column is empty")
-        project_id = row.get("project_id") or f"{settings['project_id_prefix']}{number:02d}"
-        team.answers = {"project_name": team.name, "project_id": project_id, "members": members}
-        for role, handle in parse_roles(row["roles"], f"{csv_path}: {team.where}", roles_in_use).items():
+        project_id = (
+            row.get("project_id") or f"{settings['project_id_prefix']}{number:02d}"
+        )
+        team.answers = {
+            "project_name": team.name,
+            "project_id": project_id,
+            "members": members,
+        }
+        for role, handle in parse_roles(
+            row["roles"], f"{csv_path}: {team.where}", roles_in_use
+        ).items():
             team.answers[f"{role}_owner"] = handle
         teams.append(team)
     if not teams:
         raise RosterError(f"{csv_path}: no teams (only a header?)")
+    questionnaire = load_questionnaire()
     for team in teams:
-        refusal = evaluate(team.answers, validate=True)[1]
+        refusal = questionnaire.evaluate(team.answers, validate=True)[1]
         if refusal:
             raise RosterError(f"{csv_path}: {team.where}: {refusal}")
     seen: dict[str, Team] = {}
     for team in teams:
         other = seen.setdefault(team.answers["project_id"], team)
         if other is not team:
-            raise RosterError(f"{csv_path}: {team.where} and {other.where} share project_id {team.answers['project_id']}")
+            raise RosterError(
+                f"{csv_path}: {team.where} and {other.where} share project_id {team.answers['project_id']}"
+            )
     return teams
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "init.defaultBranch=main", *args], cwd=repo, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
 
 
 def record_template_url(repository: Path) -> None:
@@ -143,7 +176,10 @@ def record_template_url(repository: Path) -> None:
     lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
     url = course()["template_url"]
     answers_file.write_text(
-        "".join(f"_src_path: {url}\n" if line.startswith("_src_path:") else line for line in lines),
+        "".join(
+            f"_src_path: {url}\n" if line.startswith("_src_path:") else line
+            for line in lines
+        ),
         encoding="utf-8",
     )
 
@@ -154,27 +190,49 @@ def render(team: Team, out: Path) -> Path:
 
     staging = out / f".rendering-line-{team.line}"
     try:
-        copier.run_copy(str(ROOT), str(staging), data=team.answers, defaults=True, vcs_ref="HEAD", quiet=True)
+        copier.run_copy(
+            str(ROOT),
+            str(staging),
+            data=team.answers,
+            defaults=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
     except ValueError as error:
         raise RosterError(f"{team.where}: {error}") from error
-    answers = yaml.safe_load((staging / ".copier-answers.yml").read_text(encoding="utf-8"))
+    answers = yaml.safe_load(
+        (staging / ".copier-answers.yml").read_text(encoding="utf-8")
+    )
     destination = out / f"{answers['project_id']}-{answers['project_slug']}"
     if destination.exists():
         shutil.rmtree(staging)
-        raise RosterError(f"{team.where}: {destination} already exists; remove it or render into another folder")
+        raise RosterError(
+            f"{team.where}: {destination} already exists; remove it or render into another folder"
+        )
     staging.rename(destination)
     record_template_url(destination)
     git(destination, "init", "-q")
     git(destination, "add", "-A")
-    git(destination, "-c", "user.name=mlsys-team-template roster", "-c", "user.email=roster@localhost",
-        "commit", "-q", "-m", "Start from mlsys-team-template")
+    git(
+        destination,
+        "-c",
+        "user.name=mlsys-team-template roster",
+        "-c",
+        "user.email=roster@localhost",
+        "commit",
+        "-q",
+        "-m",
+        "Start from mlsys-team-template",
+    )
     return destination
 
 
 def push_command(repository: Path, owner: str) -> str:
     name = f"{owner}/{repository.name}"
-    return (f"gh repo create {name} --private --source {repository} --remote origin"
-            f" && git -C {repository} push -u origin main")
+    return (
+        f"gh repo create {name} --private --source {repository} --remote origin"
+        f" && git -C {repository} push -u origin main"
+    )
 
 
 def main(argv: list[str]) -> int:

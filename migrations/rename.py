@@ -32,7 +32,9 @@ ANSWERS_HEADER = "# Changes here will be overwritten by Copier; NEVER EDIT MANUA
 
 def committed(path: str) -> str | None:
     """The file as of the project's last commit, or None if it was not there."""
-    result = subprocess.run(["git", "show", f"HEAD:{path}"], capture_output=True, text=True)
+    result = subprocess.run(
+        ["git", "show", f"HEAD:{path}"], capture_output=True, text=True, check=False
+    )
     return result.stdout if result.returncode == 0 else None
 
 
@@ -43,7 +45,9 @@ def generated(template: str, version: str, path: str) -> str | None:
     answers = yaml.safe_load(committed(ANSWERS_FILE) or "{}")
     data = {key: value for key, value in answers.items() if not key.startswith("_")}
     with tempfile.TemporaryDirectory() as scratch:
-        copier.run_copy(template, scratch, data=data, defaults=True, vcs_ref=version, quiet=True)
+        copier.run_copy(
+            template, scratch, data=data, defaults=True, vcs_ref=version, quiet=True
+        )
         original = Path(scratch, path)
         return original.read_text(encoding="utf-8") if original.is_file() else None
 
@@ -64,9 +68,22 @@ def carry_path(old: str, new: str, version_from: str, template: str) -> str:
         ours_file.write_text(ours, encoding="utf-8")
         base_file.write_text(base or "", encoding="utf-8")
         merge = subprocess.run(
-            ["git", "merge-file", "-L", f"your {old}", "-L", f"{old} in {version_from}", "-L", f"{new} now",
-             str(ours_file), str(base_file), new],
-            capture_output=True, text=True,
+            [
+                "git",
+                "merge-file",
+                "-L",
+                f"your {old}",
+                "-L",
+                f"{old} in {version_from}",
+                "-L",
+                f"{new} now",
+                str(ours_file),
+                str(base_file),
+                new,
+            ],
+            capture_output=True,
+            check=False,  # exit status = number of conflicts
+            text=True,
         )
         merged = ours_file.read_text(encoding="utf-8")
     if merged == Path(new).read_text(encoding="utf-8"):
@@ -81,11 +98,16 @@ def rename_answer(old: str, new: str) -> str:
     path = Path(ANSWERS_FILE)
     answers = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if old not in answers:
-        return f"answer {old} is not in {ANSWERS_FILE} (already renamed?); nothing to do"
+        return (
+            f"answer {old} is not in {ANSWERS_FILE} (already renamed?); nothing to do"
+        )
     if new in answers:
         return f"answer {new} is already in {ANSWERS_FILE}; left {old} as it is"
     answers[new] = answers.pop(old)
-    path.write_text(ANSWERS_HEADER + yaml.safe_dump(answers, sort_keys=True, allow_unicode=True), encoding="utf-8")
+    path.write_text(
+        ANSWERS_HEADER + yaml.safe_dump(answers, sort_keys=True, allow_unicode=True),
+        encoding="utf-8",
+    )
     return f"renamed answer {old} to {new}"
 
 

@@ -64,7 +64,11 @@ def questions() -> dict[str, dict]:
 
 def asked_questions() -> list[str]:
     """Questions a user answers: the keys cookiecutter.json must offer."""
-    return [name for name, spec in questions().items() if spec.get("when", True) is not False]
+    return [
+        name
+        for name, spec in questions().items()
+        if spec.get("when", True) is not False
+    ]
 
 
 @functools.cache
@@ -111,7 +115,14 @@ def _default(spec: dict, context: dict[str, Any]) -> Any:
 def _is_asked(spec: dict, context: dict[str, Any]) -> bool:
     when = spec.get("when", True)
     if isinstance(when, str):
-        when = _render(when, context).strip().lower() not in {"", "false", "no", "n", "0", "off"}
+        when = _render(when, context).strip().lower() not in {
+            "",
+            "false",
+            "no",
+            "n",
+            "0",
+            "off",
+        }
     return bool(when)
 
 
@@ -122,21 +133,31 @@ def evaluate(answers: dict[str, Any], validate: bool) -> tuple[dict[str, Any], s
         kind = spec.get("type", "str")
         if not _is_asked(spec, context):
             default = spec.get("default")
-            context[name] = _cast(kind, _default(spec, context)) if isinstance(default, str) else default
+            context[name] = (
+                _cast(kind, _default(spec, context))
+                if isinstance(default, str)
+                else default
+            )
             continue
         raw = answers[name] if name in answers else _default(spec, context)
         try:
             value = _cast(kind, raw)
         except (TypeError, ValueError, yaml.YAMLError) as error:
             if validate:
-                return context, f"Validation error for question '{name}': not a valid {kind}: {raw!r} ({error})"
+                return (
+                    context,
+                    f"Validation error for question '{name}': not a valid {kind}: {raw!r} ({error})",
+                )
             value = raw
         context[name] = value
         if not validate:
             continue
         choices = spec.get("choices")
         if choices is not None and value not in choices:
-            return context, f"Validation error for question '{name}': Invalid choice {value!r}; choose one of {', '.join(map(str, choices))}"
+            return (
+                context,
+                f"Validation error for question '{name}': Invalid choice {value!r}; choose one of {', '.join(map(str, choices))}",
+            )
         validator = spec.get("validator")
         message = _render(validator, context).strip() if validator else ""
         if message:
@@ -175,9 +196,14 @@ def copier_context(cookiecutter: Any) -> Any:
         return cookiecutter
     specs = questions()
     answers = {name: value for name, value in cookiecutter.items() if name in specs}
-    private = {name: value for name, value in cookiecutter.items() if name.startswith("_")}
+    private = {
+        name: value for name, value in cookiecutter.items() if name.startswith("_")
+    }
     if all(name in answers for name in asked_questions()):
-        return {**private, **_computed(json.dumps(answers, sort_keys=True, default=str))}
+        return {
+            **private,
+            **_computed(json.dumps(answers, sort_keys=True, default=str)),
+        }
     typed = dict(cookiecutter)
     for name, value in answers.items():
         try:
@@ -197,7 +223,9 @@ class CopierQuestionnaire(Extension):
         if environment.loader is None:
             environment.loader = FileSystemLoader(str(ROOT))
 
-    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+    def preprocess(
+        self, source: str, name: str | None, filename: str | None = None
+    ) -> str:
         # Macro libraries (hooks/*.jinja) are imported without context: leave them be.
         if name is not None and name.endswith(".jinja"):
             return source

@@ -21,7 +21,11 @@ def git(repo: Path, *args: str) -> str:
 
     result = subprocess.run(
         ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
-        cwd=repo, check=True, capture_output=True, text=True, env={**os.environ, **GIT_IDENTITY},
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_IDENTITY},
     )
     return result.stdout
 
@@ -30,7 +34,10 @@ def copy_of_this_template(destination: Path) -> Path:
     """The working tree as it is (committed or not, ignored files left out)."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split("\0")
     for relative in filter(None, listed):
         source = ROOT / relative

@@ -15,7 +15,9 @@ from test_questionnaire import INVALID_ANSWERS
 def asked_questions() -> list[str]:
     """copier.yml's asked questions, as the cookiecutter front end reads them."""
     # Loaded under another name: the module cookiecutter imports stays its own.
-    spec = importlib.util.spec_from_file_location("questionnaire_read_by_tests", ROOT / "template" / "questionnaire.py")
+    spec = importlib.util.spec_from_file_location(
+        "questionnaire_read_by_tests", ROOT / "template" / "questionnaire.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.asked_questions()
@@ -27,7 +29,10 @@ COPIER_ONLY = {".copier-answers.yml"}
 def tree(project: Path) -> dict[str, tuple[bytes, int]]:
     """Every file's bytes and permission bits, by relative path."""
     return {
-        path.relative_to(project).as_posix(): (path.read_bytes(), path.stat().st_mode & 0o777)
+        path.relative_to(project).as_posix(): (
+            path.read_bytes(),
+            path.stat().st_mode & 0o777,
+        )
         for path in sorted(project.rglob("*"))
         if path.is_file() and ".git" not in path.parts
     }
@@ -39,7 +44,9 @@ def test_cookiecutter_tree_is_byte_identical_to_copier(rendered, tmp_path, scena
     by_cookiecutter = tree(render_with_cookiecutter(tmp_path, **SCENARIOS[scenario]))
     assert COPIER_ONLY <= by_copier.keys()
     assert sorted(by_cookiecutter) == sorted(by_copier.keys() - COPIER_ONLY)
-    differing = [path for path in by_cookiecutter if by_cookiecutter[path] != by_copier[path]]
+    differing = [
+        path for path in by_cookiecutter if by_cookiecutter[path] != by_copier[path]
+    ]
     assert not differing
 
 
@@ -48,14 +55,18 @@ def test_cookiecutter_json_offers_exactly_copier_questions_in_order():
     assert [name for name in offered if not name.startswith("_")] == asked_questions()
 
 
-@pytest.mark.parametrize("answers, message", INVALID_ANSWERS.values(), ids=INVALID_ANSWERS.keys())
+@pytest.mark.parametrize(
+    "answers, message", INVALID_ANSWERS.values(), ids=INVALID_ANSWERS.keys()
+)
 def test_cookiecutter_refuses_what_copier_refuses(tmp_path, answers, message):
     output = tmp_path / "out"
     with pytest.raises(ValueError) as refusal:
         render_with_cookiecutter(output, **answers)
     assert message in str(refusal.value)
     assert str(refusal.value).startswith("Validation error for question '")
-    assert not [path for path in output.iterdir() if not path.name.startswith(".")], "nothing may be written"
+    assert not [path for path in output.iterdir() if not path.name.startswith(".")], (
+        "nothing may be written"
+    )
 
 
 def test_cookiecutter_command_line_prints_the_refusal_without_traceback(tmp_path):
@@ -64,14 +75,27 @@ def test_cookiecutter_command_line_prints_the_refusal_without_traceback(tmp_path
     result = subprocess.run(
         [
             str(Path(sys.executable).with_name("cookiecutter")),
-            "--no-input", "--config-file", str(config), "--output-dir", str(tmp_path / "out"),
-            str(ROOT), "--directory", "template", "lease_hours=9", "members=[amy, bob, cat]",
+            "--no-input",
+            "--config-file",
+            str(config),
+            "--output-dir",
+            str(tmp_path / "out"),
+            str(ROOT),
+            "--directory",
+            "template",
+            "lease_hours=9",
+            "members=[amy, bob, cat]",
         ],
-        capture_output=True, text=True,
+        check=False,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1
     output = result.stdout + result.stderr
-    assert "Validation error for question 'lease_hours': lease_hours must be a whole number" in output
+    assert (
+        "Validation error for question 'lease_hours': lease_hours must be a whole number"
+        in output
+    )
     assert "Traceback" not in output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
@@ -82,10 +106,19 @@ def test_cookiecutter_command_line_takes_members_as_yaml(tmp_path):
     subprocess.run(
         [
             str(Path(sys.executable).with_name("cookiecutter")),
-            "--no-input", "--config-file", str(config), "--output-dir", str(tmp_path),
-            str(ROOT), "--directory", "template", "project_name=Food Vision", "members=[amy, bob, cat]",
+            "--no-input",
+            "--config-file",
+            str(config),
+            "--output-dir",
+            str(tmp_path),
+            str(ROOT),
+            "--directory",
+            "template",
+            "project_name=Food Vision",
+            "members=[amy, bob, cat]",
         ],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     codeowners = (tmp_path / "food-vision" / ".github" / "CODEOWNERS").read_text()
     assert "* @amy @bob @cat" in codeowners

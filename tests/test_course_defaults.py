@@ -11,9 +11,16 @@ from test_cookiecutter_parity import tree
 COURSE_2028 = {
     "project_id_prefix": "team",
     "github_owner": "mlsys-2028",
-    "milestones": {"initial": "2028-03-30", "system": "2028-04-20", "operation": "2028-05-04"},
+    "milestones": {
+        "initial": "2028-03-30",
+        "system": "2028-04-20",
+        "operation": "2028-05-04",
+    },
     "chameleon_site": "CHI@TACC",
-    "node_types": {"CHI@UC": ["gpu_rtx6000"], "CHI@TACC": ["gpu_mi100", "compute_liqid"]},
+    "node_types": {
+        "CHI@UC": ["gpu_rtx6000"],
+        "CHI@TACC": ["gpu_mi100", "compute_liqid"],
+    },
     "lease_hours": 5,
 }
 
@@ -33,13 +40,25 @@ def test_course_file_sets_the_defaults(fork, tmp_path):
     answers = yaml.safe_load((tmp_path / "p" / ".copier-answers.yml").read_text())
     assert answers["project_id"] == "team01"
     assert answers["github_owner"] == "mlsys-2028"
-    assert (answers["milestone_initial"], answers["milestone_system"], answers["milestone_operation"]) == (
-        "2028-03-30", "2028-04-20", "2028-05-04",
+    assert (
+        answers["milestone_initial"],
+        answers["milestone_system"],
+        answers["milestone_operation"],
+    ) == (
+        "2028-03-30",
+        "2028-04-20",
+        "2028-05-04",
     )
-    assert (answers["chameleon_site"], answers["gpu_node_type"], answers["lease_hours"]) == ("CHI@TACC", "gpu_mi100", 5)
+    assert (
+        answers["chameleon_site"],
+        answers["gpu_node_type"],
+        answers["lease_hours"],
+    ) == ("CHI@TACC", "gpu_mi100", 5)
     readme = (tmp_path / "p" / "README.md").read_text()
     assert "2028-04-20" in readme and "`gpu_mi100` node at\n  CHI@TACC" in readme
-    assert "computed" not in answers and "course" not in answers, "course values are never stored"
+    assert "computed" not in answers and "course" not in answers, (
+        "course values are never stored"
+    )
 
 
 def test_cookiecutter_reads_the_same_course_file(fork, tmp_path):
@@ -53,13 +72,21 @@ def test_cookiecutter_reads_the_same_course_file(fork, tmp_path):
 @pytest.mark.parametrize(
     "answers, message",
     [
-        ({"project_id": "proj07"}, "project_id 'proj07' must be 'team' followed by digits, e.g. team07"),
-        ({"gpu_node_type": "compute_gigaio"}, "gpu_node_type 'compute_gigaio' is not offered at CHI@TACC; choose one of gpu_mi100, compute_liqid"),
+        (
+            {"project_id": "proj07"},
+            "project_id 'proj07' must be 'team' followed by digits, e.g. team07",
+        ),
+        (
+            {"gpu_node_type": "compute_gigaio"},
+            "gpu_node_type 'compute_gigaio' is not offered at CHI@TACC; choose one of gpu_mi100, compute_liqid",
+        ),
     ],
 )
 def test_course_rules_follow_the_course_file(fork, tmp_path, answers, message):
     with pytest.raises(ValueError, match=message):
-        copier.run_copy(str(fork), str(tmp_path / "p"), data=answers, defaults=True, quiet=True)
+        copier.run_copy(
+            str(fork), str(tmp_path / "p"), data=answers, defaults=True, quiet=True
+        )
     with pytest.raises(ValueError, match=message):
         render_with_cookiecutter(tmp_path / "cc", template_root=fork, **answers)
 
@@ -68,8 +95,12 @@ def test_course_file_names_only_existing_roles_and_offered_node_types():
     course = yaml.safe_load((ROOT / "course.yml").read_text())
     roles = {path.stem for path in (ROOT / "roles").glob("*.yml")}
     assert set(course["roles_in_use"]) <= roles
-    questions = yaml.safe_load((ROOT / "copier.yml").read_text().replace("!include", ""))
+    questions = yaml.safe_load(
+        (ROOT / "copier.yml").read_text().replace("!include", "")
+    )
     offered = set(questions["gpu_node_type"]["choices"])
     for site, node_types in course["node_types"].items():
         assert site in questions["chameleon_site"]["choices"]
-        assert set(node_types) <= offered, f"{site}: add new node types to gpu_node_type's choices too"
+        assert set(node_types) <= offered, (
+            f"{site}: add new node types to gpu_node_type's choices too"
+        )

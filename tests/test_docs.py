@@ -13,8 +13,21 @@ from template_releases import copy_of_this_template
 
 def build(root: Path, site: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(root / "mkdocs.yml"), "--site-dir", str(site)],
-        cwd=root, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--config-file",
+            str(root / "mkdocs.yml"),
+            "--site-dir",
+            str(site),
+        ],
+        cwd=root,
+        check=False,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -31,7 +44,15 @@ def site(tmp_path_factory) -> Path:
 
 
 def test_every_page_is_built(site):
-    for name in ("students", "instructor-guide", "roles", "reference/questionnaire", "reference/course-defaults", "template-conventions", "adding-a-role"):
+    for name in (
+        "students",
+        "instructor-guide",
+        "roles",
+        "reference/questionnaire",
+        "reference/course-defaults",
+        "template-conventions",
+        "adding-a-role",
+    ):
         assert (site / name / "index.html").is_file(), name
     assert "copier copy gh:" in (site / "index.html").read_text()
     assert "cookiecutter gh:" in (site / "index.html").read_text()
@@ -39,8 +60,14 @@ def test_every_page_is_built(site):
 
 def test_questionnaire_reference_lists_every_question_with_its_help(site):
     reference = page(site, "reference/questionnaire")
-    questions = yaml.safe_load((ROOT / "copier.yml").read_text().replace("!include", ""))
-    asked = {name: spec for name, spec in questions.items() if not name.startswith("_") and spec.get("when", True) is not False}
+    questions = yaml.safe_load(
+        (ROOT / "copier.yml").read_text().replace("!include", "")
+    )
+    asked = {
+        name: spec
+        for name, spec in questions.items()
+        if not name.startswith("_") and spec.get("when", True) is not False
+    }
     assert len(asked) >= 19
     for name, spec in asked.items():
         assert f"<code>{name}</code>" in reference, name
@@ -60,14 +87,25 @@ def test_docs_follow_the_sources(tmp_path):
     """Change a question's help, a role and course.yml: the next build shows it."""
     fork = copy_of_this_template(tmp_path / "fork")
     questions = fork / "copier.yml"
-    questions.write_text(questions.read_text().replace("help: Weights & Biases project\n", "help: Tracking project of the 2028 course\n"))
+    questions.write_text(
+        questions.read_text().replace(
+            "help: Weights & Biases project\n",
+            "help: Tracking project of the 2028 course\n",
+        )
+    )
     role = fork / "roles" / "data.yml"
-    role.write_text(role.read_text().replace("\nsummary: ", "\nsummary: Renamed data summary. ", 1))
+    role.write_text(
+        role.read_text().replace("\nsummary: ", "\nsummary: Renamed data summary. ", 1)
+    )
     course = fork / "course.yml"
-    course.write_text(course.read_text().replace('initial: "2027-04-07"', 'initial: "2028-03-30"'))
+    course.write_text(
+        course.read_text().replace('initial: "2027-04-07"', 'initial: "2028-03-30"')
+    )
     result = build(fork, tmp_path / "site")
     assert result.returncode == 0, result.stderr
-    assert "Tracking project of the 2028 course" in page(tmp_path / "site", "reference/questionnaire")
+    assert "Tracking project of the 2028 course" in page(
+        tmp_path / "site", "reference/questionnaire"
+    )
     assert "2028-03-30" in page(tmp_path / "site", "reference/questionnaire")
     assert "Renamed data summary." in page(tmp_path / "site", "roles/data")
 

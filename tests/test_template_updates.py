@@ -38,8 +38,8 @@ _migrations:
   - version: v3
     when: "{{ _stage == 'after' }}"
     command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/migrations/rename.py",
-              "path", "%s", "%s", "{{ _version_from }}", "{{ _copier_conf.src_path }}"]
-""" % (OLD_ALERTS, NEW_ALERTS)
+              "path", "OLD", "NEW", "{{ _version_from }}", "{{ _copier_conf.src_path }}"]
+""".replace('"OLD", "NEW"', f'"{OLD_ALERTS}", "{NEW_ALERTS}"')
 
 
 def fix_release(repo: Path) -> None:
@@ -73,7 +73,9 @@ def rename_release(repo: Path) -> None:
 
 @pytest.fixture(scope="module")
 def template_repo(tmp_path_factory) -> Path:
-    repo = new_template_repo(tmp_path_factory.mktemp("releases") / "mlsys-team-template")
+    repo = new_template_repo(
+        tmp_path_factory.mktemp("releases") / "mlsys-team-template"
+    )
     release(repo, "v1")
     release(repo, "v2", fix_release)
     release(repo, "v3", rename_release)
@@ -81,7 +83,14 @@ def template_repo(tmp_path_factory) -> Path:
 
 
 def generate(template_repo: Path, destination: Path, version: str, **answers) -> Path:
-    copier.run_copy(str(template_repo), str(destination), data=answers, defaults=True, vcs_ref=version, quiet=True)
+    copier.run_copy(
+        str(template_repo),
+        str(destination),
+        data=answers,
+        defaults=True,
+        vcs_ref=version,
+        quiet=True,
+    )
     git(destination, "init", "-q")
     git(destination, "add", "-A")
     git(destination, "commit", "-q", "-m", "Start from mlsys-team-template")
@@ -90,7 +99,13 @@ def generate(template_repo: Path, destination: Path, version: str, **answers) ->
 
 def update(project: Path, version: str, trust: bool = False) -> None:
     copier.run_update(
-        str(project), vcs_ref=version, defaults=True, overwrite=True, quiet=True, conflict="inline", unsafe=trust
+        str(project),
+        vcs_ref=version,
+        defaults=True,
+        overwrite=True,
+        quiet=True,
+        conflict="inline",
+        unsafe=trust,
     )
 
 
@@ -119,11 +134,16 @@ def test_update_keeps_team_edits_and_brings_the_release(template_repo, tmp_path)
     config = (project / "training" / "config.yaml").read_text()
     assert "epochs: 6\n" in config
     readme = (project / "README.md").read_text()
-    commit_team_edits(project, {
-        "training/config.yaml": config.replace("epochs: 6\n", "epochs: 40\n"),
-        "README.md": readme.replace("## Team\n", "## Team\n\nWe meet on Tuesdays.\n", 1),
-        "training/notes.md": "# What we tried\n",
-    })
+    commit_team_edits(
+        project,
+        {
+            "training/config.yaml": config.replace("epochs: 6\n", "epochs: 40\n"),
+            "README.md": readme.replace(
+                "## Team\n", "## Team\n\nWe meet on Tuesdays.\n", 1
+            ),
+            "training/notes.md": "# What we tried\n",
+        },
+    )
 
     update(project, "v2")
 
@@ -138,12 +158,21 @@ def test_update_keeps_team_edits_and_brings_the_release(template_repo, tmp_path)
 
 @pytest.mark.parametrize("version", ["v2", "v3"])
 def test_update_without_edits_equals_a_fresh_copy(template_repo, tmp_path, version):
-    project = generate(template_repo, tmp_path / "updated", "v1", members=["amy", "bob", "cat"])
+    project = generate(
+        template_repo, tmp_path / "updated", "v1", members=["amy", "bob", "cat"]
+    )
     update(project, version, trust=version == "v3")
     fresh = tmp_path / "fresh"
     # A fresh copy of a release with migrations needs no --trust: they only run on update.
-    copier.run_copy(str(template_repo), str(fresh), data={"members": ["amy", "bob", "cat"]},
-                    defaults=True, vcs_ref=version, quiet=True, unsafe=False)
+    copier.run_copy(
+        str(template_repo),
+        str(fresh),
+        data={"members": ["amy", "bob", "cat"]},
+        defaults=True,
+        vcs_ref=version,
+        quiet=True,
+        unsafe=False,
+    )
     updated, expected = tree(project), tree(fresh)
     assert sorted(updated) == sorted(expected)
     assert [path for path in updated if updated[path] != expected[path]] == []
@@ -152,7 +181,17 @@ def test_update_without_edits_equals_a_fresh_copy(template_repo, tmp_path, versi
 def test_conflicting_edit_is_marked_inline(template_repo, tmp_path):
     project = generate(template_repo, tmp_path / "team", "v1")
     readme = (project / "README.md").read_text()
-    commit_team_edits(project, {"README.md": readme.replace(README_V1_LINE, README_V1_LINE.replace("mlsys-team-template", "our fork of the template"))})
+    commit_team_edits(
+        project,
+        {
+            "README.md": readme.replace(
+                README_V1_LINE,
+                README_V1_LINE.replace(
+                    "mlsys-team-template", "our fork of the template"
+                ),
+            )
+        },
+    )
 
     update(project, "v2")
 
@@ -163,15 +202,29 @@ def test_conflicting_edit_is_marked_inline(template_repo, tmp_path):
     assert "UU README.md" in git(project, "status", "--porcelain")
 
 
-def pre_commit(project: Path, home: Path, hook: str, *files: str) -> subprocess.CompletedProcess:
+def pre_commit(
+    project: Path, home: Path, hook: str, *files: str
+) -> subprocess.CompletedProcess:
     git(project, "add", "-A", "--force", *files)
     return subprocess.run(
-        [str(Path(sys.executable).with_name("pre-commit")), "run", hook, "--files", *files],
-        cwd=project, capture_output=True, text=True, env={**os.environ, "PRE_COMMIT_HOME": str(home)},
+        [
+            str(Path(sys.executable).with_name("pre-commit")),
+            "run",
+            hook,
+            "--files",
+            *files,
+        ],
+        cwd=project,
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PRE_COMMIT_HOME": str(home)},
     )
 
 
-def test_pre_commit_refuses_conflict_markers_and_rejected_patches(template_repo, tmp_path):
+def test_pre_commit_refuses_conflict_markers_and_rejected_patches(
+    template_repo, tmp_path
+):
     """The generated project's own hooks, run for real by pre-commit."""
     project = generate(template_repo, tmp_path / "team", "v1")
     home = tmp_path / "pre-commit-home"
@@ -179,11 +232,16 @@ def test_pre_commit_refuses_conflict_markers_and_rejected_patches(template_repo,
     assert clean.returncode == 0, clean.stdout + clean.stderr
 
     readme = (project / "README.md").read_text()
-    commit_team_edits(project, {"README.md": readme.replace(README_V1_LINE, "Our own words.")})
+    commit_team_edits(
+        project, {"README.md": readme.replace(README_V1_LINE, "Our own words.")}
+    )
     update(project, "v2")
     marked = pre_commit(project, home, "check-merge-conflict", "README.md")
     assert marked.returncode == 1
-    assert "README.md" in marked.stdout and "Merge conflict string '<<<<<<<' found" in marked.stdout
+    assert (
+        "README.md" in marked.stdout
+        and "Merge conflict string '<<<<<<<' found" in marked.stdout
+    )
 
     (project / "README.md.rej").write_text("@@ -1 +1 @@\n-old\n+new\n")
     rejected = pre_commit(project, home, "no-rejected-patches", "README.md.rej")
@@ -192,7 +250,9 @@ def test_pre_commit_refuses_conflict_markers_and_rejected_patches(template_repo,
 
 
 def test_rename_release_carries_edits_and_answers(template_repo, tmp_path):
-    project = generate(template_repo, tmp_path / "team", "v1", wandb_project="team-runs")
+    project = generate(
+        template_repo, tmp_path / "team", "v1", wandb_project="team-runs"
+    )
     alerts = (project / OLD_ALERTS).read_text()
     commit_team_edits(project, {OLD_ALERTS: alerts + "# Our on-call notes.\n"})
 
@@ -203,11 +263,18 @@ def test_rename_release_carries_edits_and_answers(template_repo, tmp_path):
     assert not (project / OLD_ALERTS).exists()
     renamed = (project / NEW_ALERTS).read_text()
     assert renamed.startswith(V3_MARKER), "the release's change arrived"
-    assert renamed.endswith("# Our on-call notes.\n"), "the team's edit moved with the file"
+    assert renamed.endswith("# Our on-call notes.\n"), (
+        "the team's edit moved with the file"
+    )
     assert "<<<<<<<" not in renamed
-    assert "alert_rules.yml" in (project / "monitoring" / "prometheus" / "prometheus.yml").read_text()
+    assert (
+        "alert_rules.yml"
+        in (project / "monitoring" / "prometheus" / "prometheus.yml").read_text()
+    )
     recorded = answers(project)
-    assert recorded["tracking_project"] == "team-runs" and "wandb_project" not in recorded
+    assert (
+        recorded["tracking_project"] == "team-runs" and "wandb_project" not in recorded
+    )
     assert "team-runs" in (project / "README.md").read_text()
 
 
@@ -218,15 +285,30 @@ def test_rename_migration_is_safe_to_run_again(template_repo, tmp_path):
     update(project, "v3", trust=True)
     before = tree(project)
     script = str(template_repo / "migrations" / "rename.py")
-    for arguments in (["answer", "wandb_project", "tracking_project"], ["path", OLD_ALERTS, NEW_ALERTS, "v1", str(template_repo)]):
-        again = subprocess.run([sys.executable, script, *arguments], cwd=project, capture_output=True, text=True, check=True)
+    for arguments in (
+        ["answer", "wandb_project", "tracking_project"],
+        ["path", OLD_ALERTS, NEW_ALERTS, "v1", str(template_repo)],
+    ):
+        again = subprocess.run(
+            [sys.executable, script, *arguments],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert "nothing to do" in again.stdout, again.stdout
     assert tree(project) == before
 
 
 def workflow_step(project: Path, step_id: str) -> str:
-    workflow = yaml.safe_load((project / ".github" / "workflows" / "template-update.yml").read_text())
-    return next(step["run"] for step in workflow["jobs"]["update"]["steps"] if step.get("id") == step_id)
+    workflow = yaml.safe_load(
+        (project / ".github" / "workflows" / "template-update.yml").read_text()
+    )
+    return next(
+        step["run"]
+        for step in workflow["jobs"]["update"]["steps"]
+        if step.get("id") == step_id
+    )
 
 
 def run_update_step(project: Path, tmp_path: Path) -> dict[str, str]:
@@ -235,26 +317,48 @@ def run_update_step(project: Path, tmp_path: Path) -> dict[str, str]:
     outputs.write_text("")
     subprocess.run(
         ["bash", "-e", "-c", workflow_step(project, "update")],
-        cwd=project, check=True, capture_output=True, text=True,
-        env={**os.environ, "GITHUB_OUTPUT": str(outputs), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+        cwd=project,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "GITHUB_OUTPUT": str(outputs),
+            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        },
     )
-    return dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
+    return dict(
+        line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line
+    )
 
 
-def test_update_workflow_commits_the_newest_release_on_a_branch(template_repo, tmp_path):
+def test_update_workflow_commits_the_newest_release_on_a_branch(
+    template_repo, tmp_path
+):
     """The scheduled workflow's update step for real; opening the pull request (gh,
     GitHub's API) is not exercised here."""
     project = generate(template_repo, tmp_path / "team", "v1")
     readme = (project / "README.md").read_text()
-    commit_team_edits(project, {"README.md": readme.replace(README_V1_LINE, "Our own words.")})
+    commit_team_edits(
+        project, {"README.md": readme.replace(README_V1_LINE, "Our own words.")}
+    )
 
     outputs = run_update_step(project, tmp_path)
 
     assert outputs["release"] == "v3" and outputs["branch"] == "template-update/v3"
     assert outputs["conflicts"].split() == ["./README.md"]
-    assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == "template-update/v3"
-    assert git(project, "status", "--porcelain") == "", "everything is committed on the branch"
-    assert "Update from mlsys-team-template v1 -> v3" in git(project, "log", "-1", "--format=%s")
+    assert (
+        git(project, "rev-parse", "--abbrev-ref", "HEAD").strip()
+        == "template-update/v3"
+    )
+    assert git(project, "status", "--porcelain") == "", (
+        "everything is committed on the branch"
+    )
+    assert "Update from mlsys-team-template v1 -> v3" in git(
+        project, "log", "-1", "--format=%s"
+    )
 
     git(project, "switch", "-q", "-c", "after-merge")
-    assert run_update_step(project, tmp_path) == {"release": ""}, "nothing newer: no branch, no pull request"
+    assert run_update_step(project, tmp_path) == {"release": ""}, (
+        "nothing newer: no branch, no pull request"
+    )
