@@ -4,9 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import copier
 import pytest
 import yaml
 from conftest import ROOT
+from template_releases import new_template_repo, project_file, release
 
 HEADER = "team,members,roles,project_id\n"
 
@@ -158,4 +160,44 @@ def test_existing_team_folder_is_never_overwritten(tmp_path):
     assert marker.read_text() == "keep me"
     assert sorted(path.name for path in out.iterdir()) == ["proj01-food-vision"], (
         "no staging folder left behind"
+    )
+
+
+def test_roster_repository_takes_later_releases_with_copier_update(tmp_path):
+    """Rendered from a tagged checkout, a team repository updates from template_url."""
+    fork = new_template_repo(tmp_path / "fork")
+    course = fork / "course.yml"
+    course.write_text(
+        course.read_text().replace(
+            "template_url: gh:gourmetgram-team/mlsys-team-template",
+            f"template_url: {fork}",
+        )
+    )
+    release(fork, "v1")
+    (tmp_path / "teams.csv").write_text(HEADER + "Food Vision,amy bob cat,,\n")
+    subprocess.run(
+        [
+            sys.executable,
+            "roster.py",
+            str(tmp_path / "teams.csv"),
+            str(tmp_path / "out"),
+        ],
+        cwd=fork,
+        check=True,
+        capture_output=True,
+    )
+    repository = tmp_path / "out" / "proj01-food-vision"
+    recorded = yaml.safe_load((repository / ".copier-answers.yml").read_text())
+    assert (recorded["_src_path"], recorded["_commit"]) == (str(fork), "v1")
+
+    def fix(repo: Path) -> None:
+        gitignore = project_file(repo, ".gitignore")
+        gitignore.write_text(gitignore.read_text() + ".idea/\n")
+
+    release(fork, "v2", fix)
+    copier.run_update(str(repository), defaults=True, overwrite=True, quiet=True)
+    assert (repository / ".gitignore").read_text().endswith(".idea/\n")
+    assert (
+        yaml.safe_load((repository / ".copier-answers.yml").read_text())["_commit"]
+        == "v2"
     )
