@@ -13,6 +13,9 @@ import nox
 ROOT = Path(__file__).resolve().parent
 BUILD = ROOT / "build"
 
+# The template's own tools besides tests (linted with them).
+TOOLS = ["roster.py", "mkdocs_hooks.py", "migrations", "template/questionnaire.py"]
+
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 
@@ -88,5 +91,6 @@ def docs(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff over the template's own Python (rendered projects are linted by tests)."""
     session.install("ruff==0.17.6")
-    session.run("ruff", "check", "noxfile.py", "tasks.py", "tests")
-    session.run("ruff", "format", "--check", "noxfile.py", "tasks.py", "tests")
+    paths = ["noxfile.py", "tasks.py", "tests", *TOOLS]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)

@@ -127,3 +127,18 @@ def test_cookiecutter_command_line_takes_members_as_yaml(tmp_path):
     codeowners = (tmp_path / "food-vision" / ".github" / "CODEOWNERS").read_text()
     assert "* @amy @bob @cat" in codeowners
     assert "/cicd/ @amy @bob @cat" in codeowners, "three members share cicd by default"
+
+
+@pytest.mark.parametrize(
+    "name, slug, package",
+    [
+        ("Café Rétro Vision", "cafe-retro-vision", "cafe_retro_vision"),
+        ("  Smörgås   Bord!! 2 ", "smoergas-bord-2", "smoergas_bord_2"),
+        ("42 Plates", "42-plates", "team_42_plates"),
+    ],
+)
+def test_cookiecutter_derives_copier_names(tmp_path, name, slug, package):
+    project = render_with_cookiecutter(tmp_path, project_name=name)
+    assert project.name == slug
+    assert (project / package / "model.py").is_file()
+    assert f'name = "{slug}"' in (project / "pyproject.toml").read_text()
