@@ -15,6 +15,7 @@ from pathlib import Path
 import copier
 import pytest
 import yaml
+from conftest import ROOT
 from copier.errors import UnsafeTemplateError
 from template_releases import git, new_template_repo, project_file, release
 
@@ -362,3 +363,15 @@ def test_update_workflow_commits_the_newest_release_on_a_branch(
     assert run_update_step(project, tmp_path) == {"release": ""}, (
         "nothing newer: no branch, no pull request"
     )
+
+
+def test_update_workflow_pins_the_copier_the_template_is_tested_with():
+    workflow = (
+        ROOT / "template" / "{{cookiecutter.project_slug}}" / ".github" / "workflows"
+    ) / "template-update.yml"
+    tested = next(
+        line
+        for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+        if line.startswith("copier==")
+    )
+    assert f"pip install {tested}\n" in workflow.read_text()
