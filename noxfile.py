@@ -13,6 +13,9 @@ import nox
 ROOT = Path(__file__).resolve().parent
 BUILD = ROOT / "build"
 
+# The template's own tools besides tests (linted with them).
+TOOLS = ["roster.py", "mkdocs_hooks.py", "migrations", "template/questionnaire.py"]
+
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 
@@ -77,8 +80,26 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def roster(session: nox.Session) -> None:
+    """One team repository per CSV row: `nox -s roster -- teams.csv out/` (see roster.py)."""
+    session.install("-r", "requirements-dev.txt")
+    session.run("python", "roster.py", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the docs site into build/site (`-- serve` to preview it instead)."""
+    session.install("-r", "requirements-dev.txt")
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve")
+    else:
+        session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff over the template's own Python (rendered projects are linted by tests)."""
     session.install("ruff==0.17.6")
-    session.run("ruff", "check", "noxfile.py", "tasks.py", "tests")
-    session.run("ruff", "format", "--check", "noxfile.py", "tasks.py", "tests")
+    paths = ["noxfile.py", "tasks.py", "tests", *TOOLS]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)

@@ -16,7 +16,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "pyproject.toml",
     ),
     ".github": ("CODEOWNERS",),
-    ".github/workflows": ("ci.yml",),
+    ".github/workflows": ("ci.yml", "template-update.yml"),
     "{package}": (
         "__init__.py",
         "contract.py",

@@ -1,0 +1,144 @@
+"""cookiecutter renders the same source to the same tree as copier, and refuses the same answers."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SCENARIOS, render
+from cookiecutter_front import render_with_cookiecutter
+from test_questionnaire import INVALID_ANSWERS
+
+
+def asked_questions() -> list[str]:
+    """copier.yml's asked questions, as the cookiecutter front end reads them."""
+    # Loaded under another name: the module cookiecutter imports stays its own.
+    spec = importlib.util.spec_from_file_location(
+        "questionnaire_read_by_tests", ROOT / "template" / "questionnaire.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.asked_questions()
+
+
+COPIER_ONLY = {".copier-answers.yml"}
+
+
+def tree(project: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file's bytes and permission bits, by relative path."""
+    return {
+        path.relative_to(project).as_posix(): (
+            path.read_bytes(),
+            path.stat().st_mode & 0o777,
+        )
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and ".git" not in path.parts
+    }
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_cookiecutter_tree_is_byte_identical_to_copier(tmp_path, scenario):
+    # Fresh renderings: the shared `rendered` projects collect caches and artifacts
+    # from the tests that run inside them.
+    by_copier = tree(render(tmp_path / "copier", **SCENARIOS[scenario]))
+    by_cookiecutter = tree(
+        render_with_cookiecutter(tmp_path / "cookiecutter", **SCENARIOS[scenario])
+    )
+    assert COPIER_ONLY <= by_copier.keys()
+    assert sorted(by_cookiecutter) == sorted(by_copier.keys() - COPIER_ONLY)
+    differing = [
+        path for path in by_cookiecutter if by_cookiecutter[path] != by_copier[path]
+    ]
+    assert not differing
+
+
+def test_cookiecutter_json_offers_exactly_copier_questions_in_order():
+    offered = json.loads((ROOT / "template" / "cookiecutter.json").read_text())
+    assert [name for name in offered if not name.startswith("_")] == asked_questions()
+
+
+@pytest.mark.parametrize(
+    "answers, message", INVALID_ANSWERS.values(), ids=INVALID_ANSWERS.keys()
+)
+def test_cookiecutter_refuses_what_copier_refuses(tmp_path, answers, message):
+    output = tmp_path / "out"
+    with pytest.raises(ValueError) as refusal:
+        render_with_cookiecutter(output, **answers)
+    assert message in str(refusal.value)
+    assert str(refusal.value).startswith("Validation error for question '")
+    assert not [path for path in output.iterdir() if not path.name.startswith(".")], (
+        "nothing may be written"
+    )
+
+
+def test_cookiecutter_command_line_prints_the_refusal_without_traceback(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"replay_dir: {tmp_path / 'replay'}\n")
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("cookiecutter")),
+            "--no-input",
+            "--config-file",
+            str(config),
+            "--output-dir",
+            str(tmp_path / "out"),
+            str(ROOT),
+            "--directory",
+            "template",
+            "lease_hours=9",
+            "members=[amy, bob, cat]",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert (
+        "Validation error for question 'lease_hours': lease_hours must be a whole number"
+        in output
+    )
+    assert "Traceback" not in output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_cookiecutter_command_line_takes_members_as_yaml(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"replay_dir: {tmp_path / 'replay'}\n")
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("cookiecutter")),
+            "--no-input",
+            "--config-file",
+            str(config),
+            "--output-dir",
+            str(tmp_path),
+            str(ROOT),
+            "--directory",
+            "template",
+            "project_name=Food Vision",
+            "members=[amy, bob, cat]",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    codeowners = (tmp_path / "food-vision" / ".github" / "CODEOWNERS").read_text()
+    assert "* @amy @bob @cat" in codeowners
+    assert "/cicd/ @amy @bob @cat" in codeowners, "three members share cicd by default"
+
+
+@pytest.mark.parametrize(
+    "name, slug, package",
+    [
+        ("Café Rétro Vision", "cafe-retro-vision", "cafe_retro_vision"),
+        ("  Smörgås   Bord!! 2 ", "smoergas-bord-2", "smoergas_bord_2"),
+        ("42 Plates", "42-plates", "team_42_plates"),
+    ],
+)
+def test_cookiecutter_derives_copier_names(tmp_path, name, slug, package):
+    project = render_with_cookiecutter(tmp_path, project_name=name)
+    assert project.name == slug
+    assert (project / package / "model.py").is_file()
+    assert f'name = "{slug}"' in (project / "pyproject.toml").read_text()
