@@ -150,6 +150,15 @@ def monitor(session: nox.Session) -> None:
 
 
 @nox.session
+def runner(session: nox.Session) -> None:
+    """GPU runners on Chameleon: `-- plan|up|down|status|gc` (cicd/docs/runners.md)."""
+    args = session.posargs or ["plan"]
+    # `plan` is a dry run and needs no cloud client; the others need python-chi.
+    room = "cicd" if args[0] in ("plan", "-h", "--help") else "cicd/runner"
+    run_in(session, room, "python", "-m", "cicd.runner", *args)
+
+
+@nox.session
 def pipeline(session: nox.Session) -> None:
     """data -> train -> evaluate -> package -> serve -> samples -> metrics -> drift."""
     run_data(session, [])
