@@ -16,7 +16,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "pyproject.toml",
     ),
     ".github": ("CODEOWNERS",),
-    ".github/workflows": ("ci.yml",),
+    ".github/workflows": ("ci.yml", "deploy.yml", "gpu-training.yml"),
     "{package}": (
         "__init__.py",
         "contract.py",
@@ -124,7 +124,37 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
     ),
     "monitoring/tests/data": ("bentoml-metrics.prom",),
     "cicd": ("README.md", "__init__.py", "requirements.txt", "room_envs.py", "summary.py"),
-    "cicd/tests": ("test_cicd_repository.py", "test_cicd_room_envs.py"),
+    "cicd/tests": (
+        "github_api.py",
+        "test_cicd_repository.py",
+        "test_cicd_room_envs.py",
+        "test_cicd_runner_gc.py",
+        "test_cicd_runner_github.py",
+        "test_cicd_runner_plan.py",
+    ),
+    "cicd/deploy": ("compose.yml", "rollout.sh"),
+    "cicd/docs": ("deploy.md", "runners.md"),
+    "cicd/runner": (
+        "__init__.py",
+        "__main__.py",
+        "chameleon.py",
+        "cli.py",
+        "credentials.py",
+        "github.py",
+        "plan.py",
+        "requirements.txt",
+        "settings.py",
+        "stale.py",
+        "userdata.py",
+    ),
+    "cicd/runner/node": (
+        "gpu-runner-idle.service",
+        "gpu-runner-idle.timer",
+        "gpu-runner.service",
+        "idle-watchdog.sh",
+        "release-node.sh",
+        "start-runner.sh",
+    ),
 }
 
 
