@@ -85,7 +85,7 @@ def test_run_ids_that_make_bad_names_are_refused(capsys):
 
 
 def test_node_deadline_comes_before_the_lease_end():
-    plan = make_plan("1-1", hours=2, now=NOW)
+    plan = make_plan("1-1", hours=1, now=NOW)
     env = next(
         entry["content"]
         for entry in yaml.safe_load(plan["user_data"])["write_files"]

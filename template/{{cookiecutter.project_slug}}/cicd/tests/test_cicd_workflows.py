@@ -19,6 +19,11 @@ TOKEN = re.compile(
     r"|(?P<path>[A-Za-z_][\w.*-]*))"
 )
 REPOSITORY = "team/project"
+PYTHON_OPERATORS = {"&&": " and ", "||": " or ", "!": " not "}
+
+
+def gpu_training() -> dict:
+    return yaml.safe_load((ROOT / ".github/workflows/gpu-training.yml").read_text())
 
 
 def event(kind: str, head: str = REPOSITORY, labels=("gpu",)) -> dict:
@@ -46,7 +51,7 @@ def lookup(context: dict, path: str):
 
 def evaluate(expression: str, context: dict):
     expression = expression.strip()
-    if expression.startswith("${{") and expression.endswith("}}"):
+    if expression.startswith("{% raw %}${{{% endraw %}") and expression.endswith("}}"):
         expression = expression[3:-2]
     code, position = [], 0
     functions = {
@@ -62,14 +67,15 @@ def evaluate(expression: str, context: dict):
         if match["string"]:
             code.append(repr(match["string"][1:-1].replace("''", "'")))
         elif match["op"]:
-            code.append({"&&": " and ", "||": " or ", "!": " not "}.get(match["op"], match["op"]))
+            code.append(PYTHON_OPERATORS.get(match["op"], match["op"]))
         elif expression[position : position + 1] == "(":
             if match["path"] not in functions:
                 pytest.fail(f"unknown function {match['path']} in {expression!r}")
             code.append(f"functions[{match['path']!r}]")
         else:
             code.append(f"lookup(context, {match['path']!r})")
-    return eval("".join(code), {"functions": functions, "lookup": lookup, "context": context})
+    names = {"functions": functions, "lookup": lookup, "context": context}
+    return eval("".join(code), names)
 
 
 def self_hosted_jobs():
@@ -117,8 +123,7 @@ def test_a_forks_pull_request_never_reaches_a_self_hosted_job(labels):
 
 
 def test_same_repository_pull_requests_labelled_gpu_do_train():
-    flow = yaml.safe_load((ROOT / ".github" / "workflows" / "gpu-training.yml").read_text())
-    jobs = flow["jobs"]
+    jobs = gpu_training()["jobs"]
     labelled = event("pull_request")
     unlabelled = event("pull_request", labels=())
     for name in ("start", "train", "stop"):
@@ -135,16 +140,15 @@ def test_no_workflow_runs_fork_code_with_secrets():
 
 
 def test_the_gpu_job_runs_only_on_its_own_runs_runner():
-    flow = yaml.safe_load((ROOT / ".github" / "workflows" / "gpu-training.yml").read_text())
+    flow = gpu_training()
     runs_on = flow["jobs"]["train"]["runs-on"]
     assert runs_on[0] == "self-hosted"
-    assert re.fullmatch(
-        r"proj\d+-gpu-runner-\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}",
-        runs_on[1],
-    )
+    run = r"\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}"
+    assert re.fullmatch(rf"proj\d+-gpu-runner-{run}", runs_on[1])
     commands = [
         step.get("run", "") for job in flow["jobs"].values() for step in job["steps"]
     ]
     assert 'nox -s runner -- up --run-id "$RUN_ID" --hours "$HOURS"' in commands
     assert 'nox -s runner -- down --run-id "$RUN_ID"' in commands
-    assert flow["env"]["RUN_ID"] == "${{ github.run_id }}-${{ github.run_attempt }}"
+    run_id = "{% raw %}${{ github.run_id }}-${{ github.run_attempt }}{% endraw %}"
+    assert flow["env"]["RUN_ID"] == run_id
