@@ -131,6 +131,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_cicd_runner_gc.py",
         "test_cicd_runner_github.py",
         "test_cicd_runner_plan.py",
+        "test_cicd_workflows.py",
     ),
     "cicd/deploy": ("compose.yml", "rollout.sh"),
     "cicd/docs": ("deploy.md", "runners.md"),

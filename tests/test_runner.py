@@ -17,6 +17,8 @@ from conftest import run_nox
 from tools import cloud_init_schema, tool
 
 SCENARIO = "four-owned-cicd"
+# The renderings are shared with test_rendering's exact-file-set check.
+NO_BYTECODE = {"PYTHONDONTWRITEBYTECODE": "1"}
 # What `up` passes to cloud_config once GitHub and Chameleon have answered.
 USER_DATA_OF_UP = """
 import sys
@@ -47,7 +49,7 @@ def user_data(rendered, tmp_path_factory) -> Path:
     project = rendered[SCENARIO]
     made = subprocess.run(
         [sys.executable, "-c", USER_DATA_OF_UP],
-        cwd=project, env={"PYTHONPATH": str(project)}, capture_output=True, text=True,
+        cwd=project, env={"PYTHONPATH": str(project), **NO_BYTECODE}, capture_output=True, text=True,
     )
     assert made.returncode == 0, made.stderr
     path = tmp_path_factory.mktemp("user-data") / "user-data.yaml"
@@ -126,7 +128,8 @@ def test_compose_file_runs_one_stage_from_its_variables(rendered):
     assert compose["name"].endswith("-${STAGE:?set STAGE to staging, canary or production}")
 
 
-def test_runner_session_plans_without_cloud_libraries(rendered):
+def test_runner_session_plans_without_cloud_libraries(rendered, monkeypatch):
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     result = run_nox(rendered[SCENARIO], "-s", "runner", "--", "plan", "--run-id", "5-2")
     assert result.returncode == 0, result.stdout + result.stderr
     plan = json.loads(result.stdout[result.stdout.index("{") :])

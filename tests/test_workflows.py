@@ -68,7 +68,7 @@ def test_generated_workflow_checks_pass_for_chameleon(chameleon):
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "cicd/tests/test_cicd_workflows.py",
          "cicd/tests/test_cicd_repository.py", "-p", "no:cacheprovider"],
-        cwd=chameleon, env={"PYTHONPATH": str(chameleon), "PATH": "/usr/bin:/bin"},
+        cwd=chameleon, env={"PYTHONPATH": str(chameleon), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
