@@ -48,6 +48,6 @@ def lease_hours(requested: int | None) -> int:
     if not 1 <= hours <= MAX_LEASE_HOURS:
         raise ValueError(
             f"--hours {hours} is outside 1..{MAX_LEASE_HOURS}: this project's GPU"
-            f" leases last at most {MAX_LEASE_HOURS} hours (lease_hours)"
+            f" leases last at most {MAX_LEASE_HOURS} hour(s) (lease_hours)"
         )
     return hours

@@ -75,7 +75,7 @@ def test_lease_lasts_the_asked_hours_and_never_more_than_allowed():
 def test_longer_leases_are_refused_with_the_limit(capsys, hours):
     code, out, err = run(capsys, "plan", "--hours", str(hours))
     assert code == 2 and out == ""
-    assert f"at most {settings.MAX_LEASE_HOURS} hours" in err
+    assert f"at most {settings.MAX_LEASE_HOURS} hour(s)" in err
 
 
 def test_run_ids_that_make_bad_names_are_refused(capsys):
