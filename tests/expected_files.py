@@ -128,6 +128,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "github_api.py",
         "test_cicd_repository.py",
         "test_cicd_room_envs.py",
+        "test_cicd_runner_chameleon.py",
         "test_cicd_runner_gc.py",
         "test_cicd_runner_github.py",
         "test_cicd_runner_plan.py",

@@ -73,7 +73,7 @@ def command_up(args) -> dict:
     lease = chameleon.create_lease(chi, plan["lease"])
     registered = None
     try:
-        reservation = chameleon.node_reservation_id(chi, lease["id"])
+        reservation = chameleon.node_reservation_id(lease)
         registered = github.register(plan["label"], [plan["label"]])
         user_data = cloud_config(
             node_settings(plan["label"], plan["lease"], release),
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         print_json(COMMANDS[args.command](args))
-    except (credentials.MissingCredentials, ValueError) as error:
+    except (credentials.MissingCredentials, settings.InvalidRequest) as error:
         message = credentials.redact(str(error))
         print(f"runner {args.command}: {message}", file=sys.stderr)
         return 2

@@ -26,11 +26,15 @@ DEADLINE_MARGIN_MINUTES = 10
 _LABEL = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
+class InvalidRequest(ValueError):
+    """A run id or lease length this project does not allow; says which and why."""
+
+
 def run_label(run_id: str) -> str:
     """The per-run runner label (also the name of the lease, server and runner)."""
     label = f"{NAME_PREFIX}-{run_id}".lower()
     if not _LABEL.fullmatch(label):
-        raise ValueError(
+        raise InvalidRequest(
             f"run id {run_id!r} gives the label {label!r}: use letters, digits and"
             " hyphens, at most 63 characters in all"
         )
@@ -46,7 +50,7 @@ def lease_hours(requested: int | None) -> int:
     """The lease length to ask for: the generated cap unless a shorter one is asked."""
     hours = MAX_LEASE_HOURS if requested is None else requested
     if not 1 <= hours <= MAX_LEASE_HOURS:
-        raise ValueError(
+        raise InvalidRequest(
             f"--hours {hours} is outside 1..{MAX_LEASE_HOURS}: this project's GPU"
             f" leases last at most {MAX_LEASE_HOURS} hour(s) (lease_hours)"
         )
