@@ -26,15 +26,21 @@ def gpu_training() -> dict:
     return yaml.safe_load((ROOT / ".github/workflows/gpu-training.yml").read_text())
 
 
-def event(kind: str, head: str = REPOSITORY, labels=("gpu",)) -> dict:
-    """The `github` context of an event (only what the conditions read)."""
+def event(kind: str, head: str = REPOSITORY, labels=("gpu",), added=None) -> dict:
+    """The `github` context of an event (only what the conditions read).
+
+    `added`: the label whose adding triggered a pull_request `labeled` event;
+    None for a push to the pull request's branch (`synchronize`).
+    """
     context = {"event_name": kind, "repository": REPOSITORY, "ref": "refs/heads/x"}
     if kind == "pull_request":
         context["event"] = {
+            "action": "labeled" if added else "synchronize",
+            "label": {"name": added} if added else None,
             "pull_request": {
                 "head": {"repo": {"full_name": head}},
                 "labels": [{"name": label} for label in labels],
-            }
+            },
         }
     return context
 
@@ -109,15 +115,16 @@ def test_the_evaluator_reads_conditions_like_github():
     assert evaluate("github.event_name == 'push' || always()", context) is True
 
 
+@pytest.mark.parametrize("added", [None, "gpu"])
 @pytest.mark.parametrize("labels", [("gpu",), ()])
-def test_a_forks_pull_request_never_reaches_a_self_hosted_job(labels):
+def test_a_forks_pull_request_never_reaches_a_self_hosted_job(labels, added):
     checked = 0
     for workflow, name, triggers, job in self_hosted_jobs():
         if "pull_request" not in triggers:
             continue
         checked += 1
         assert "if" in job, f"{workflow}: self-hosted job {name} has no `if:`"
-        fork = event("pull_request", head="attacker/project", labels=labels)
+        fork = event("pull_request", "attacker/project", labels, added)
         assert not evaluate(job["if"], job_context(fork, job)), f"{workflow}: {name}"
     assert checked, "no self-hosted job found: the GPU training job is one"
 
@@ -129,6 +136,11 @@ def test_same_repository_pull_requests_labelled_gpu_do_train():
     for name in ("start", "train", "stop"):
         assert evaluate(jobs[name]["if"], job_context(labelled, jobs[name])), name
     assert not evaluate(jobs["start"]["if"], job_context(unlabelled, jobs["start"]))
+    gpu_added = event("pull_request", labels=("gpu",), added="gpu")
+    other_added = event("pull_request", labels=("gpu", "docs"), added="docs")
+    assert evaluate(jobs["start"]["if"], job_context(gpu_added, jobs["start"]))
+    # Adding another label to a GPU pull request must not lease another node.
+    assert not evaluate(jobs["start"]["if"], job_context(other_added, jobs["start"]))
     assert evaluate(jobs["start"]["if"], job_context(event("push"), jobs["start"]))
 
 

@@ -26,6 +26,10 @@ rm -f "$tarball"
 "$install_dir/bin/installdependencies.sh"
 chown -R runner:runner "$install_dir"
 
+# The metadata service hands this node's user-data (JIT config, release
+# credential) to any local process: close it to the user that runs the job.
+iptables -I OUTPUT -d 169.254.169.254 -m owner --uid-owner runner -j REJECT
+
 # The JIT config registers this runner for one job; it is readable by root only.
 jit_config=$(cat /etc/gpu-runner/jitconfig)
 cd "$install_dir"
