@@ -16,13 +16,13 @@ BLAZAR_TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def lease_request(label: str, hours: int, now: datetime) -> dict:
-    # Blazar refuses a start in the past; a minute ahead survives its rounding.
-    start = now + timedelta(minutes=1)
-    end = start + timedelta(hours=hours)
+    # "now": Blazar starts the lease when it is made, so a slow `up` can never
+    # ask for a start in the past; the end is fixed from the time of the plan.
+    end = now + timedelta(hours=hours)
     return {
         "name": label,
         "site": settings.SITE,
-        "start_date": start.strftime(BLAZAR_TIME_FORMAT),
+        "start_date": "now",
         "end_date": end.strftime(BLAZAR_TIME_FORMAT),
         "reservations": [
             {

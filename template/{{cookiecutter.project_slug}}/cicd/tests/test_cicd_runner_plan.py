@@ -56,19 +56,18 @@ def test_plan_prints_every_request_as_json(capsys, no_credentials):
     assert set(plan["credentials"].values()) == {"missing"}
 
 
+def lease_length(lease: dict) -> timedelta:
+    assert lease["start_date"] == "now"
+    end = datetime.strptime(lease["end_date"], BLAZAR_TIME_FORMAT)
+    return end.replace(tzinfo=UTC) - NOW
+
+
 def test_lease_lasts_the_asked_hours_and_never_more_than_allowed():
-    plan = make_plan("1-1", hours=1, now=NOW)
-    start, end = (
-        datetime.strptime(plan["lease"][key], BLAZAR_TIME_FORMAT)
-        for key in ("start_date", "end_date")
+    assert lease_length(make_plan("1-1", hours=1, now=NOW)["lease"]) == timedelta(
+        hours=1
     )
-    assert end - start == timedelta(hours=1)
     default = make_plan("1-1", hours=None, now=NOW)["lease"]
-    start, end = (
-        datetime.strptime(default[key], BLAZAR_TIME_FORMAT)
-        for key in ("start_date", "end_date")
-    )
-    assert end - start == timedelta(hours=settings.MAX_LEASE_HOURS)
+    assert lease_length(default) == timedelta(hours=settings.MAX_LEASE_HOURS)
 
 
 @pytest.mark.parametrize("hours", [0, settings.MAX_LEASE_HOURS + 1, 24])
