@@ -6,9 +6,11 @@ the node and the deploy run. The Python side (plan, GitHub API over HTTP, gc)
 is tested by the generated project's own cicd tests.
 """
 
+import base64
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -135,3 +137,111 @@ def test_runner_session_plans_without_cloud_libraries(rendered, monkeypatch):
     plan = json.loads(result.stdout[result.stdout.index("{") :])
     assert plan["label"] == "proj01-gpu-runner-5-2"
     assert plan["lease"]["name"] == plan["server"]["name"] == plan["label"]
+
+
+# ---- up, status, down and gc through python-chi, against local API servers ----
+
+RUN = "7-1"
+SECRETS = {"OS_APPLICATION_CREDENTIAL_SECRET": "os-secret-never-printed"}
+
+
+@pytest.fixture
+def clouds(rendered, monkeypatch):
+    """Fake GitHub and OpenStack, and the variables that point the tool at them."""
+    project = rendered[SCENARIO]
+    monkeypatch.syspath_prepend(str(project / "cicd" / "tests"))
+    from github_api import TOKEN, FakeGitHub
+    from openstack_api import FakeOpenStack
+
+    with FakeGitHub("gourmetgram-team/gourmetgram") as github, FakeOpenStack() as cloud:
+        for name, value in {
+            "GITHUB_API_URL": github.url,
+            "GITHUB_REPOSITORY": "gourmetgram-team/gourmetgram",
+            "RUNNER_ADMIN_TOKEN": TOKEN,
+            "OS_AUTH_URL": cloud.url + "/identity/v3",
+            "OS_AUTH_TYPE": "v3applicationcredential",
+            "OS_APPLICATION_CREDENTIAL_ID": "app-credential-id",
+            "OS_APPLICATION_CREDENTIAL_SECRET": SECRETS["OS_APPLICATION_CREDENTIAL_SECRET"],
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("OS_RELEASE_APPLICATION_CREDENTIAL_ID", raising=False)
+        monkeypatch.delenv("OS_RELEASE_APPLICATION_CREDENTIAL_SECRET", raising=False)
+        yield project, github, cloud
+
+
+def runner(project, *args) -> tuple[int, dict | None, str]:
+    result = run_nox(project, "-s", "runner", "--", *args)
+    output = result.stdout + result.stderr
+    from github_api import TOKEN
+
+    for secret in (TOKEN, SECRETS["OS_APPLICATION_CREDENTIAL_SECRET"]):
+        assert secret not in output, f"`runner {args[0]}` printed a secret"
+    start = result.stdout.find("{")
+    return result.returncode, json.loads(result.stdout[start:]) if start >= 0 else None, output
+
+
+def test_up_then_down_through_python_chi(clouds):
+    project, github, cloud = clouds
+    code, made, output = runner(project, "up", "--run-id", RUN, "--hours", "1")
+    assert code == 0, output
+    label = "proj01-gpu-runner-7-1"
+    assert made["label"] == label
+
+    (lease,) = cloud.leases.values()
+    assert lease["name"] == label and lease["start_date"] == "now"
+    assert lease["end_date"] == made["lease_end"]
+    (reservation,) = lease["reservations"]
+    assert json.loads(reservation["resource_properties"]) == ["==", "$node_type", "gpu_rtx6000"]
+    (server,) = cloud.servers.values()
+    request = server["request"]
+    assert request["server"]["name"] == label
+    assert (request["server"]["imageRef"], request["server"]["flavorRef"]) == ("img-1", "fl-1")
+    assert request["server"]["networks"] == [{"uuid": "net-1"}]
+    assert request["os:scheduler_hints"] == {"reservation": reservation["id"]}
+    user_data = base64.b64decode(request["server"]["user_data"]).decode()
+    from github_api import JIT_CONFIG
+
+    assert user_data.startswith("#cloud-config") and JIT_CONFIG in user_data
+    assert f"RUNNER_LABEL={label}" in user_data
+    assert "path: /etc/gpu-runner/release.env" not in user_data  # none was given
+    (jit_request,) = [r for r in github.requests if r["method"] == "POST"]
+    assert label in jit_request["body"]["labels"]
+
+    code, status, output = runner(project, "status")
+    assert code == 0, output
+    assert sorted(r["kind"] for r in status["resources"]) == ["lease", "runner", "server"]
+
+    code, removed, output = runner(project, "down", "--run-id", RUN)
+    assert code == 0, output
+    assert not cloud.leases and not cloud.servers and not github.runners
+
+
+def test_a_failed_up_leaves_nothing_behind(clouds):
+    project, github, cloud = clouds
+    cloud.refuse_servers = True
+    code, _, output = runner(project, "up", "--run-id", RUN, "--hours", "1")
+    assert code == 1 and "No valid host" in output
+    assert not cloud.leases, "the lease of a failed up must be deleted"
+    assert not github.runners, "the runner registration of a failed up must be deleted"
+
+
+def test_gc_removes_only_this_projects_stale_resources(clouds):
+    project, github, cloud = clouds
+    old, recent = "2020-01-01 00:00:00", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    cloud.leases.update({
+        "l-old": {"id": "l-old", "name": "proj01-gpu-runner-1-1", "created_at": old},
+        "l-new": {"id": "l-new", "name": "proj01-gpu-runner-2-1", "created_at": recent},
+        "l-foreign": {"id": "l-foreign", "name": "proj99-gpu-runner-1-1", "created_at": old},
+    })
+    cloud.servers["s-new"] = {"id": "s-new", "name": "proj01-gpu-runner-2-1", "created": recent + "Z"}
+    orphan = github.add_runner("proj01-gpu-runner-1-1")
+    live = github.add_runner("proj01-gpu-runner-2-1")
+    code, result, output = runner(project, "gc")
+    assert code == 0, output
+    assert sorted((r["kind"], r["name"]) for r in result["removed"]) == [
+        ("lease", "proj01-gpu-runner-1-1"),
+        ("runner", "proj01-gpu-runner-1-1"),
+    ]
+    assert set(cloud.leases) == {"l-new", "l-foreign"}
+    assert set(github.runners) == {live} and orphan not in github.runners
