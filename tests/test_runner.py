@@ -142,7 +142,10 @@ def test_runner_session_plans_without_cloud_libraries(rendered, monkeypatch):
 # ---- up, status, down and gc through python-chi, against local API servers ----
 
 RUN = "7-1"
-SECRETS = {"OS_APPLICATION_CREDENTIAL_SECRET": "os-secret-never-printed"}
+SECRETS = {
+    "OS_APPLICATION_CREDENTIAL_SECRET": "os-secret-never-printed",
+    "OS_RELEASE_APPLICATION_CREDENTIAL_SECRET": "release-secret-never-printed",
+}
 
 
 @pytest.fixture
@@ -175,14 +178,16 @@ def runner(project, *args) -> tuple[int, dict | None, str]:
     output = result.stdout + result.stderr
     from github_api import TOKEN
 
-    for secret in (TOKEN, SECRETS["OS_APPLICATION_CREDENTIAL_SECRET"]):
+    for secret in (TOKEN, *SECRETS.values()):
         assert secret not in output, f"`runner {args[0]}` printed a secret"
     start = result.stdout.find("{")
     return result.returncode, json.loads(result.stdout[start:]) if start >= 0 else None, output
 
 
-def test_up_then_down_through_python_chi(clouds):
+def test_up_then_down_through_python_chi(clouds, monkeypatch):
     project, github, cloud = clouds
+    monkeypatch.setenv("OS_RELEASE_APPLICATION_CREDENTIAL_ID", "release-id")
+    monkeypatch.setenv("OS_RELEASE_APPLICATION_CREDENTIAL_SECRET", SECRETS["OS_RELEASE_APPLICATION_CREDENTIAL_SECRET"])
     code, made, output = runner(project, "up", "--run-id", RUN, "--hours", "1")
     assert code == 0, output
     label = "proj01-gpu-runner-7-1"
@@ -204,7 +209,9 @@ def test_up_then_down_through_python_chi(clouds):
 
     assert user_data.startswith("#cloud-config") and JIT_CONFIG in user_data
     assert f"RUNNER_LABEL={label}" in user_data
-    assert "path: /etc/gpu-runner/release.env" not in user_data  # none was given
+    # The node can delete its own lease: Blazar's URL from the catalog, its id.
+    assert f"BLAZAR_URL={cloud.url}/reservation/v1" in user_data
+    assert f"LEASE_ID={lease['id']}" in user_data
     (jit_request,) = [r for r in github.requests if r["method"] == "POST"]
     assert label in jit_request["body"]["labels"]
 
