@@ -36,6 +36,7 @@ INVALID_ANSWERS = {
     "node type at other site": ({"gpu_node_type": "compute_liqid"}, "gpu_node_type 'compute_liqid' is not offered at CHI@UC"),
     "lease too long": ({"lease_hours": 7}, "lease_hours must be a whole number of hours from 1 to 6"),
     "lease zero": ({"lease_hours": 0}, "from 1 to 6"),
+    "unknown ci runner": ({"ci_runner": "gitlab"}, "Invalid choice"),
     "wandb entity": ({"wandb_entity": "my team"}, "wandb_entity 'my team' may hold only"),
     "wandb project": ({"wandb_project": "a/b"}, "wandb_project 'a/b' must be"),
 }
@@ -63,6 +64,7 @@ def test_defaults_make_a_valid_four_member_demo_team(tmp_path):
     owners = {answers[f"{role}_owner"] for role in ("training", "serving", "data", "cicd")}
     assert owners == set(answers["members"]), "each of the 4 members owns a role"
     assert answers["monitoring_owner"] == answers["serving_owner"]
+    assert answers["ci_runner"] == "github-hosted"
 
 
 def test_three_members_share_cicd_by_default(tmp_path):
@@ -93,3 +95,4 @@ def test_node_type_default_follows_the_site(tmp_path):
 def test_computed_values_stay_out_of_the_answers_file(tmp_path):
     answers = answers_of(render(tmp_path / "p"))
     assert "cookiecutter" not in answers and "roles" not in answers
+

@@ -20,6 +20,7 @@ nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "tests"]
 
 ROOMS = ("data", "training", "serving", "monitoring", "cicd")
+SHARED_TESTS = "shared"
 SERVICE = "serving.service:Classifier"
 SERVE_PORT = "3000"
 
@@ -51,9 +52,13 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Each room's tests in its own environment (`nox -s tests -- serving` for one)."""
-    rooms = [arg for arg in session.posargs if arg in ROOMS] or list(ROOMS)
-    pytest_args = [arg for arg in session.posargs if arg not in ROOMS]
+    """Each room's tests in its own environment (`nox -s tests -- serving` for one).
+
+    `-- shared` runs only the shared package and contract tests (CI's last job).
+    """
+    chosen = [arg for arg in session.posargs if arg in (*ROOMS, SHARED_TESTS)]
+    rooms = [arg for arg in chosen if arg in ROOMS] if chosen else list(ROOMS)
+    pytest_args = [arg for arg in session.posargs if arg not in chosen]
     for room in rooms:
         run_in(
             session,
@@ -65,7 +70,7 @@ def tests(session: nox.Session) -> None:
             *pytest_args,
             WANDB_MODE="offline",
         )
-    if not [arg for arg in session.posargs if arg in ROOMS]:
+    if not chosen or SHARED_TESTS in chosen:
         # The shared package and the contract, in the room that has PyTorch and W&B.
         run_in(
             session,
@@ -147,6 +152,15 @@ def serve_check(session: nox.Session) -> None:
 def monitor(session: nox.Session) -> None:
     """Compare production inputs and predictions with the training reference."""
     run_in(session, "monitoring", "python", "-m", "monitoring.drift", *session.posargs)
+
+
+@nox.session
+def runner(session: nox.Session) -> None:
+    """GPU runners on Chameleon: `-- plan|up|down|status|gc` (cicd/docs/runners.md)."""
+    args = session.posargs or ["plan"]
+    # `plan` is a dry run and needs no cloud client; the others need python-chi.
+    room = "cicd" if args[0] in ("plan", "-h", "--help") else "cicd/runner"
+    run_in(session, room, "python", "-m", "cicd.runner", *args)
 
 
 @nox.session

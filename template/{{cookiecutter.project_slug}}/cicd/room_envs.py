@@ -76,8 +76,9 @@ def ensure(room: str, log=print) -> Path:
     """The room's environment, created or updated if its requirements changed.
 
     Returns the folder holding its executables (python, pytest, bentoml, ...).
+    A room may be a sub-folder with its own requirements.txt ("cicd/runner").
     """
-    env = envs_dir() / room
+    env = envs_dir() / room.replace("/", "-")
     stamp = env / ".requirements-fingerprint"
     wanted = fingerprint(room)
     if stamp.exists() and stamp.read_text() == wanted:

@@ -13,24 +13,43 @@ def workflow(name: str) -> dict:
     return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
 
 
+def all_workflows() -> dict[str, dict]:
+    return {
+        path.name: yaml.safe_load(path.read_text())
+        for path in sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    }
+
+
 def test_ci_runs_the_members_nox_sessions():
     jobs = workflow("ci.yml")["jobs"]
     commands = [step.get("run", "") for job in jobs.values() for step in job["steps"]]
-    for session in ("lint", "tests", "pipeline"):
+    for session in ("lint", "pipeline"):
         assert f"nox -s {session}" in commands
+    # Each room's tests in a job of its own, plus the shared package's.
+    tests = jobs["tests"]
+    assert 'nox -s tests -- "$ROOM"' in [step.get("run") for step in tests["steps"]]
+    assert set(tests["strategy"]["matrix"]["room"]) == {*ROOMS, "shared"}
 
 
-def test_ci_is_least_privilege_and_bounded():
-    ci = workflow("ci.yml")
-    assert ci["permissions"] == {"contents": "read"}
-    assert ci["concurrency"]["cancel-in-progress"] is True
-    for name, job in ci["jobs"].items():
-        assert job.get("timeout-minutes"), f"job {name} has no timeout"
-        for step in job["steps"]:
-            if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), (
-                    step["uses"]
-                )
+def test_workflows_are_least_privilege_bounded_and_pinned():
+    # Only these jobs may ask for more than reading the repository.
+    extra_permissions = {("deploy.yml", "build"): {"packages": "write"}}
+    for name, flow in all_workflows().items():
+        assert flow["permissions"] == {"contents": "read"}, name
+        assert "pull_request_target" not in flow[True], name  # `on:` parses as True
+        for job_name, job in flow["jobs"].items():
+            assert job.get("timeout-minutes"), f"{name}: job {job_name} has no timeout"
+            wanted = {"contents": "read", **extra_permissions.get((name, job_name), {})}
+            assert job.get("permissions", {"contents": "read"}) == wanted
+            for step in job["steps"]:
+                if "uses" in step:
+                    assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"])
+                if "checkout" in step.get("uses", ""):
+                    assert step["with"]["persist-credentials"] is False
+
+
+def test_ci_cancels_superseded_runs():
+    assert workflow("ci.yml")["concurrency"]["cancel-in-progress"] is True
 
 
 def test_pre_commit_pins_match_the_lint_environment():

@@ -1,0 +1,85 @@
+"""Credentials come only from the environment, and their values never get printed.
+
+Chameleon: an OpenStack application credential (the `OS_*` variables of the
+openrc file Chameleon's dashboard offers). GitHub: a token that may manage the
+repository's self-hosted runners (RUNNER_ADMIN_TOKEN).
+"""
+
+import os
+from dataclasses import dataclass
+
+CHAMELEON_VARIABLES = (
+    "OS_AUTH_URL",
+    "OS_APPLICATION_CREDENTIAL_ID",
+    "OS_APPLICATION_CREDENTIAL_SECRET",
+)
+GITHUB_VARIABLES = ("RUNNER_ADMIN_TOKEN",)
+# Optional: a second, narrower application credential the node uses to delete its
+# own lease when it goes idle (see docs/runners.md). Without it the node powers off
+# and the lease ends on its own at its end date.
+RELEASE_VARIABLES = (
+    "OS_RELEASE_APPLICATION_CREDENTIAL_ID",
+    "OS_RELEASE_APPLICATION_CREDENTIAL_SECRET",
+)
+SECRET_VARIABLES = (
+    "OS_APPLICATION_CREDENTIAL_SECRET",
+    "OS_RELEASE_APPLICATION_CREDENTIAL_SECRET",
+    "RUNNER_ADMIN_TOKEN",
+)
+
+
+class MissingCredentials(Exception):
+    """Raised with the names of the variables to set; never with any value."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that prints as a mask, so that no log or plan can leak it."""
+
+    value: str
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+def require(names: tuple[str, ...], purpose: str) -> dict[str, str]:
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        raise MissingCredentials(
+            f"{purpose} needs the environment variable(s) {', '.join(missing)};"
+            " see cicd/docs/runners.md for how to create them"
+        )
+    return {name: os.environ[name] for name in names}
+
+
+def github_token() -> Secret:
+    found = require(GITHUB_VARIABLES, "managing the repository's GitHub runners")
+    return Secret(found[GITHUB_VARIABLES[0]])
+
+
+def chameleon() -> dict[str, str]:
+    """The OS_* variables python-chi reads, checked before any call is made."""
+    return require(CHAMELEON_VARIABLES, "talking to Chameleon")
+
+
+def release_credential() -> dict[str, Secret] | None:
+    if not all(os.environ.get(name) for name in RELEASE_VARIABLES):
+        return None
+    return {name: Secret(os.environ[name]) for name in RELEASE_VARIABLES}
+
+
+def presence() -> dict[str, str]:
+    """Which variables are set, by name only: what `plan` may show."""
+    names = (*CHAMELEON_VARIABLES, *GITHUB_VARIABLES, *RELEASE_VARIABLES)
+    return {name: "set" if os.environ.get(name) else "missing" for name in names}
+
+
+def redact(text: str) -> str:
+    """Mask any secret value that made it into a message (e.g. an API error)."""
+    for name in SECRET_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            text = text.replace(value, "***")
+    return text
