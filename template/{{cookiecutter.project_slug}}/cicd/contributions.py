@@ -54,6 +54,7 @@ class Commit:
 class Report:
     by_member: dict[str, Contribution]
     unmatched: Counter = field(default_factory=Counter)  # identity -> commits
+    history: bool = True  # False outside a git checkout or before the first commit
 
 
 def git(root: Path, *args: str) -> str:
@@ -63,6 +64,16 @@ def git(root: Path, *args: str) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
     return result.stdout
+
+
+def has_history(root: Path) -> bool:
+    result = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", "HEAD"],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
 
 
 def pathspecs(role_paths: list[str]) -> list[str]:
@@ -125,6 +136,9 @@ def contributions(
     (or has no commits yet) gets zeros, not a missing row.
     """
     report = Report({member: Contribution() for member in members})
+    if not has_history(root):
+        report.history = False
+        return report
     mapped: dict[str, str] = {}
     for member in members:
         for commit in commits_touching(root, paths_of.get(member, [])):

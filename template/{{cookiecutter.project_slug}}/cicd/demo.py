@@ -138,6 +138,8 @@ def contribution_lines(plan: Plan, report: Report) -> list[str]:
             f"| @{member} | {', '.join(rooms) or '-'} | {numbers.commits} "
             f"| {numbers.co_authored} | {numbers.added} | {numbers.removed} |"
         )
+    if not report.history:
+        lines += ["", "No git history here yet: every count is zero."]
     if report.unmatched:
         lines += ["", "Commits in these rooms whose author matches no member:", ""]
         lines += [
@@ -158,7 +160,7 @@ def render(
 ) -> str:
     failed = [row for row in rows if not row.outcome.passed]
     verdict = (
-        f"**PASS**: all {len(rows)} deliverables"
+        f"**PASS**: {len(rows)} of {len(rows)} deliverables pass"
         if not failed
         else f"**FAIL**: {len(failed)} of {len(rows)} deliverables failed"
     )
