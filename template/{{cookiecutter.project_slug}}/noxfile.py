@@ -180,3 +180,9 @@ def demo(session: nox.Session) -> None:
         "--nox",
         nox_command,
     )
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """CI only (demo.yml): publish a demo report as its tag's GitHub Release."""
+    run_in(session, "cicd", "python", "-m", "cicd.release", *session.posargs)

@@ -30,6 +30,7 @@ from cicd.milestones import (
     Plan,
     Timing,
     load,
+    parse_moment,
 )
 
 PROJECT_NAME = "{{ cookiecutter.project_name }}"
@@ -50,6 +51,15 @@ def owner_label(owner: str) -> str:
     return "the whole team" if owner == SHARED else f"@{owner}"
 
 
+def keep(source: Path, folder: Path, group: str) -> Path:
+    """A copy of ``source`` beside the report (release assets have flat names)."""
+    copy = folder / source.name
+    if copy.exists():
+        copy = folder / f"{group}-{source.name}"
+    shutil.copyfile(source, copy)
+    return copy
+
+
 def collect_evidence(row: Row, folder: Path, root: Path, link_prefix: str) -> None:
     """Copy the promised artifact next to the report and draw the figure."""
     item = row.deliverable
@@ -63,11 +73,10 @@ def collect_evidence(row: Row, folder: Path, root: Path, link_prefix: str) -> No
             row.evidence.append(f"{link_prefix}{png.name}")
         else:
             row.notes.append(reason)
-    if item.evidence:
-        source = root / item.evidence
-        copy = folder / f"{row.group}-{source.name}"
-        shutil.copyfile(source, copy)
-        row.evidence.append(f"{link_prefix}{copy.name}")
+    for evidence in [item.evidence] + ([item.target] if item.kind == "file" else []):
+        if evidence:
+            copy = keep(root / evidence, folder, row.group)
+            row.evidence.append(f"{link_prefix}{copy.name}")
     if row.outcome.log:
         row.evidence.append(f"{link_prefix}{row.outcome.log.name}")
 
@@ -202,13 +211,6 @@ def render(
     return "\n".join(lines).rstrip() + "\n"
 
 
-def parse_moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. +00:00")
-    return moment
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m cicd.demo", description=__doc__.splitlines()[0]
@@ -220,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--at",
         type=parse_moment,
-        help="when the work arrived (ISO 8601 with offset; default: now)",
+        help="when the work arrived: ISO 8601 with offset, or epoch seconds "
+        "(CI passes the tag's push time; default: now)",
     )
     parser.add_argument("--milestones", type=Path, default=MILESTONES_FILE)
     parser.add_argument("--root", type=Path, default=paths.REPO_ROOT)

@@ -9,7 +9,7 @@ milestone, a deliverable with two checks or none, an unknown time zone) stops
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -176,6 +176,16 @@ def load(path: Path = MILESTONES_FILE) -> Plan:
         )
     members = tuple(str(member) for member in document["members"])
     return Plan(timezone, members, roles, milestones)
+
+
+def parse_moment(text: str) -> datetime:
+    """A point in time: epoch seconds (GitHub's push time) or ISO 8601 with offset."""
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text), tz=UTC)
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} needs a UTC offset, e.g. +00:00")
+    return moment
 
 
 @dataclass(frozen=True)

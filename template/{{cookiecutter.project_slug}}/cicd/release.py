@@ -27,13 +27,20 @@ import mimetypes
 import re
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from {{ cookiecutter.package_name }} import paths
 
 from cicd.github_api import GitHub, quoted
-from cicd.milestones import MILESTONES_FILE, Milestone, MilestoneError, Timing, load
+from cicd.milestones import (
+    MILESTONES_FILE,
+    Milestone,
+    MilestoneError,
+    Timing,
+    load,
+    parse_moment,
+)
 
 MARKER = re.compile(r"<!-- demo-release (\{.*?\}) -->")
 BODY_LIMIT = 120_000  # GitHub refuses release bodies over 125,000 characters
@@ -71,16 +78,6 @@ def recorded(release: dict) -> dict:
     """The facts this command wrote into a release's text, if it made it."""
     match = MARKER.search(release.get("body") or "")
     return json.loads(match.group(1)) if match else {}
-
-
-def parse_pushed_at(text: str) -> datetime:
-    """GitHub gives a push's time as epoch seconds; ISO 8601 is accepted too."""
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text), tz=UTC)
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset")
-    return moment
 
 
 def release_name(push: Push, prefix: str) -> str:
@@ -197,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("milestone")
     parser.add_argument("--tag", required=True)
     parser.add_argument("--sha", required=True)
-    parser.add_argument("--pushed-at", type=parse_pushed_at, required=True)
+    parser.add_argument("--pushed-at", type=parse_moment, required=True)
     parser.add_argument(
         "--checks",
         choices=("success", "failure"),

@@ -28,6 +28,7 @@ class State:
     comments: dict[int, list[dict]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     next_id: int = 1
+    read_only: bool = False  # the token of a fork's pull request
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -58,6 +59,10 @@ class Handler(BaseHTTPRequestHandler):
         state.requests.append((method, self.path))
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self.reply(401, {"message": "Bad credentials"})
+        if state.read_only and method != "GET":
+            return self.reply(
+                403, {"message": "Resource not accessible by integration"}
+            )
         route = f"{method} {url.path}"
         for pattern, action in ROUTES:
             match = re.fullmatch(pattern.replace("{repo}", REPO), route)

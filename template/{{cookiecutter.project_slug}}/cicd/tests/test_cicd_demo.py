@@ -142,8 +142,8 @@ def test_passing_demo_links_evidence_and_figures(project):
     png = folder / "training-curve.png"
     assert png.read_bytes().startswith(b"\x89PNG")
     assert "![training-curve](initial/training-curve.png)" in report
-    assert "[data-training.json](initial/data-training.json)" in report
-    assert (folder / "data-training.json").read_bytes() == (
+    assert "[training.json](initial/training.json)" in report
+    assert (folder / "training.json").read_bytes() == (
         metrics / "training.json"
     ).read_bytes()
 
