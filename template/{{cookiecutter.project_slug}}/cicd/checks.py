@@ -8,6 +8,7 @@ to a log file next to the report. File checks need no process at all.
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +70,21 @@ def check_file(deliverable: Deliverable, root: Path) -> Outcome:
     return Outcome(True, "")
 
 
-def check_evidence(deliverable: Deliverable, root: Path) -> Outcome | None:
-    """A passing check must also leave the evidence it promises."""
-    if deliverable.evidence and not (root / deliverable.evidence).is_file():
+def check_evidence(
+    deliverable: Deliverable, root: Path, started: float
+) -> Outcome | None:
+    """A passing session must also leave the evidence it promises, freshly."""
+    if not deliverable.evidence:
+        return None
+    path = root / deliverable.evidence
+    if not path.is_file():
         return Outcome(False, f"the check passed but wrote no `{deliverable.evidence}`")
+    if deliverable.kind == "session" and path.stat().st_mtime < started:
+        # A session that stopped writing its artifact must not pass on an old one.
+        return Outcome(
+            False,
+            f"the check passed but left `{deliverable.evidence}` from an earlier run",
+        )
     return None
 
 
@@ -82,10 +94,11 @@ def run(
     log: Path,
     root: Path = paths.REPO_ROOT,
 ) -> Outcome:
+    started = time.time()
     if deliverable.kind == "file":
         outcome = check_file(deliverable, root)
     else:
         outcome = run_nox(deliverable, nox_command, log, root)
     if outcome.passed:
-        return check_evidence(deliverable, root) or outcome
+        return check_evidence(deliverable, root, started) or outcome
     return outcome

@@ -1,6 +1,7 @@
 """`python -m cicd.demo`: checks, verdict, deadline status and the report."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -110,9 +111,9 @@ def test_file_check_names_the_missing_text(project):
     assert "`data/DESIGN.md` lacks `## Object storage`" in report
 
 
-def test_passing_demo_links_evidence_and_figures(project):
+def test_passing_demo_links_evidence_and_figures(project, tmp_path):
     metrics = project / "artifacts" / "metrics"
-    metrics.mkdir(parents=True)
+    # Stands in for `nox -s train`: writes a small training history, as train does.
     epochs = [
         {
             "epoch": epoch,
@@ -123,7 +124,14 @@ def test_passing_demo_links_evidence_and_figures(project):
         }
         for epoch in (1, 2, 3)
     ]
-    (metrics / "training.json").write_text(json.dumps({"epochs": epochs}))
+    history = json.dumps({"epochs": epochs})
+    train = tmp_path / "train.py"
+    train.write_text(
+        "import json, os, pathlib\n"
+        "metrics = pathlib.Path(os.environ['ARTIFACTS_DIR']) / 'metrics'\n"
+        "metrics.mkdir(parents=True, exist_ok=True)\n"
+        f"(metrics / 'training.json').write_text({history!r})\n"
+    )
     plan = write_plan(
         project,
         [
@@ -135,7 +143,7 @@ def test_passing_demo_links_evidence_and_figures(project):
             }
         ],
     )
-    code, report = run_demo(project, plan, "--nox", PASSING_NOX)
+    code, report = run_demo(project, plan, "--nox", f"{sys.executable} {train}")
     assert code == 0, report
     assert "**PASS**: 2 of 2 deliverables pass" in report
     folder = project / "reports" / "initial"
@@ -212,3 +220,15 @@ def test_generated_plan_loads_and_every_figure_is_drawable():
     for milestone in plan.milestones.values():
         assert milestone.deadline.tzinfo is not None
         assert any(milestone.by_role.values())
+
+
+def test_session_evidence_must_be_fresh(project):
+    # The session "passes" but writes nothing: the manifest is from an older run.
+    manifest = project / "artifacts" / "data" / "manifest.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text("{}")
+    os.utime(manifest, (1_000_000_000, 1_000_000_000))
+    item = {"title": "Dataset", "session": "data", "evidence": str(manifest)}
+    code, report = run_demo(project, write_plan(project, [item]), "--nox", PASSING_NOX)
+    assert code == 1
+    assert "left `" in report and "from an earlier run" in report
