@@ -96,15 +96,20 @@ def linked_report(report: str, folder: str, github: GitHub, tag: str) -> str:
 
 
 def assets(report: Path) -> list[Path]:
+    """The report and everything beside it in reports/<milestone>/."""
     folder = report.with_suffix("")
-    extra = sorted(path for path in folder.iterdir() if path.is_file())
-    return [report, *extra] if folder.is_dir() else [report]
+    if not folder.is_dir():
+        return [report]
+    return [report, *sorted(path for path in folder.iterdir() if path.is_file())]
 
 
-def upload(github: GitHub, release: dict, files: list[Path]) -> None:
+def upload(github: GitHub, release: dict, files: list[Path]) -> int:
+    """Attach the files the release lacks (never replacing one); how many."""
+    present = {asset["name"] for asset in release.get("assets", [])}
     # upload_url is a URI template ending in {?name,label}.
     target = release["upload_url"].split("{", 1)[0]
-    for file in files:
+    missing = [file for file in files if file.name not in present]
+    for file in missing:
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if file.suffix == ".md":
             kind = "text/markdown"
@@ -114,6 +119,7 @@ def upload(github: GitHub, release: dict, files: list[Path]) -> None:
             data=file.read_bytes(),
             content_type=kind,
         )
+    return len(missing)
 
 
 def create(github: GitHub, tag: str, name: str, body: str, **fields) -> dict:
@@ -124,41 +130,38 @@ def create(github: GitHub, tag: str, name: str, body: str, **fields) -> dict:
     )
 
 
-def publish(github: GitHub, push: Push, report: Path) -> tuple[str, dict]:
-    """What happened ("created", "unchanged" or "moved") and the release concerned."""
-    text = report.read_text(encoding="utf-8")
-    folder = report.stem
-    existing = github.call("GET", github.repo_url(f"/releases/tags/{quoted(push.tag)}"))
-    if existing is None:
-        summary = (
-            f"Tag `{push.tag}` at `{push.sha}`, pushed {push.local_time}: "
-            f"**{push.timing.describe()}**."
-        )
-        body = "\n\n".join(
-            [summary, linked_report(text, folder, github, push.tag), push.record()]
-        )
-        release = create(
-            github,
-            push.tag,
-            release_name(push, f"{push.milestone.title} demo"),
-            body,
-            make_latest="false",
-        )
-        upload(github, release, assets(report))
-        return "created", release
-    if recorded(existing) == push.facts():
-        return "unchanged", existing
+def first_release(github: GitHub, push: Push, report: Path) -> dict:
+    summary = (
+        f"Tag `{push.tag}` at `{push.sha}`, pushed {push.local_time}: "
+        f"**{push.timing.describe()}**."
+    )
+    text = linked_report(
+        report.read_text(encoding="utf-8"), report.stem, github, push.tag
+    )
+    release = create(
+        github,
+        push.tag,
+        release_name(push, f"{push.milestone.title} demo"),
+        "\n\n".join([summary, text, push.record()]),
+        make_latest="false",
+    )
+    upload(github, release, assets(report))
+    return release
 
+
+def move_note(github: GitHub, push: Push, report: Path, existing: dict) -> dict:
+    """The note flagging a moved tag: made once per move, the release untouched."""
     notes = [
         release
         for release in github.paged("/releases")
         if recorded(release).get("note_for") == push.tag
     ]
-    this_push = push.record(note_for=push.tag)
+    this_push = push.facts(note_for=push.tag)
     for note in notes:
-        if note.get("body", "").endswith(this_push):
-            return "moved", note  # this very move was already flagged
-    note_tag = f"{push.tag}/moved-{len(notes) + 1}"
+        if recorded(note) == this_push:
+            return note  # a re-run of the workflow for a move already flagged
+    number = len(notes) + 1
+    note_tag = f"{push.tag}/moved-{number}"
     original = recorded(existing)
     before = (
         f"commit `{original['sha']}`, pushed {original['pushed_at']}"
@@ -171,20 +174,32 @@ def publish(github: GitHub, push: Push, report: Path) -> tuple[str, dict]:
         f"The release of record stays [{existing.get('name')}]"
         f"({existing.get('html_url')}) ({before}); this note does not replace it."
     )
-    body = "\n\n".join(
-        [summary, linked_report(text, folder, github, note_tag), this_push]
+    text = linked_report(
+        report.read_text(encoding="utf-8"), report.stem, github, note_tag
     )
     note = create(
         github,
         note_tag,
-        release_name(push, f"{push.tag} moved (note {len(notes) + 1})"),
-        body,
+        release_name(push, f"{push.tag} moved (note {number})"),
+        "\n\n".join([summary, text, push.record(note_for=push.tag)]),
         target_commitish=push.sha,
         prerelease=True,
         make_latest="false",
     )
     upload(github, note, assets(report))
-    return "moved", note
+    return note
+
+
+def publish(github: GitHub, push: Push, report: Path) -> tuple[str, dict]:
+    """What happened ("created", "unchanged" or "moved") and the release concerned."""
+    existing = github.call("GET", github.repo_url(f"/releases/tags/{quoted(push.tag)}"))
+    if existing is None:
+        return "created", first_release(github, push, report)
+    if recorded(existing) == push.facts():
+        # A re-run for the same push: finish an upload an earlier run lost, if any.
+        upload(github, existing, assets(report))
+        return "unchanged", existing
+    return "moved", move_note(github, push, report, existing)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,7 +83,9 @@ class Handler(BaseHTTPRequestHandler):
     def release_by_tag(self, state, query, tag):
         for release in state.releases:
             if release["tag_name"] == tag:
-                return self.reply(200, release)
+                names = state.assets[release["id"]]
+                assets = [{"name": name, "state": "uploaded"} for name in names]
+                return self.reply(200, {**release, "assets": assets})
         return self.reply(404, {"message": "Not Found"})
 
     def list_releases(self, state, query):

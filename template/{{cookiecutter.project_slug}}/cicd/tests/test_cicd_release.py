@@ -95,6 +95,19 @@ def test_rerun_of_the_same_push_changes_nothing(github, reports):
     assert len(posts) == 1 + 3  # one release, three assets
 
 
+def test_rerun_finishes_an_interrupted_upload(github, reports):
+    assert publish(reports, "a" * 40, BEFORE) == 0
+    (made,) = github.state.releases
+    del github.state.assets[made["id"]]["training-curve.png"]  # the upload was lost
+    assert publish(reports, "a" * 40, BEFORE) == 0
+    assert set(github.state.assets[made["id"]]) == {
+        "initial.md",
+        "training-curve.png",
+        "data-manifest.json",
+    }
+    assert len(github.state.releases) == 1
+
+
 def test_moved_tag_is_flagged_in_a_note_and_the_release_is_kept(github, reports):
     assert publish(reports, "a" * 40, BEFORE) == 0
     original = json.dumps(github.state.releases[0], sort_keys=True)
