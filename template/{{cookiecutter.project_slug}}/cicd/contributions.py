@@ -161,4 +161,9 @@ def contributions(
     for commit in commits_touching(root, all_paths):
         if handle_of(commit.author, members) is None:
             report.unmatched[commit.author] += 1
+        for co_author in commit.co_authors:
+            if co_author not in mapped:
+                mapped[co_author] = mailmapped(root, co_author)
+            if handle_of(mapped[co_author], members) is None:
+                report.unmatched[f"{co_author} (co-author)"] += 1
     return report

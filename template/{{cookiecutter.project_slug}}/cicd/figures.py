@@ -43,11 +43,15 @@ def per_class_accuracy(evaluation: dict, target: Path) -> None:
     # A class absent from the evaluation split has no accuracy: drawn as 0, labelled.
     values = [per_class[name] or 0.0 for name in names]
     figure, axes = plt.subplots(figsize=(9, 3.5))
-    axes.bar(names, values)
+    bars = axes.bar(names, values)
+    labels = [
+        "n/a" if per_class[name] is None else f"{per_class[name]:.2f}" for name in names
+    ]
+    axes.bar_label(bars, labels=labels, fontsize=8)
     axes.axhline(evaluation["accuracy"], color="black", linestyle="--", label="overall")
-    axes.set(title="Offline accuracy per class", ylim=(0, 1))
+    axes.set(title="Offline accuracy per class", ylim=(0, 1.15))
     axes.tick_params(axis="x", labelrotation=45)
-    axes.legend()
+    axes.legend(loc="lower right")
     save(figure, target)
 
 
@@ -57,7 +61,8 @@ def serving_latency(smoke: dict, target: Path) -> None:
     if not names:
         raise ValueError("the smoke check measured no latency")
     figure, axes = plt.subplots(figsize=(5, 3.5))
-    axes.bar(names, [latency[name] for name in names])
+    bars = axes.bar(names, [latency[name] for name in names])
+    axes.bar_label(bars, fmt="%.1f ms")
     axes.set(
         title=f"Serving latency over {smoke['predictions_answered']} predictions",
         ylabel="ms",

@@ -66,8 +66,14 @@ def history(tmp_path_factory) -> Path:
         },
         f"pair on the contract\n\nCo-authored-by: {BEN_NOREPLY}",
     )
-    # Someone whose identity matches no member, in chloe's room.
-    commit(repo, "Eve <eve@example.org>", {"data/d.py": lines(6)}, "drive-by")
+    # Someone whose identity matches no member, in chloe's room, with a co-author
+    # who is not a member either.
+    commit(
+        repo,
+        "Eve <eve@example.org>",
+        {"data/d.py": lines(6)},
+        "drive-by\n\nCo-authored-by: Mallory <mallory@example.org>",
+    )
     return repo
 
 
@@ -86,7 +92,10 @@ def test_each_member_gets_their_own_numbers(history):
 
 def test_unmatched_authors_are_listed_not_dropped(history):
     report = contributions(history, MEMBERS, OWNED)
-    assert report.unmatched == {"Eve <eve@example.org>": 1}
+    assert report.unmatched == {
+        "Eve <eve@example.org>": 1,
+        "Mallory <mallory@example.org> (co-author)": 1,
+    }
 
 
 def test_shared_rooms_count_for_everyone(history):
