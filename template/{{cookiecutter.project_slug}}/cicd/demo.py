@@ -82,7 +82,12 @@ def collect_evidence(row: Row, folder: Path, root: Path, link_prefix: str) -> No
 
 
 def run_checks(
-    plan: Plan, milestone: Milestone, nox_command: list[str], folder: Path, root: Path
+    plan: Plan,
+    milestone: Milestone,
+    nox_command: list[str],
+    folder: Path,
+    root: Path,
+    only: set[str],
 ) -> list[Row]:
     groups = [(SHARED, SHARED, milestone.shared)] + [
         (name, role.owner, milestone.by_role.get(name, ()))
@@ -90,6 +95,8 @@ def run_checks(
     ]
     rows = []
     for group, owner, deliverables in groups:
+        if only and group not in only:
+            continue
         for index, item in enumerate(deliverables, start=1):
             print(f"[{group}] {item.title}: {item.describe()}", flush=True)
             log = folder / f"log-{group}-{index}.log"
@@ -166,6 +173,7 @@ def render(
     numbers: Report,
     timing: Timing,
     commit: str,
+    only: set[str],
 ) -> str:
     failed = [row for row in rows if not row.outcome.passed]
     verdict = (
@@ -183,15 +191,25 @@ def render(
         f": **{timing.describe()}**",
         f"- Commit: `{commit}`",
         f"- Result: {verdict}",
-        "",
-        "## Shared by the team",
-        "",
-        *table([row for row in rows if row.group == SHARED]),
+        *(
+            [f"- **Partial**: only {', '.join(sorted(only))} checked (`--role`)"]
+            if only
+            else []
+        ),
     ]
-    for name, role in plan.roles.items():
-        lines += ["", f"## {role.title} ({owner_label(role.owner)})", ""]
-        role_rows = [row for row in rows if row.group == name]
-        lines += table(role_rows) if role_rows else ["Nothing due at this milestone."]
+    sections = [(SHARED, "Shared by the team")] + [
+        (name, f"{role.title} ({owner_label(role.owner)})")
+        for name, role in plan.roles.items()
+    ]
+    for group, heading in sections:
+        lines += ["", f"## {heading}", ""]
+        group_rows = [row for row in rows if row.group == group]
+        if only and group not in only:
+            lines.append("Not checked in this run (`--role`).")
+        else:
+            lines += (
+                table(group_rows) if group_rows else ["Nothing due at this milestone."]
+            )
     pictures = figure_lines(rows)
     if pictures:
         lines += ["", "## Figures", "", *pictures]
@@ -225,6 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         help="when the work arrived: ISO 8601 with offset, or epoch seconds "
         "(CI passes the tag's push time; default: now)",
     )
+    parser.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        help="check only this role's deliverables (repeatable; 'shared' for the "
+        "team's); the report then says it is partial",
+    )
     parser.add_argument("--milestones", type=Path, default=MILESTONES_FILE)
     parser.add_argument("--root", type=Path, default=paths.REPO_ROOT)
     args = parser.parse_args(argv)
@@ -241,7 +266,13 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(folder, ignore_errors=True)  # no stale evidence from a past run
     folder.mkdir(parents=True)
 
-    rows = run_checks(plan, milestone, shlex.split(args.nox), folder, root)
+    only = set(args.role)
+    unknown = only - {SHARED, *plan.roles}
+    if unknown:
+        known = ", ".join([SHARED, *plan.roles])
+        print(f"error: unknown role {sorted(unknown)}; known: {known}", file=sys.stderr)
+        return 2
+    rows = run_checks(plan, milestone, shlex.split(args.nox), folder, root, only)
     owned = {
         member: [
             p
@@ -253,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     numbers = contributions(root, list(plan.members), owned)
     timing = Timing(milestone.deadline, args.at or datetime.now(plan.timezone))
-    report = render(plan, milestone, rows, numbers, timing, commit_of(root))
+    report = render(plan, milestone, rows, numbers, timing, commit_of(root), only)
     target = reports / f"{milestone.name}.md"
     target.write_text(report, encoding="utf-8")
     print(report)

@@ -232,3 +232,13 @@ def test_session_evidence_must_be_fresh(project):
     code, report = run_demo(project, write_plan(project, [item]), "--nox", PASSING_NOX)
     assert code == 1
     assert "left `" in report and "from an earlier run" in report
+
+
+def test_one_role_can_check_its_own_part(project):
+    items = [{"title": "Design", "file": "data/DESIGN.md", "contains": ["x"]}]
+    code, report = run_demo(project, write_plan(project, items), "--role", "cicd")
+    assert code == 0  # the data room's missing design was not checked
+    assert "**Partial**: only cicd checked" in report
+    assert "Contract input sample" not in report
+    code, report = run_demo(project, write_plan(project, items), "--role", "data")
+    assert code == 1 and "`data/DESIGN.md` does not exist" in report
