@@ -34,7 +34,16 @@ def generated_project_env() -> dict[str, str]:
 def tests(session: nox.Session) -> None:
     """The whole test suite: questionnaire, renderings, generated projects' own checks."""
     session.install("-r", "requirements-dev.txt")
-    session.run("pytest", "tests", *session.posargs, env=generated_project_env())
+    # A folder of its own: pytest prunes old numbered folders under the shared
+    # /tmp/pytest-of-<user>, and another pytest on the machine would otherwise
+    # delete this run's rendered projects while they are being tested. Not
+    # below a hidden folder: `bentoml build` refuses those paths.
+    basetemp = BUILD / "test-runs"
+    BUILD.mkdir(exist_ok=True)  # pytest creates basetemp, but not its parent
+    session.run(
+        "pytest", "tests", f"--basetemp={basetemp}", *session.posargs,
+        env=generated_project_env(),
+    )
 
 
 @nox.session

@@ -67,9 +67,9 @@ def project_env() -> dict[str, str]:
 
 def run_nox(project: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     """Run the rendered project's own noxfile with the nox of this environment."""
-    # The project's own pytest runs prune old folders under the shared
-    # /tmp/pytest-of-<user>; with their own TMPDIR they cannot delete this
-    # session's renderings (the project included) while it is being tested.
+    # The project's own pytest runs get a TMPDIR of their own: pytest prunes old
+    # numbered folders under the shared /tmp/pytest-of-<user>, so any other
+    # pytest on the machine could otherwise delete their folders mid-test.
     scratch = project.with_name(project.name + "-tmp")
     scratch.mkdir(exist_ok=True)
     return subprocess.run(
@@ -82,8 +82,21 @@ def run_nox(project: Path, *args: str, timeout: int = 1800) -> subprocess.Comple
     )
 
 
+def render_all(base: Path) -> dict[str, Path]:
+    return {name: render(base / name, **data) for name, data in SCENARIOS.items()}
+
+
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory) -> dict[str, Path]:
-    """Every scenario rendered once per test session."""
-    base = tmp_path_factory.mktemp("rendered")
-    return {name: render(base / name, **data) for name, data in SCENARIOS.items()}
+    """Every scenario rendered once per test session, exactly as generated.
+
+    Only for looking at: nothing may run in these projects, so that what is
+    checked here is the rendering itself, not what a session wrote into it.
+    """
+    return render_all(tmp_path_factory.mktemp("rendered"))
+
+
+@pytest.fixture(scope="session")
+def projects(tmp_path_factory) -> dict[str, Path]:
+    """Every scenario rendered again, for running the projects' own sessions."""
+    return render_all(tmp_path_factory.mktemp("projects"))

@@ -22,6 +22,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "__init__.py",
         "contract.py",
         "features.py",
+        "hashing.py",
         "labels.py",
         "model.py",
         "paths.py",

@@ -21,8 +21,8 @@ def tail(result, lines: int = 60) -> str:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_generated_tests_pass(rendered, scenario):
-    result = run_nox(rendered[scenario], "-s", "tests")
+def test_generated_tests_pass(projects, scenario):
+    result = run_nox(projects[scenario], "-s", "tests")
     assert result.returncode == 0, tail(result)
     output = result.stdout + result.stderr
     for room in ("data", "training", "serving", "monitoring", "cicd"):
@@ -30,15 +30,15 @@ def test_generated_tests_pass(rendered, scenario):
     assert " failed" not in output
 
 
-def test_generated_lint_session_passes(rendered):
-    result = run_nox(rendered["four-owned-cicd"], "-s", "lint")
+def test_generated_lint_session_passes(projects):
+    result = run_nox(projects["four-owned-cicd"], "-s", "lint")
     assert result.returncode == 0, tail(result)
 
 
-def test_pipeline_runs_end_to_end(rendered):
+def test_pipeline_runs_end_to_end(projects):
     # The rendering with an accented name and a shared cicd role: derived names
     # must work all the way from data to the served model.
-    project = rendered["three-shared-cicd-accents"]
+    project = projects["three-shared-cicd-accents"]
     assert answers_of(project)["package_name"] == "cafe_retro_vision"
     result = run_nox(project, "-s", "pipeline")
     assert result.returncode == 0, tail(result)

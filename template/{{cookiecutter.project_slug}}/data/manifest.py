@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.hashing import file_sha256
 from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS
 
 from .splits import SPLITS
@@ -19,14 +20,6 @@ from .splits import SPLITS
 
 def manifest_path() -> Path:
     return paths.artifacts_dir() / "data" / "manifest.json"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def file_entries(root: Path, files: list[Path]) -> list[dict[str, Any]]:

@@ -8,12 +8,11 @@ holds the same file (same sha256). With ``--build`` it then builds the Bento fro
 serving/bentofile.yaml with the repository root as build context (no Docker
 needed). BentoML keeps both under ``$BENTOML_HOME``.
 
-Exit codes: 0 done, 2 no checkpoint (train first) or a checkpoint that cannot be
-served.
+Exit codes: 0 done, 2 no checkpoint (train first), a checkpoint that cannot be
+served, or a repository BentoML will not build from (below a hidden folder).
 """
 
 import argparse
-import hashlib
 import shutil
 import sys
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import bentoml
 
 from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.hashing import file_sha256
 from {{ cookiecutter.package_name }}.model import load_checkpoint
 
 from .model_store import MODEL_NAME, checkpoint_path, latest_model
@@ -40,14 +40,6 @@ class ImportResult:
     imported: bool  # False: the latest stored model already held this checkpoint
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def model_metadata(checkpoint: Path, sha256: str) -> dict[str, str | int | float]:
     """What the store records about a checkpoint; loading it proves it serves."""
     try:
@@ -60,9 +52,11 @@ def model_metadata(checkpoint: Path, sha256: str) -> dict[str, str | int | float
         "image_size": int(checkpoint_info["image_size"]),
         "source": str(checkpoint),
     }
-    accuracy = checkpoint_info.get("extra", {}).get("accuracy")
+    # What training recorded about the model (training/train.py), if anything.
+    trained = checkpoint_info.get("extra", {}).get("metrics", {})
+    accuracy = trained.get("val_accuracy")
     if isinstance(accuracy, int | float) and not isinstance(accuracy, bool):
-        metadata["accuracy"] = float(accuracy)
+        metadata["val_accuracy"] = float(accuracy)
     return metadata
 
 
@@ -86,6 +80,15 @@ def import_checkpoint(checkpoint: Path) -> ImportResult:
 
 def build_bento() -> bentoml.Bento:
     """Build the Bento: only the shared package, serving/ and contracts/ go in."""
+    hidden = [part for part in paths.REPO_ROOT.parts if part.startswith(".")]
+    if hidden:
+        # BentoML refuses any build file below a hidden folder, with a message
+        # that blames the file rather than the folder.
+        raise PackageError(
+            f"bentoml build refuses to read files below a hidden folder "
+            f"({', '.join(hidden)} in {paths.REPO_ROOT}); move the repository "
+            "to a path without folders whose names start with '.'"
+        )
     return bentoml.bentos.build_bentofile(
         str(BENTOFILE), build_ctx=str(paths.REPO_ROOT)
     )
@@ -101,16 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result = import_checkpoint(paths.latest_model_path())
+        if result.imported:
+            print(f"Imported {paths.latest_model_path()} as {result.model.tag}")
+        else:
+            print(f"{result.model.tag} already holds this checkpoint; nothing imported")
+        if args.build:
+            bento = build_bento()
+            print(f"Built Bento {bento.tag} at {bento.path}")
     except PackageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if result.imported:
-        print(f"Imported {paths.latest_model_path()} as {result.model.tag}")
-    else:
-        print(f"{result.model.tag} already holds this checkpoint; nothing imported")
-    if args.build:
-        bento = build_bento()
-        print(f"Built Bento {bento.tag} at {bento.path}")
     return 0
 
 

@@ -155,6 +155,10 @@ class Tracker:
 
     def finish(self, exit_code: int = 0) -> None:
         self.run.finish(exit_code=exit_code)
+        # finish() can return before wandb's service has flushed the run file
+        # (seen on a busy 2-core machine); shutting the service down waits for
+        # it, so the run on disk is complete when training reports it.
+        wandb.teardown()
         if self.mode == "offline":
             print(
                 f"W&B run {self.run_id} was written offline to {self.run_dir}\n"

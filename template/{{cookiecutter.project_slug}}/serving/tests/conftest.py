@@ -84,7 +84,7 @@ def save_untrained_checkpoint(path: Path, seed: int = 0) -> Path:
         SmallCNN(),
         arch="small_cnn",
         image_size=DEFAULT_IMAGE_SIZE["small_cnn"],
-        extra={"accuracy": 0.09},
+        extra={"metrics": {"val_accuracy": 0.09}},
     )
 
 

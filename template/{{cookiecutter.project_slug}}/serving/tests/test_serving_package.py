@@ -3,7 +3,11 @@
 import hashlib
 import json
 import re
+from pathlib import Path
 
+import pytest
+
+from serving import package
 from serving.model_store import MODEL_NAME
 
 SERVICE_NAME = "{{ cookiecutter.project_slug }}"
@@ -44,7 +48,7 @@ def test_an_unchanged_checkpoint_is_imported_once(fresh_folders, save_model):
     assert metadata["sha256"] == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
     assert metadata["arch"] == "small_cnn"
     assert metadata["image_size"] == 64
-    assert metadata["accuracy"] == 0.09
+    assert metadata["val_accuracy"] == 0.09
 
     save_model(fresh_folders.checkpoint, seed=1)  # a new training run
     retrained = fresh_folders.run("-m", "serving.package")
@@ -81,3 +85,10 @@ def test_the_bento_holds_the_service_but_no_training_code(fresh_folders, save_mo
     imported_tag = result.stdout.split(" as ", 1)[1].split()[0]
     assert imported_tag.startswith(MODEL_NAME + ":")
     assert f"tag: {imported_tag}" in (source.parent / "bento.yaml").read_text()
+
+
+def test_a_repository_below_a_hidden_folder_is_refused_clearly(monkeypatch):
+    # Refused before anything is read, so the path need not exist.
+    monkeypatch.setattr(package.paths, "REPO_ROOT", Path("/srv/.projects/team"))
+    with pytest.raises(package.PackageError, match=r"hidden folder \(\.projects in"):
+        package.build_bento()
