@@ -6,7 +6,6 @@ dependencies are installed once per machine, not once per rendering.
 """
 
 import json
-import shutil
 
 import pytest
 import yaml
@@ -62,9 +61,8 @@ def test_pipeline_runs_end_to_end(projects):
     assert "MISSING" not in summary and "UNREADABLE" not in summary
 
 
-def test_demo_session_runs_real_nox_checks_and_reports(rendered, tmp_path):
-    # A copy, so the report it writes never reaches the renderings other tests read.
-    project = shutil.copytree(rendered["four-owned-cicd"], tmp_path / "project")
+def test_demo_session_runs_real_nox_checks_and_reports(projects, tmp_path):
+    project = projects["four-owned-cicd"]
     plan = yaml.safe_load((project / "milestones.yml").read_text())
     initial = plan["milestones"]["initial"]
     # Cheap deliverables, one of each outcome: a real session that passes (lint),
