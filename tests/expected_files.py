@@ -136,6 +136,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "milestones.py",
         "pr_rooms.py",
         "release.py",
+        "report.py",
         "requirements.txt",
         "room_envs.py",
         "summary.py",
