@@ -31,6 +31,7 @@ SCENARIOS: dict[str, dict] = {
         "project_name": "Food Vision",
         "members": ["amy", "bob", "cat"],
         "cicd_owner": "cat",
+        "course_timezone": "Europe/Paris",
     },
 }
 

@@ -8,6 +8,7 @@ dependencies are installed once per machine, not once per rendering.
 import json
 
 import pytest
+import yaml
 from conftest import SCENARIOS, answers_of, run_nox
 
 
@@ -58,3 +59,26 @@ def test_pipeline_runs_end_to_end(projects):
     assert f"over {production} production samples" in summary
     assert f"accuracy {evaluation['accuracy']:.3f}" in summary
     assert "MISSING" not in summary and "UNREADABLE" not in summary
+
+
+def test_demo_session_runs_real_nox_checks_and_reports(projects, tmp_path):
+    project = projects["four-owned-cicd"]
+    plan = yaml.safe_load((project / "milestones.yml").read_text())
+    initial = plan["milestones"]["initial"]
+    # Cheap deliverables, one of each outcome: a real session that passes (lint),
+    # a document nobody has written yet, and the generated shared items.
+    initial["roles"] = {
+        "cicd": [{"title": "Lint clean", "session": "lint"}],
+        "data": [{"title": "Data design", "file": "data/DESIGN.md", "contains": ["## Ingest"]}],
+    }
+    small = tmp_path / "milestones.yml"
+    small.write_text(yaml.safe_dump(plan, sort_keys=False))
+    result = run_nox(project, "-s", "demo", "--", "initial", "--milestones", str(small), "--at", "2027-04-08T04:01:00+00:00")
+    assert result.returncode != 0, tail(result)
+    report = (project / "reports" / "initial.md").read_text()
+    assert "| @gg-dev | Lint clean | `nox -s lint` | pass |" in report, report
+    assert "| the whole team | Contract input sample (one JSON request) |" in report
+    assert "`data/DESIGN.md` does not exist" in report
+    assert "**FAIL**: 1 of 4 deliverables failed" in report
+    assert "**LATE by 1 min**" in report
+    assert "Session lint was successful" in (project / "reports" / "initial" / "log-cicd-1.log").read_text()

@@ -37,6 +37,8 @@ INVALID_ANSWERS = {
     "lease too long": ({"lease_hours": 7}, "lease_hours must be a whole number of hours from 1 to 6"),
     "lease zero": ({"lease_hours": 0}, "from 1 to 6"),
     "unknown ci runner": ({"ci_runner": "gitlab"}, "Invalid choice"),
+    "time zone name": ({"course_timezone": "Eastern Time"}, "course_timezone 'Eastern Time' is not an IANA time-zone name"),
+    "time zone abbreviation": ({"course_timezone": "EST"}, "course_timezone 'EST' is not an IANA"),
     "wandb entity": ({"wandb_entity": "my team"}, "wandb_entity 'my team' may hold only"),
     "wandb project": ({"wandb_project": "a/b"}, "wandb_project 'a/b' must be"),
 }

@@ -101,6 +101,7 @@ def test_readme_team_table_lists_every_member_with_their_rooms(rendered, scenari
             assert (f"[{role}/]({role}/README.md)" in row) == owns, (member, role, row)
     for date in ("milestone_initial", "milestone_system", "milestone_operation"):
         assert answers[date] in readme
+    assert f"end of its day in {answers['course_timezone']}" in readme
 
 
 @scenarios

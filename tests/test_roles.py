@@ -8,7 +8,11 @@ from conftest import ROOT
 
 TEMPLATE = ROOT / "template" / "{{cookiecutter.project_slug}}"
 ROLE_FILES = sorted((ROOT / "roles").glob("*.yml"))
-REQUIRED_FIELDS = {"name", "order", "title", "owner_question", "summary", "room", "paths", "nox_session", "handbook"}
+REQUIRED_FIELDS = {
+    "name", "order", "title", "owner_question", "summary", "room", "paths", "nox_session", "handbook",
+    "pr_checklist", "deliverables",
+}
+CHECK_KINDS = ("session", "tests", "file")
 
 
 def load(path: Path) -> dict:
@@ -49,3 +53,40 @@ def test_role_is_complete_and_wired(path):
 def test_role_orders_are_distinct():
     orders = [load(path)["order"] for path in ROLE_FILES]
     assert len(orders) == len(set(orders))
+
+
+def milestones() -> list[dict]:
+    return yaml.safe_load((ROOT / "milestones.yml").read_text())
+
+
+def assert_deliverable_checkable(item: dict, where: str, rooms: set[str], noxfile: str) -> None:
+    assert isinstance(item.get("title"), str) and item["title"], f"{where}: no title"
+    kinds = [kind for kind in CHECK_KINDS if kind in item]
+    assert len(kinds) == 1, f"{where} ({item['title']}): exactly one of {CHECK_KINDS}, got {kinds}"
+    if "session" in item:
+        assert f"def {item['session'].replace('-', '_')}(session" in noxfile, f"{where}: no nox session {item['session']}"
+    if "tests" in item:
+        assert item["tests"] in rooms, f"{where}: no room {item['tests']}"
+    if "file" in item:
+        assert item.get("contains"), f"{where}: a file check needs `contains`"
+    assert item.get("figure") in (None, "training-curve", "per-class-accuracy", "serving-latency")
+
+
+def test_every_deliverable_is_checkable():
+    """Deliverables per role and shared ones: each names one check that exists."""
+    names = [milestone["name"] for milestone in milestones()]
+    assert names == ["initial", "system", "operation"]
+    questions = copier_questions()
+    noxfile = (TEMPLATE / "noxfile.py").read_text()
+    roles = [load(path) for path in ROLE_FILES]
+    rooms = {role["room"] for role in roles}
+    for milestone in milestones():
+        assert milestone["date_question"] in questions
+        for item in milestone["shared"]:
+            assert_deliverable_checkable(item, f"milestones.yml {milestone['name']}", rooms, noxfile)
+    for role in roles:
+        assert set(role["deliverables"]) == set(names), f"{role['name']}: deliverables for {names}"
+        for milestone, items in role["deliverables"].items():
+            assert items, f"{role['name']} has nothing to show at {milestone}"
+            for item in items:
+                assert_deliverable_checkable(item, f"roles/{role['name']}.yml {milestone}", rooms, noxfile)

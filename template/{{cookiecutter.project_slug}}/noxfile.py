@@ -6,6 +6,7 @@ room, not once per session.
 """
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -172,3 +173,30 @@ def pipeline(session: nox.Session) -> None:
     run_serve_check(session)
     run_in(session, "monitoring", "python", "-m", "monitoring.drift")
     run_in(session, "cicd", "python", "-m", "cicd.summary")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Every check of a milestone and its report: `-- initial|system|operation`."""
+    if not session.posargs:
+        session.error("name the milestone: nox -s demo -- initial|system|operation")
+    # The checks run nox sessions themselves, with this very nox and noxfile.
+    nox_command = shlex.join(
+        [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py")]
+    )
+    run_in(
+        session,
+        "cicd",
+        "python",
+        "-m",
+        "cicd.demo",
+        *session.posargs,
+        "--nox",
+        nox_command,
+    )
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """CI only (demo.yml): publish a demo report as its tag's GitHub Release."""
+    run_in(session, "cicd", "python", "-m", "cicd.release", *session.posargs)

@@ -75,3 +75,37 @@ def test_every_room_has_exactly_one_codeowners_line():
     ]
     for room in ROOMS:
         assert lines.count(f"/{room}/") == 1, room
+
+
+def pinned_actions(name: str) -> set[str]:
+    jobs = workflow(name)["jobs"].values()
+    return {step["uses"] for job in jobs for step in job["steps"] if "uses" in step}
+
+
+def test_demo_workflow_runs_on_demo_tags_and_only_publishing_gets_the_token():
+    demo = workflow("demo.yml")
+    # PyYAML reads the key `on` as True.
+    assert demo[True] == {"push": {"tags": ["demo/*"]}}
+    assert demo["permissions"] == {"contents": "read"}
+    (job,) = demo["jobs"].values()
+    assert job["permissions"] == {"contents": "write"}
+    steps = job["steps"]
+    with_token = [step for step in steps if "GITHUB_TOKEN" in step.get("env", {})]
+    assert [step["run"].split()[:3] for step in with_token] == [
+        ["nox", "-s", "release"]
+    ]
+    checks = next(step for step in job["steps"] if step.get("id") == "checks")
+    assert checks["run"].startswith("nox -s demo -- ")
+    checkout = job["steps"][0]
+    assert checkout["with"]["fetch-depth"] == 0, "contributions need the history"
+    # The same pinned actions as ci.yml, and no cache in a publishing workflow.
+    assert pinned_actions("demo.yml") <= pinned_actions("ci.yml")
+    assert all("cache" not in step.get("with", {}) for step in job["steps"])
+
+
+def test_rooms_workflow_comments_without_running_forks_with_a_write_token():
+    rooms = workflow("rooms.yml")
+    assert set(rooms[True]) == {"pull_request"}  # never pull_request_target
+    (job,) = rooms["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert pinned_actions("rooms.yml") <= pinned_actions("ci.yml")
