@@ -99,8 +99,16 @@ def course_page() -> str:
     )
 
 
+# A relative link in a handbook points at another file of the generated project,
+# which this site does not hold: the page keeps the path, as code, without the link.
+PROJECT_LINK = re.compile(r"\[([^\]]+)\]\((?![a-z]+://)([^)]+)\)")
+
+
 def role_page(role: dict) -> str:
     paths = ", ".join(f"`{path}`" for path in role["paths"])
+    handbook = PROJECT_LINK.sub(
+        lambda link: f"`{role['room']}/{link.group(2)}`", role["handbook"]
+    )
     return (
         f"# {role['title']}\n\n"
         f"> Room: `{role['room']}/` · Owns: {paths} · Run: `nox -s {role['nox_session']}` · "
@@ -108,7 +116,7 @@ def role_page(role: dict) -> str:
         f"{role['summary']}\n\n"
         "This is the handbook each team finds in its generated `"
         f"{role['room']}/README.md` (generated from `roles/{role['name']}.yml`).\n\n"
-        + role["handbook"].replace("\n## ", "\n### ").replace("\n# ", "\n## ")
+        + handbook.replace("\n## ", "\n### ").replace("\n# ", "\n## ")
     )
 
 
