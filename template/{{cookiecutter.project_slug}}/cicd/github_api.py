@@ -81,8 +81,8 @@ class GitHub:
         content_type: str = "application/json",
         missing_ok: bool = True,
     ) -> Any:
-        """One request; the decoded JSON answer, or None for 404 on a GET unless
-        not `missing_ok`."""
+        """One request; the decoded JSON answer. A 404 to a GET answers None
+        when `missing_ok`, else it raises GitHubError like any other refusal."""
         payload = json.dumps(body).encode() if body is not None else data
         request = urllib.request.Request(url, data=payload, method=method)
         request.add_header("Accept", "application/vnd.github+json")
