@@ -150,7 +150,6 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
     ),
     "cicd/tests": (
         "fake_github.py",
-        "github_api.py",
         "test_cicd_contributions.py",
         "test_cicd_demo.py",
         "test_cicd_pr_rooms.py",

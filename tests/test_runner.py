@@ -153,7 +153,7 @@ def clouds(rendered, monkeypatch):
     """Fake GitHub and OpenStack, and the variables that point the tool at them."""
     project = rendered[SCENARIO]
     monkeypatch.syspath_prepend(str(project / "cicd" / "tests"))
-    from github_api import TOKEN, FakeGitHub
+    from fake_github import TOKEN, FakeGitHub
     from openstack_api import FakeOpenStack
 
     with FakeGitHub("gourmetgram-team/gourmetgram") as github, FakeOpenStack() as cloud:
@@ -176,7 +176,7 @@ def clouds(rendered, monkeypatch):
 def runner(project, *args) -> tuple[int, dict | None, str]:
     result = run_nox(project, "-s", "runner", "--", *args)
     output = result.stdout + result.stderr
-    from github_api import TOKEN
+    from fake_github import TOKEN
 
     for secret in (TOKEN, *SECRETS.values()):
         assert secret not in output, f"`runner {args[0]}` printed a secret"
@@ -205,7 +205,7 @@ def test_up_then_down_through_python_chi(clouds, monkeypatch):
     assert request["server"]["networks"] == [{"uuid": "net-1"}]
     assert request["os:scheduler_hints"] == {"reservation": reservation["id"]}
     user_data = base64.b64decode(request["server"]["user_data"]).decode()
-    from github_api import JIT_CONFIG
+    from fake_github import JIT_CONFIG
 
     assert user_data.startswith("#cloud-config") and JIT_CONFIG in user_data
     assert f"RUNNER_LABEL={label}" in user_data

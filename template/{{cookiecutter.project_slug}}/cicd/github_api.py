@@ -1,4 +1,5 @@
-"""The few GitHub REST API calls the demo release and the PR comment need.
+"""The cicd room's one GitHub REST API client: the demo release, the PR comment
+and the Chameleon runner tool (cicd/runner/github.py) all call GitHub through it.
 
 Plain `urllib`, so the cicd room needs no HTTP library. Configuration comes
 from the variables GitHub Actions sets: ``GITHUB_TOKEN`` (passed explicitly by
@@ -15,10 +16,11 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 API_VERSION = "2022-11-28"
+DEFAULT_API_URL = "https://api.github.com"
 
 
 class GitHubError(RuntimeError):
@@ -30,14 +32,22 @@ class GitHubError(RuntimeError):
             403: " (does the job grant the permission this call needs?)",
         }.get(status, "")
         super().__init__(f"GitHub answered {status} to {method} {url}: {detail}{hint}")
+        self.method = method
+        self.url = url
         self.status = status
+        self.detail = detail
+
+
+def environment_api_url() -> str:
+    """GITHUB_API_URL, which Actions sets; the tests set it to a local server."""
+    return (os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
 
 
 @dataclass(frozen=True)
 class GitHub:
     repository: str  # owner/name
-    token: str
-    api_url: str = "https://api.github.com"
+    token: str = field(repr=False)  # printing the client must not print it
+    api_url: str = DEFAULT_API_URL
     server_url: str = "https://github.com"
 
     @classmethod
@@ -54,7 +64,7 @@ class GitHub:
         return cls(
             repository=os.environ["GITHUB_REPOSITORY"],
             token=os.environ["GITHUB_TOKEN"],
-            api_url=os.environ.get("GITHUB_API_URL", cls.api_url).rstrip("/"),
+            api_url=environment_api_url(),
             server_url=os.environ.get("GITHUB_SERVER_URL", cls.server_url).rstrip("/"),
         )
 
@@ -69,8 +79,10 @@ class GitHub:
         *,
         data: bytes | None = None,
         content_type: str = "application/json",
+        missing_ok: bool = True,
     ) -> Any:
-        """One request; the decoded JSON answer, or None for 404 on a GET."""
+        """One request; the decoded JSON answer. A 404 to a GET answers None
+        when `missing_ok`, else it raises GitHubError like any other refusal."""
         payload = json.dumps(body).encode() if body is not None else data
         request = urllib.request.Request(url, data=payload, method=method)
         request.add_header("Accept", "application/vnd.github+json")
@@ -83,22 +95,28 @@ class GitHub:
             with urllib.request.urlopen(request, timeout=60) as response:
                 text = response.read().decode()
         except urllib.error.HTTPError as error:
-            if error.code == 404 and method == "GET":
+            if error.code == 404 and method == "GET" and missing_ok:
                 return None
             detail = error.read().decode(errors="replace")
             # GitHub explains itself in {"message": ...}; anything else as is.
             with contextlib.suppress(json.JSONDecodeError, AttributeError):
                 detail = json.loads(detail).get("message", detail)
+            if self.token:  # an answer that quotes the request must not leak it
+                detail = detail.replace(self.token, "***")
             raise GitHubError(method, url, error.code, detail) from error
         return json.loads(text) if text else None
 
-    def paged(self, path: str) -> list[dict]:
-        """Every item of a list endpoint, 100 per page."""
+    def paged(
+        self, path: str, key: str | None = None, *, missing_ok: bool = True
+    ) -> list[dict]:
+        """Every item of a list endpoint, 100 per page. `key` names the list in
+        endpoints that answer an object (`{"total_count": 2, "runners": [...]}`)."""
         items, page = [], 1
         while True:
             separator = "&" if "?" in path else "?"
             url = self.repo_url(f"{path}{separator}per_page=100&page={page}")
-            batch = self.call("GET", url) or []
+            answer = self.call("GET", url, missing_ok=missing_ok)
+            batch = (answer or {}).get(key, []) if key else answer or []
             items += batch
             if len(batch) < 100:
                 return items

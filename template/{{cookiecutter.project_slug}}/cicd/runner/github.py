@@ -6,20 +6,22 @@
   `DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}`: find and remove one.
 - `GET /repos/actions/runner/releases/latest`: the runner version and its sha256.
 
-GITHUB_API_URL (set by Actions, default https://api.github.com) picks the server,
-which is how the tests point this at a local one.
+The HTTP calls go through cicd/github_api.py, the cicd room's one GitHub client
+(GITHUB_API_URL, set by Actions, picks the server: how the tests point this at a
+local one); this module adds the runner's token handling and error messages,
+which never carry a secret.
 """
 
-import json
-import os
+import contextlib
 import re
 import urllib.error
-import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from cicd import github_api
 
 from .credentials import Secret, redact
 
-API_VERSION = "2022-11-28"
 RUNNER_GROUP_ID = 1  # "Default", the group every repository-level runner is in
 _RELEASE_SHA = re.compile(r"<!-- BEGIN SHA linux-x64 -->([0-9a-f]{64})<!-- END SHA")
 
@@ -61,35 +63,30 @@ def registration_request(name: str, labels: list[str]) -> dict:
 class GitHub:
     def __init__(self, repository: str, token: Secret, api_url: str | None = None):
         self.repository = repository
-        self._token = token
-        self.api_url = (
-            api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com"
-        ).rstrip("/")
-
-    def _call(self, method: str, path: str, body: dict | None = None) -> dict | None:
-        request = urllib.request.Request(
-            f"{self.api_url}{path}",
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={
-                "Accept": "application/vnd.github+json",
-                "Authorization": f"Bearer {self._token.value}",
-                "X-GitHub-Api-Version": API_VERSION,
-                "Content-Type": "application/json",
-            },
+        self._api = github_api.GitHub(
+            repository,
+            token.value,
+            api_url=(api_url or github_api.environment_api_url()).rstrip("/"),
         )
+
+    @contextlib.contextmanager
+    def _errors(self, method: str, path: str) -> Iterator[None]:
+        """The runner's GitHubError, naming the call, with every secret masked."""
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                payload = response.read()
-        except urllib.error.HTTPError as error:
-            detail = error.read().decode(errors="replace")[:300]
-            raise GitHubError(
-                redact(f"{method} {path} answered {error.code}: {detail}")
-            ) from None
+            yield
+        except github_api.GitHubError as error:
+            called = error.url.removeprefix(self._api.api_url)  # with its query
+            detail = error.detail[:300]
+            message = f"{error.method} {called} answered {error.status}: {detail}"
+            raise GitHubError(redact(message)) from None
         except urllib.error.URLError as error:
             message = f"{method} {path} failed: {error.reason}"
             raise GitHubError(redact(message)) from None
-        return json.loads(payload) if payload else None
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> dict | None:
+        with self._errors(method, path):
+            url = f"{self._api.api_url}{path}"
+            return self._api.call(method, url, body, missing_ok=False)
 
     def register(self, name: str, labels: list[str]) -> Registration:
         answer = self._call(
@@ -106,17 +103,8 @@ class GitHub:
         )
 
     def runners(self) -> list[dict]:
-        found, page = [], 1
-        while True:
-            answer = self._call(
-                "GET",
-                f"/repos/{self.repository}/actions/runners?per_page=100&page={page}",
-            )
-            batch = (answer or {}).get("runners", [])
-            found += batch
-            if len(batch) < 100:
-                return found
-            page += 1
+        with self._errors("GET", f"/repos/{self.repository}/actions/runners"):
+            return self._api.paged("/actions/runners", "runners", missing_ok=False)
 
     def delete_runner(self, runner_id: int) -> None:
         self._call("DELETE", f"/repos/{self.repository}/actions/runners/{runner_id}")

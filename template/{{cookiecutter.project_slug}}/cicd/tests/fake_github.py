@@ -1,10 +1,19 @@
 """A local HTTP server speaking the GitHub REST endpoints the cicd room calls.
 
 GitHub itself cannot be reached from tests, so this serves the documented
-shapes of: get a release by tag, list releases, create a release (422 when the
-tag already has one), upload a release asset (to the release's `upload_url`;
-422 for a duplicate name), list a pull request's files, and list, create and
-update issue comments. Every request must carry the token; each is recorded.
+shapes of what cicd/github_api.py is asked for:
+
+- the demo release: get a release by tag, list releases, create a release
+  (422 when the tag already has one), upload a release asset (to the release's
+  `upload_url`; 422 for a duplicate name);
+- the PR comment: list a pull request's files, list, create and update issue
+  comments;
+- the Chameleon runner tool: generate-jitconfig (201 with `runner` and
+  `encoded_jit_config`; 409 for a name in use), the paged runner list, delete a
+  runner (204, or 404 for an unknown id) and the latest actions/runner release.
+
+Every request must carry the token and is recorded (method, path, lower-cased
+headers, body), so tests can assert what was really sent over HTTP.
 """
 
 from __future__ import annotations
@@ -12,27 +21,13 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-TOKEN = "test-token"
+TOKEN = "ghp_test-token-that-must-never-be-printed"
 REPO = "team/project"
-
-
-@dataclass
-class State:
-    releases: list[dict] = field(default_factory=list)
-    assets: dict[int, dict[str, bytes]] = field(default_factory=dict)
-    pull_files: dict[int, list[str]] = field(default_factory=dict)
-    comments: dict[int, list[dict]] = field(default_factory=dict)
-    requests: list[tuple[str, str]] = field(default_factory=list)
-    next_id: int = 1
-    read_only: bool = False  # the token of a fork's pull request
-
-    def new_id(self) -> int:
-        self.next_id += 1
-        return self.next_id
+JIT_CONFIG = "eyJqaXQiOiAic2VjcmV0LWppdC1jb25maWcifQ=="
+RELEASE_SHA = "ab" * 32
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -49,26 +44,40 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def body(self) -> bytes:
-        return self.rfile.read(int(self.headers.get("Content-Length", 0)))
-
     def handle_any(self, method: str) -> None:
-        state = self.server.state
+        github = self.server
         url = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
-        state.requests.append((method, self.path))
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return self.reply(401, {"message": "Bad credentials"})
-        if state.read_only and method != "GET":
+        self.raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        is_json = self.headers.get("Content-Type") == "application/json"
+        github.requests.append(
+            {
+                "method": method,
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": json.loads(self.raw) if is_json and self.raw else self.raw,
+            }
+        )
+        sent = self.headers.get("Authorization")
+        if sent != f"Bearer {TOKEN}":
+            # GitHub answers 401 "Bad credentials"; this one also echoes the
+            # header, to prove the tools mask it in their errors.
+            return self.reply(401, {"message": "Bad credentials", "sent": sent})
+        if github.read_only and method != "GET":
             return self.reply(
                 403, {"message": "Resource not accessible by integration"}
             )
         route = f"{method} {url.path}"
         for pattern, action in ROUTES:
-            match = re.fullmatch(pattern.replace("{repo}", REPO), route)
+            match = re.fullmatch(
+                pattern.replace("{repo}", re.escape(github.repository)), route
+            )
             if match:
-                return action(self, state, query, *map(unquote, match.groups()))
+                return action(self, github, query, *map(unquote, match.groups()))
         return self.reply(404, {"message": "Not Found"})
+
+    def body_json(self) -> dict:
+        return json.loads(self.raw) if self.raw else {}
 
     def do_GET(self) -> None:
         self.handle_any("GET")
@@ -79,70 +88,100 @@ class Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self.handle_any("PATCH")
 
+    def do_DELETE(self) -> None:
+        self.handle_any("DELETE")
+
     # ---- releases ----
-    def release_by_tag(self, state, query, tag):
-        for release in state.releases:
+    def release_by_tag(self, github, query, tag):
+        for release in github.releases:
             if release["tag_name"] == tag:
-                names = state.assets[release["id"]]
+                names = github.assets[release["id"]]
                 assets = [{"name": name, "state": "uploaded"} for name in names]
                 return self.reply(200, {**release, "assets": assets})
         return self.reply(404, {"message": "Not Found"})
 
-    def list_releases(self, state, query):
-        return self.reply(200, page(list(reversed(state.releases)), query))
+    def list_releases(self, github, query):
+        return self.reply(200, page(list(reversed(github.releases)), query))
 
-    def create_release(self, state, query):
-        fields = json.loads(self.body())
-        if any(r["tag_name"] == fields["tag_name"] for r in state.releases):
+    def create_release(self, github, query):
+        fields = self.body_json()
+        if any(r["tag_name"] == fields["tag_name"] for r in github.releases):
             errors = [{"resource": "Release", "code": "already_exists"}]
             return self.reply(422, {"message": "Validation Failed", "errors": errors})
-        number = state.new_id()
-        host = f"http://127.0.0.1:{self.server.server_port}"
+        number = github.new_id()
+        repo = github.repository
         release = {
             "id": number,
-            "html_url": f"https://github.com/{REPO}/releases/tag/{fields['tag_name']}",
-            "upload_url": f"{host}/uploads/repos/{REPO}/releases/{number}/assets"
+            "html_url": f"https://github.com/{repo}/releases/tag/{fields['tag_name']}",
+            "upload_url": f"{github.url}/uploads/repos/{repo}/releases/{number}/assets"
             "{?name,label}",
             "prerelease": False,
             "draft": False,
             **fields,
         }
-        state.releases.append(release)
-        state.assets[number] = {}
+        github.releases.append(release)
+        github.assets[number] = {}
         return self.reply(201, release)
 
-    def upload_asset(self, state, query, number):
-        assets = state.assets.get(int(number))
+    def upload_asset(self, github, query, number):
+        assets = github.assets.get(int(number))
         if assets is None:
             return self.reply(404, {"message": "Not Found"})
         name = query.get("name")
         if not name or name in assets:
             return self.reply(422, {"message": "Validation Failed"})
-        assets[name] = self.body()
+        assets[name] = self.raw
         kind = self.headers.get("Content-Type")
         return self.reply(201, {"name": name, "content_type": kind})
 
     # ---- pull requests and comments ----
-    def pull_files(self, state, query, number):
-        names = state.pull_files.get(int(number), [])
+    def pull_files(self, github, query, number):
+        names = github.pull_files.get(int(number), [])
         files = [{"filename": name, "status": "modified"} for name in names]
         return self.reply(200, page(files, query))
 
-    def list_comments(self, state, query, number):
-        return self.reply(200, page(state.comments.get(int(number), []), query))
+    def list_comments(self, github, query, number):
+        return self.reply(200, page(github.comments.get(int(number), []), query))
 
-    def create_comment(self, state, query, number):
-        comment = {"id": state.new_id(), "body": json.loads(self.body())["body"]}
-        state.comments.setdefault(int(number), []).append(comment)
+    def create_comment(self, github, query, number):
+        comment = {"id": github.new_id(), "body": self.body_json()["body"]}
+        github.comments.setdefault(int(number), []).append(comment)
         return self.reply(201, comment)
 
-    def update_comment(self, state, query, number):
-        for comments in state.comments.values():
+    def update_comment(self, github, query, number):
+        for comments in github.comments.values():
             for comment in comments:
                 if comment["id"] == int(number):
-                    comment["body"] = json.loads(self.body())["body"]
+                    comment["body"] = self.body_json()["body"]
                     return self.reply(200, comment)
         return self.reply(404, {"message": "Not Found"})
+
+    # ---- self-hosted runners ----
+    def list_runners(self, github, query):
+        runners = sorted(github.runners.values(), key=lambda r: r["id"])
+        batch = page(runners, query)
+        return self.reply(200, {"total_count": len(runners), "runners": batch})
+
+    def generate_jitconfig(self, github, query):
+        body = self.body_json()
+        missing = {"name", "runner_group_id", "labels"} - set(body)
+        if missing:
+            return self.reply(422, {"message": f"missing {sorted(missing)}"})
+        if any(r["name"] == body["name"] for r in github.runners.values()):
+            return self.reply(409, {"message": "runner name already exists"})
+        runner_id = github.add_runner(body["name"])
+        labels = [{"name": label, "type": "custom"} for label in body["labels"]]
+        github.runners[runner_id]["labels"] = labels
+        answer = {"runner": github.runners[runner_id], "encoded_jit_config": JIT_CONFIG}
+        return self.reply(201, answer)
+
+    def delete_runner(self, github, query, runner_id):
+        if github.runners.pop(int(runner_id), None) is None:
+            return self.reply(404, {"message": "Not Found"})
+        return self.reply(204)
+
+    def latest_runner_release(self, github, query):
+        return self.reply(200, {"tag_name": "v2.330.0", "body": github.release_body})
 
 
 def page(items: list, query: dict) -> list:
@@ -151,6 +190,7 @@ def page(items: list, query: dict) -> list:
     return items[(number - 1) * size : number * size]
 
 
+RUNNERS = r"/repos/{repo}/actions/runners"
 ROUTES = [
     (r"GET /repos/{repo}/releases/tags/(.+)", Handler.release_by_tag),
     (r"GET /repos/{repo}/releases", Handler.list_releases),
@@ -160,17 +200,55 @@ ROUTES = [
     (r"GET /repos/{repo}/issues/(\d+)/comments", Handler.list_comments),
     (r"POST /repos/{repo}/issues/(\d+)/comments", Handler.create_comment),
     (r"PATCH /repos/{repo}/issues/comments/(\d+)", Handler.update_comment),
+    (rf"GET {RUNNERS}", Handler.list_runners),
+    (rf"POST {RUNNERS}/generate-jitconfig", Handler.generate_jitconfig),
+    (rf"DELETE {RUNNERS}/(\d+)", Handler.delete_runner),
+    (r"GET /repos/actions/runner/releases/latest", Handler.latest_runner_release),
 ]
 
 
 class FakeGitHub(ThreadingHTTPServer):
-    def __init__(self) -> None:
+    """One repository's GitHub; tests read and change its state directly."""
+
+    def __init__(self, repository: str = REPO) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
-        self.state = State()
+        self.repository = repository  # owner/name
+        self.requests: list[dict] = []
+        self.read_only = False  # the token of a fork's pull request
+        self.next_id = 100
+        self.releases: list[dict] = []
+        self.assets: dict[int, dict[str, bytes]] = {}
+        self.pull_files: dict[int, list[str]] = {}
+        self.comments: dict[int, list[dict]] = {}
+        self.runners: dict[int, dict] = {}
+        self.release_body = (  # of the latest actions/runner release
+            "- actions-runner-linux-arm64-2.330.0.tar.gz <!-- BEGIN SHA linux-arm64 -->"
+            + "cd" * 32
+            + "<!-- END SHA linux-arm64 -->\n"
+            "- actions-runner-linux-x64-2.330.0.tar.gz <!-- BEGIN SHA linux-x64 -->"
+            + RELEASE_SHA
+            + "<!-- END SHA linux-x64 -->\n"
+        )
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_port}"
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def add_runner(self, name: str, busy: bool = False, status: str = "offline") -> int:
+        runner_id = self.new_id()
+        self.runners[runner_id] = {
+            "id": runner_id,
+            "name": name,
+            "os": "Linux",
+            "status": status,
+            "busy": busy,
+            "labels": [{"id": 1, "name": "self-hosted", "type": "read-only"}],
+        }
+        return runner_id
 
     def __enter__(self) -> FakeGitHub:
         threading.Thread(target=self.serve_forever, daemon=True).start()

@@ -48,26 +48,26 @@ def test_rooms_and_owners_of_the_changed_files(plan_file):
 
 
 def test_one_comment_created_then_updated(github, plan_file):
-    github.state.pull_files[7] = ["serving/service.py", "cicd/demo.py"]
+    github.pull_files[7] = ["serving/service.py", "cicd/demo.py"]
     assert pr_rooms.main(["--pr", "7", "--milestones", str(plan_file)]) == 0
-    (comment,) = github.state.comments[7]
+    (comment,) = github.comments[7]
     assert "| Serving | @ben | `serving/service.py` |" in comment["body"]
     assert (
         "| CI/CD | the whole team (@ana, @ben, @cat) | `cicd/demo.py` |"
         in (comment["body"])
     )
     # A later push touches data instead: the same comment now says so.
-    github.state.pull_files[7] = [f"data/file{index}.py" for index in range(7)]
+    github.pull_files[7] = [f"data/file{index}.py" for index in range(7)]
     assert pr_rooms.main(["--pr", "7", "--milestones", str(plan_file)]) == 0
-    (comment,) = github.state.comments[7]
+    (comment,) = github.comments[7]
     assert "| Data | @cat |" in comment["body"] and "and 2 more" in comment["body"]
     assert "Serving" not in comment["body"]
 
 
 def test_many_files_are_read_across_pages(github, plan_file):
-    github.state.pull_files[3] = [f"data/f{index}.py" for index in range(150)]
+    github.pull_files[3] = [f"data/f{index}.py" for index in range(150)]
     assert pr_rooms.main(["--pr", "3", "--milestones", str(plan_file)]) == 0
-    assert "and 145 more" in github.state.comments[3][0]["body"]
+    assert "and 145 more" in github.comments[3][0]["body"]
 
 
 def test_fork_pull_request_gets_the_table_in_the_summary(
@@ -75,9 +75,9 @@ def test_fork_pull_request_gets_the_table_in_the_summary(
 ):
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    github.state.read_only = True
-    github.state.pull_files[9] = ["serving/service.py"]
+    github.read_only = True
+    github.pull_files[9] = ["serving/service.py"]
     assert pr_rooms.main(["--pr", "9", "--milestones", str(plan_file)]) == 0
     assert "| Serving | @ben |" in summary.read_text()
     assert "cannot comment (read-only token)" in capsys.readouterr().out
-    assert 9 not in github.state.comments
+    assert 9 not in github.comments

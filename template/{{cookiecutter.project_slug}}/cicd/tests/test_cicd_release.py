@@ -66,7 +66,7 @@ def publish(reports: Path, sha: str, pushed_at: str, checks="success") -> int:
 
 def test_first_push_creates_the_release_with_its_evidence(github, reports):
     assert publish(reports, "a" * 40, BEFORE) == 0
-    (made,) = github.state.releases
+    (made,) = github.releases
     assert made["tag_name"] == "demo/initial"
     assert made["name"] == "Initial implementation demo"
     assert "on time" in made["body"]
@@ -75,14 +75,14 @@ def test_first_push_creates_the_release_with_its_evidence(github, reports):
         "](https://github.com/team/project/releases/download/demo/initial/"
         "training-curve.png)" in made["body"]
     )
-    assets = github.state.assets[made["id"]]
+    assets = github.assets[made["id"]]
     assert set(assets) == {"initial.md", "training-curve.png", "data-manifest.json"}
     assert assets["training-curve.png"] == b"\x89PNG fake picture"
 
 
 def test_late_tag_and_failing_checks_are_in_the_name(github, reports):
     assert publish(reports, "b" * 40, AFTER, checks="failure") == 0
-    (made,) = github.state.releases
+    (made,) = github.releases
     assert made["name"] == "Initial implementation demo (LATE, checks failing)"
     assert "LATE by 1 h 0 min" in made["body"]
 
@@ -90,29 +90,29 @@ def test_late_tag_and_failing_checks_are_in_the_name(github, reports):
 def test_rerun_of_the_same_push_changes_nothing(github, reports):
     assert publish(reports, "a" * 40, BEFORE) == 0
     assert publish(reports, "a" * 40, BEFORE) == 0
-    assert len(github.state.releases) == 1
-    posts = [path for method, path in github.state.requests if method == "POST"]
+    assert len(github.releases) == 1
+    posts = [r["path"] for r in github.requests if r["method"] == "POST"]
     assert len(posts) == 1 + 3  # one release, three assets
 
 
 def test_rerun_finishes_an_interrupted_upload(github, reports):
     assert publish(reports, "a" * 40, BEFORE) == 0
-    (made,) = github.state.releases
-    del github.state.assets[made["id"]]["training-curve.png"]  # the upload was lost
+    (made,) = github.releases
+    del github.assets[made["id"]]["training-curve.png"]  # the upload was lost
     assert publish(reports, "a" * 40, BEFORE) == 0
-    assert set(github.state.assets[made["id"]]) == {
+    assert set(github.assets[made["id"]]) == {
         "initial.md",
         "training-curve.png",
         "data-manifest.json",
     }
-    assert len(github.state.releases) == 1
+    assert len(github.releases) == 1
 
 
 def test_moved_tag_is_flagged_in_a_note_and_the_release_is_kept(github, reports):
     assert publish(reports, "a" * 40, BEFORE) == 0
-    original = json.dumps(github.state.releases[0], sort_keys=True)
+    original = json.dumps(github.releases[0], sort_keys=True)
     assert publish(reports, "c" * 40, AFTER) == 1
-    first, note = github.state.releases
+    first, note = github.releases
     assert json.dumps(first, sort_keys=True) == original  # never overwritten
     assert note["tag_name"] == "demo/initial/moved-1"
     assert note["target_commitish"] == "c" * 40
@@ -120,12 +120,12 @@ def test_moved_tag_is_flagged_in_a_note_and_the_release_is_kept(github, reports)
     assert note["name"] == "demo/initial moved (note 1) (LATE)"
     assert f"commit `{'a' * 40}`" in note["body"]
     assert "does not replace it" in note["body"]
-    assert "initial.md" in github.state.assets[note["id"]]
+    assert "initial.md" in github.assets[note["id"]]
     # The same move seen again (a re-run) adds no second note; another move does.
     assert publish(reports, "c" * 40, AFTER) == 1
-    assert len(github.state.releases) == 2
+    assert len(github.releases) == 2
     assert publish(reports, "a" * 40, AFTER) == 1  # moved back, pushed again
-    assert github.state.releases[-1]["tag_name"] == "demo/initial/moved-2"
+    assert github.releases[-1]["tag_name"] == "demo/initial/moved-2"
 
 
 def test_missing_report_is_named(github, tmp_path, capsys):
@@ -133,7 +133,7 @@ def test_missing_report_is_named(github, tmp_path, capsys):
     code = publish(tmp_path, "a" * 40, BEFORE)
     assert code == 2
     assert "initial.md does not exist" in capsys.readouterr().err
-    assert github.state.releases == []
+    assert github.releases == []
 
 
 def test_bad_token_is_a_clear_error(github, reports, monkeypatch):

@@ -1,7 +1,7 @@
 """Runner registration and clean-up, over HTTP against a local GitHub API."""
 
 import pytest
-from github_api import JIT_CONFIG, RELEASE_SHA, TOKEN, FakeGitHub
+from fake_github import JIT_CONFIG, RELEASE_SHA, TOKEN, FakeGitHub
 
 from cicd.runner import cli, settings
 from cicd.runner.credentials import Secret
