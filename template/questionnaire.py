@@ -7,7 +7,8 @@ without a second copy of the questionnaire, this module reads copier.yml itself:
   cookiecutter the course defaults (`course`), the repository root as template
   loader (so `{% import 'hooks/naming.jinja' %}` works as under copier), and makes
   every template see `cookiecutter` exactly as copier's computed `cookiecutter`
-  question builds it (members as a list, the role data, the owners mapping).
+  question builds it (members as a list, the role data, the owners mapping, the
+  room handbooks).
 - Once every answer is known (the first thing cookiecutter renders afterwards is the
   project folder's name), copier.yml's own types, choices and validators (the macros
   of hooks/checks.jinja) are applied in order, and the first invalid answer stops

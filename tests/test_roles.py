@@ -43,7 +43,10 @@ def test_role_is_complete_and_wired(path):
         "the cookiecutter.owners mapping in copier.yml must name this role's owner"
     )
     room = TEMPLATE / role["room"]
-    assert (room / "README.md").is_file() and (room / "requirements.txt").is_file()
+    assert (room / "README.md").read_text() == f"{{{{ cookiecutter.handbooks.{role['name']} }}}}\n", (
+        "a room's README.md only prints the handbook hooks/handbook.jinja renders for its role"
+    )
+    assert (room / "requirements.txt").is_file()
     assert (room / "tests").is_dir()
     assert f"/{role['room']}/" in role["paths"], "a role owns its room"
     noxfile = (TEMPLATE / "noxfile.py").read_text()
