@@ -28,7 +28,9 @@ def generated_project_env() -> dict[str, str]:
     that lies on this project's CI machines; override it elsewhere.
     """
     return {
-        "ROOM_ENVS_DIR": os.environ.get("ROOM_ENVS_DIR", str(ROOT / ".cache" / "room-envs")),
+        "ROOM_ENVS_DIR": os.environ.get(
+            "ROOM_ENVS_DIR", str(ROOT / ".cache" / "room-envs")
+        ),
         "TORCH_SPEC": os.environ.get("TORCH_SPEC", "torch==2.13.0"),
     }
 
@@ -44,7 +46,10 @@ def tests(session: nox.Session) -> None:
     basetemp = BUILD / "test-runs"
     BUILD.mkdir(exist_ok=True)  # pytest creates basetemp, but not its parent
     session.run(
-        "pytest", "tests", f"--basetemp={basetemp}", *session.posargs,
+        "pytest",
+        "tests",
+        f"--basetemp={basetemp}",
+        *session.posargs,
         env=generated_project_env(),
     )
 
@@ -57,19 +62,31 @@ def generate(session: nox.Session) -> None:
     shutil.rmtree(destination, ignore_errors=True)
     started = time.perf_counter()
     session.run(
-        "copier", "copy", "--defaults", "--vcs-ref", "HEAD", "--quiet",
-        str(ROOT), str(destination),
+        "copier",
+        "copy",
+        "--defaults",
+        "--vcs-ref",
+        "HEAD",
+        "--quiet",
+        str(ROOT),
+        str(destination),
     )
     copied = time.perf_counter() - started
     started = time.perf_counter()
     session.run(
-        "nox", "-f", str(destination / "noxfile.py"), "-s", "pipeline",
+        "nox",
+        "-f",
+        str(destination / "noxfile.py"),
+        "-s",
+        "pipeline",
         env=generated_project_env(),
     )
     pipeline = time.perf_counter() - started
     session.log(f"copier copy: {copied:.2f} s; nox -s pipeline: {pipeline:.0f} s")
-    session.log(f"The generated project is in {destination}; its summary: "
-                f"{destination / 'reports' / 'pipeline.md'}")
+    session.log(
+        f"The generated project is in {destination}; its summary: "
+        f"{destination / 'reports' / 'pipeline.md'}"
+    )
 
 
 @nox.session

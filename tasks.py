@@ -36,7 +36,13 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in SESSIONS:
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    command = [str(nox_executable()), "-f", str(ROOT / "noxfile.py"), "-s", SESSIONS[argv[0]]]
+    command = [
+        str(nox_executable()),
+        "-f",
+        str(ROOT / "noxfile.py"),
+        "-s",
+        SESSIONS[argv[0]],
+    ]
     if argv[1:]:
         command += ["--", *argv[1:]]
     return subprocess.run(command, cwd=ROOT).returncode

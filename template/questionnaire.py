@@ -22,6 +22,7 @@ float, yaml), `choices`, `default`, `validator`, `when` and `!include`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from pathlib import Path
@@ -207,10 +208,10 @@ def copier_context(cookiecutter: Any) -> Any:
         }
     typed = dict(cookiecutter)
     for name, value in answers.items():
-        try:
+        # Left as given when it does not cast: validation names the bad answer
+        # once all are in.
+        with contextlib.suppress(TypeError, ValueError, yaml.YAMLError):
             typed[name] = _cast(specs[name].get("type", "str"), value)
-        except (TypeError, ValueError, yaml.YAMLError):
-            pass  # left as given; validation names the bad answer once all are in
     return typed
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import copier
@@ -29,19 +30,31 @@ def main(runs: int) -> None:
     cli, api = [], []
     with tempfile.TemporaryDirectory() as scratch:
         for run in range(runs):
-            target = Path(scratch) / f"cli{run}"
-            cli.append(timed(lambda: subprocess.run(
-                [copier_cli, "copy", "--defaults", "--quiet", "--vcs-ref", "HEAD", str(ROOT), str(target)],
-                check=True, capture_output=True,
-            )))
+            cli_target = Path(scratch) / f"cli{run}"
+            command = [copier_cli, "copy", "--defaults", "--quiet", "--vcs-ref", "HEAD"]
+            command += [str(ROOT), str(cli_target)]
+            cli.append(
+                timed(partial(subprocess.run, command, check=True, capture_output=True))
+            )
             target = Path(scratch) / f"api{run}"
-            api.append(timed(lambda: copier.run_copy(
-                str(ROOT), str(target), defaults=True, quiet=True, vcs_ref="HEAD"
-            )))
+            api.append(
+                timed(
+                    partial(
+                        copier.run_copy,
+                        str(ROOT),
+                        str(target),
+                        defaults=True,
+                        quiet=True,
+                        vcs_ref="HEAD",
+                    )
+                )
+            )
         files = sum(1 for path in target.rglob("*") if path.is_file())
     for name, times in (("copier copy (CLI)", cli), ("run_copy (API)", api)):
-        print(f"{name}: median {statistics.median(times):.2f} s, "
-              f"min {min(times):.2f} s, max {max(times):.2f} s over {runs} runs")
+        print(
+            f"{name}: median {statistics.median(times):.2f} s, "
+            f"min {min(times):.2f} s, max {max(times):.2f} s over {runs} runs"
+        )
     print(f"files generated: {files}")
 
 

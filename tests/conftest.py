@@ -65,7 +65,9 @@ def project_env() -> dict[str, str]:
     return env
 
 
-def run_nox(project: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+def run_nox(
+    project: Path, *args: str, timeout: int = 1800
+) -> subprocess.CompletedProcess:
     """Run the rendered project's own noxfile with the nox of this environment."""
     # The project's own pytest runs get a TMPDIR of their own: pytest prunes old
     # numbered folders under the shared /tmp/pytest-of-<user>, so any other

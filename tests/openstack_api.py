@@ -42,8 +42,13 @@ class FakeOpenStack:
                 "name": name,
                 "id": name,
                 "endpoints": [
-                    {"id": f"{name}-{interface}", "interface": interface, "region": REGION,
-                     "region_id": REGION, "url": f"{self.url}{path}"}
+                    {
+                        "id": f"{name}-{interface}",
+                        "interface": interface,
+                        "region": REGION,
+                        "region_id": REGION,
+                        "url": f"{self.url}{path}",
+                    }
                     for interface in ("public", "internal")
                 ],
             }
@@ -87,18 +92,34 @@ class FakeOpenStack:
                         "expires_at": "2099-01-01T00:00:00.000000Z",
                         "issued_at": "2027-01-01T00:00:00.000000Z",
                         "methods": ["application_credential"],
-                        "user": {"id": "u1", "name": "student", "domain": {"id": "default", "name": "Default"}},
-                        "project": {"id": "p1", "name": "CHI-000000", "domain": {"id": "default", "name": "Default"}},
+                        "user": {
+                            "id": "u1",
+                            "name": "student",
+                            "domain": {"id": "default", "name": "Default"},
+                        },
+                        "project": {
+                            "id": "p1",
+                            "name": "CHI-000000",
+                            "domain": {"id": "default", "name": "Default"},
+                        },
                         "roles": [{"id": "r1", "name": "member"}],
                         "catalog": api.catalog(),
                     }
-                    return self._answer(201, {"token": token}, {"X-Subject-Token": "token-1"})
+                    return self._answer(
+                        201, {"token": token}, {"X-Subject-Token": "token-1"}
+                    )
                 if self.headers.get("X-Auth-Token") != "token-1":
                     return self._answer(401, {"error": "unauthenticated"})
                 if method == "POST" and path == "/reservation/v1/leases":
-                    lease = {**body, "id": str(uuid.uuid4()), "status": "PENDING",
-                             "created_at": "2027-01-01 00:00:00",
-                             "reservations": [{**r, "id": str(uuid.uuid4())} for r in body["reservations"]]}
+                    lease = {
+                        **body,
+                        "id": str(uuid.uuid4()),
+                        "status": "PENDING",
+                        "created_at": "2027-01-01 00:00:00",
+                        "reservations": [
+                            {**r, "id": str(uuid.uuid4())} for r in body["reservations"]
+                        ],
+                    }
                     api.leases[lease["id"]] = lease
                     return self._answer(201, {"lease": lease})
                 found = re.fullmatch(r"/reservation/v1/leases/([\w-]+)", path)
@@ -113,21 +134,65 @@ class FakeOpenStack:
                 if method == "GET" and path == "/reservation/v1/leases":
                     return self._answer(200, {"leases": list(api.leases.values())})
                 if method == "GET" and path == "/image/v2/schemas/image":
-                    return self._answer(200, {"name": "image", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}, "additionalProperties": True})
+                    return self._answer(
+                        200,
+                        {
+                            "name": "image",
+                            "properties": {
+                                "id": {"type": "string"},
+                                "name": {"type": "string"},
+                            },
+                            "additionalProperties": True,
+                        },
+                    )
                 if method == "GET" and path == "/image/v2/images":
-                    return self._answer(200, {"images": [{"id": "img-1", "name": "CC-Ubuntu22.04-CUDA"}], "schema": "/v2/schemas/images", "first": "/v2/images"})
+                    return self._answer(
+                        200,
+                        {
+                            "images": [{"id": "img-1", "name": "CC-Ubuntu22.04-CUDA"}],
+                            "schema": "/v2/schemas/images",
+                            "first": "/v2/images",
+                        },
+                    )
                 if method == "GET" and path == "/network/v2.0/networks":
-                    return self._answer(200, {"networks": [{"id": "net-1", "name": "sharednet1"}]})
+                    return self._answer(
+                        200, {"networks": [{"id": "net-1", "name": "sharednet1"}]}
+                    )
                 if method == "GET" and path == "/compute/v2.1/flavors/detail":
-                    return self._answer(200, {"flavors": [{"id": "fl-1", "name": "baremetal", "links": []}]})
-                if method == "POST" and path == "/compute/v2.1/servers" and api.refuse_servers:
-                    return self._answer(500, {"computeFault": {"code": 500, "message": "No valid host"}})
+                    return self._answer(
+                        200,
+                        {"flavors": [{"id": "fl-1", "name": "baremetal", "links": []}]},
+                    )
+                if (
+                    method == "POST"
+                    and path == "/compute/v2.1/servers"
+                    and api.refuse_servers
+                ):
+                    return self._answer(
+                        500, {"computeFault": {"code": 500, "message": "No valid host"}}
+                    )
                 if method == "POST" and path == "/compute/v2.1/servers":
-                    server = {"id": str(uuid.uuid4()), "name": body["server"]["name"], "created": "2027-01-01T00:00:00Z", "links": [], "request": body}
+                    server = {
+                        "id": str(uuid.uuid4()),
+                        "name": body["server"]["name"],
+                        "created": "2027-01-01T00:00:00Z",
+                        "links": [],
+                        "request": body,
+                    }
                     api.servers[server["id"]] = server
-                    return self._answer(202, {"server": {"id": server["id"], "links": []}})
+                    return self._answer(
+                        202, {"server": {"id": server["id"], "links": []}}
+                    )
                 if method == "GET" and path == "/compute/v2.1/servers/detail":
-                    return self._answer(200, {"servers": [{k: v for k, v in s.items() if k != "request"} for s in api.servers.values()]})
+                    return self._answer(
+                        200,
+                        {
+                            "servers": [
+                                {k: v for k, v in s.items() if k != "request"}
+                                for s in api.servers.values()
+                            ]
+                        },
+                    )
                 found = re.fullmatch(r"/compute/v2.1/servers/([\w-]+)", path)
                 if method == "DELETE" and found and found.group(1) in api.servers:
                     del api.servers[found.group(1)]

@@ -16,7 +16,7 @@ def tail(result, lines: int = 60) -> str:
     """The end of the output, and every pytest failure line before it."""
     output = (result.stdout + result.stderr).splitlines()
     failures = [line for line in output if line.lstrip().startswith(("E   ", "FAILED"))]
-    return "\n".join(failures[:80] + ["..."] + output[-lines:])
+    return "\n".join([*failures[:80], "...", *output[-lines:]])
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -69,11 +69,27 @@ def test_demo_session_runs_real_nox_checks_and_reports(projects, tmp_path):
     # a document nobody has written yet, and the generated shared items.
     initial["roles"] = {
         "cicd": [{"title": "Lint clean", "session": "lint"}],
-        "data": [{"title": "Data design", "file": "data/DESIGN.md", "contains": ["## Ingest"]}],
+        "data": [
+            {
+                "title": "Data design",
+                "file": "data/DESIGN.md",
+                "contains": ["## Ingest"],
+            }
+        ],
     }
     small = tmp_path / "milestones.yml"
     small.write_text(yaml.safe_dump(plan, sort_keys=False))
-    result = run_nox(project, "-s", "demo", "--", "initial", "--milestones", str(small), "--at", "2027-04-08T04:01:00+00:00")
+    result = run_nox(
+        project,
+        "-s",
+        "demo",
+        "--",
+        "initial",
+        "--milestones",
+        str(small),
+        "--at",
+        "2027-04-08T04:01:00+00:00",
+    )
     assert result.returncode != 0, tail(result)
     report = (project / "reports" / "initial.md").read_text()
     assert "| @gg-dev | Lint clean | `nox -s lint` | pass |" in report, report
@@ -81,4 +97,7 @@ def test_demo_session_runs_real_nox_checks_and_reports(projects, tmp_path):
     assert "`data/DESIGN.md` does not exist" in report
     assert "**FAIL**: 1 of 4 deliverables failed" in report
     assert "**LATE by 1 min**" in report
-    assert "Session lint was successful" in (project / "reports" / "initial" / "log-cicd-1.log").read_text()
+    assert (
+        "Session lint was successful"
+        in (project / "reports" / "initial" / "log-cicd-1.log").read_text()
+    )

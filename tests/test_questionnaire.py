@@ -6,45 +6,121 @@ from conftest import answers_of, render
 # (answers on top of the defaults, the message copier must refuse them with)
 INVALID_ANSWERS = {
     "empty name": ({"project_name": " "}, "project_name must not be empty"),
-    "quote in name": ({"project_name": 'Say "cheese"'}, "project_name may not contain quotes"),
+    "quote in name": (
+        {"project_name": 'Say "cheese"'},
+        "project_name may not contain quotes",
+    ),
     "name without latin letters": ({"project_name": "美食"}, "project_slug is empty"),
-    "slug with capitals": ({"project_slug": "Food_Vision"}, "may hold only lowercase ASCII"),
+    "slug with capitals": (
+        {"project_slug": "Food_Vision"},
+        "may hold only lowercase ASCII",
+    ),
     "package shadows a room": ({"package_name": "serving"}, "would shadow a room"),
-    "package starts with digit": ({"package_name": "1food"}, "is not a plain Python package name"),
-    "project id without proj": ({"project_id": "07"}, "must be 'proj' followed by digits"),
-    "project id with letters": ({"project_id": "proj7a"}, "must be 'proj' followed by digits"),
-    "owner handle": ({"github_owner": "-team"}, "github_owner: '-team' is not a GitHub handle"),
-    "members not a list": ({"members": "ana, ben, chloe"}, "members must be a YAML list"),
-    "two members": ({"members": ["ana", "ben"]}, "members must list 3 or 4 GitHub handles; got 2"),
+    "package starts with digit": (
+        {"package_name": "1food"},
+        "is not a plain Python package name",
+    ),
+    "project id without proj": (
+        {"project_id": "07"},
+        "must be 'proj' followed by digits",
+    ),
+    "project id with letters": (
+        {"project_id": "proj7a"},
+        "must be 'proj' followed by digits",
+    ),
+    "owner handle": (
+        {"github_owner": "-team"},
+        "github_owner: '-team' is not a GitHub handle",
+    ),
+    "members not a list": (
+        {"members": "ana, ben, chloe"},
+        "members must be a YAML list",
+    ),
+    "two members": (
+        {"members": ["ana", "ben"]},
+        "members must list 3 or 4 GitHub handles; got 2",
+    ),
     "five members": ({"members": ["a", "b", "c", "d", "e"]}, "got 5"),
-    "bad member handle": ({"members": ["an!a", "ben", "chloe"]}, "members: 'an!a' is not a GitHub handle"),
-    "double hyphen": ({"members": ["an--a", "ben", "chloe"]}, "nor follow another hyphen"),
-    "too long handle": ({"members": ["a" * 40, "ben", "chloe"]}, "longer than 39 characters"),
+    "bad member handle": (
+        {"members": ["an!a", "ben", "chloe"]},
+        "members: 'an!a' is not a GitHub handle",
+    ),
+    "double hyphen": (
+        {"members": ["an--a", "ben", "chloe"]},
+        "nor follow another hyphen",
+    ),
+    "too long handle": (
+        {"members": ["a" * 40, "ben", "chloe"]},
+        "longer than 39 characters",
+    ),
     "duplicate members": ({"members": ["Ana", "ben", "ana"]}, "'ana' is listed twice"),
-    "owner not a member": ({"training_owner": "zed"}, "training_owner 'zed' is not one of the members"),
-    "cicd owner unknown": ({"cicd_owner": "zed"}, "cicd_owner 'zed' is not one of the members (gg-ana, gg-ben, gg-chloe, gg-dev) nor 'shared'"),
-    "member without a role": ({"cicd_owner": "shared"}, "every member must own at least one role, but gg-dev owns none"),
+    "owner not a member": (
+        {"training_owner": "zed"},
+        "training_owner 'zed' is not one of the members",
+    ),
+    "cicd owner unknown": (
+        {"cicd_owner": "zed"},
+        "cicd_owner 'zed' is not one of the members (gg-ana, gg-ben, gg-chloe, gg-dev) nor 'shared'",
+    ),
+    "member without a role": (
+        {"cicd_owner": "shared"},
+        "every member must own at least one role, but gg-dev owns none",
+    ),
     "two members without a role": (
-        {"serving_owner": "gg-ana", "monitoring_owner": "gg-ana", "data_owner": "gg-ana", "cicd_owner": "gg-ana"},
+        {
+            "serving_owner": "gg-ana",
+            "monitoring_owner": "gg-ana",
+            "data_owner": "gg-ana",
+            "cicd_owner": "gg-ana",
+        },
         "but gg-ben, gg-chloe, gg-dev own none",
     ),
-    "not a date": ({"milestone_initial": "April 7"}, "milestone_initial 'April 7' is not an ISO date"),
-    "not a calendar date": ({"milestone_initial": "2027-02-29"}, "milestone_initial '2027-02-29' is not a calendar date"),
-    "system before initial": ({"milestone_system": "2027-04-01"}, "milestone_system 2027-04-01 must come after milestone_initial 2027-04-07"),
-    "operation same day": ({"milestone_operation": "2027-04-28"}, "milestone_operation 2027-04-28 must come after milestone_system 2027-04-28"),
+    "not a date": (
+        {"milestone_initial": "April 7"},
+        "milestone_initial 'April 7' is not an ISO date",
+    ),
+    "not a calendar date": (
+        {"milestone_initial": "2027-02-29"},
+        "milestone_initial '2027-02-29' is not a calendar date",
+    ),
+    "system before initial": (
+        {"milestone_system": "2027-04-01"},
+        "milestone_system 2027-04-01 must come after milestone_initial 2027-04-07",
+    ),
+    "operation same day": (
+        {"milestone_operation": "2027-04-28"},
+        "milestone_operation 2027-04-28 must come after milestone_system 2027-04-28",
+    ),
     "unknown site": ({"chameleon_site": "KVM@TACC"}, "Invalid choice"),
-    "node type at other site": ({"gpu_node_type": "compute_liqid"}, "gpu_node_type 'compute_liqid' is not offered at CHI@UC"),
-    "lease too long": ({"lease_hours": 7}, "lease_hours must be a whole number of hours from 1 to 6"),
+    "node type at other site": (
+        {"gpu_node_type": "compute_liqid"},
+        "gpu_node_type 'compute_liqid' is not offered at CHI@UC",
+    ),
+    "lease too long": (
+        {"lease_hours": 7},
+        "lease_hours must be a whole number of hours from 1 to 6",
+    ),
     "lease zero": ({"lease_hours": 0}, "from 1 to 6"),
     "unknown ci runner": ({"ci_runner": "gitlab"}, "Invalid choice"),
-    "time zone name": ({"course_timezone": "Eastern Time"}, "course_timezone 'Eastern Time' is not an IANA time-zone name"),
-    "time zone abbreviation": ({"course_timezone": "EST"}, "course_timezone 'EST' is not an IANA"),
-    "wandb entity": ({"wandb_entity": "my team"}, "wandb_entity 'my team' may hold only"),
+    "time zone name": (
+        {"course_timezone": "Eastern Time"},
+        "course_timezone 'Eastern Time' is not an IANA time-zone name",
+    ),
+    "time zone abbreviation": (
+        {"course_timezone": "EST"},
+        "course_timezone 'EST' is not an IANA",
+    ),
+    "wandb entity": (
+        {"wandb_entity": "my team"},
+        "wandb_entity 'my team' may hold only",
+    ),
     "wandb project": ({"wandb_project": "a/b"}, "wandb_project 'a/b' must be"),
 }
 
 
-@pytest.mark.parametrize("answers, message", INVALID_ANSWERS.values(), ids=INVALID_ANSWERS.keys())
+@pytest.mark.parametrize(
+    "answers, message", INVALID_ANSWERS.values(), ids=INVALID_ANSWERS.keys()
+)
 def test_invalid_answer_is_refused_before_writing(tmp_path, answers, message):
     destination = tmp_path / "project"
     with pytest.raises(ValueError) as refusal:
@@ -61,9 +137,14 @@ def test_refusal_names_the_question(tmp_path):
 def test_defaults_make_a_valid_four_member_demo_team(tmp_path):
     answers = answers_of(render(tmp_path / "p"))
     assert answers["project_name"] == "GourmetGram"
-    assert (answers["project_slug"], answers["package_name"]) == ("gourmetgram", "gourmetgram")
+    assert (answers["project_slug"], answers["package_name"]) == (
+        "gourmetgram",
+        "gourmetgram",
+    )
     assert len(answers["members"]) == 4
-    owners = {answers[f"{role}_owner"] for role in ("training", "serving", "data", "cicd")}
+    owners = {
+        answers[f"{role}_owner"] for role in ("training", "serving", "data", "cicd")
+    }
     assert owners == set(answers["members"]), "each of the 4 members owns a role"
     assert answers["monitoring_owner"] == answers["serving_owner"]
     assert answers["ci_runner"] == "github-hosted"
@@ -72,7 +153,11 @@ def test_defaults_make_a_valid_four_member_demo_team(tmp_path):
 def test_three_members_share_cicd_by_default(tmp_path):
     answers = answers_of(render(tmp_path / "p", members=["amy", "bob", "cat"]))
     assert answers["cicd_owner"] == "shared"
-    assert (answers["training_owner"], answers["serving_owner"], answers["data_owner"]) == ("amy", "bob", "cat")
+    assert (
+        answers["training_owner"],
+        answers["serving_owner"],
+        answers["data_owner"],
+    ) == ("amy", "bob", "cat")
 
 
 @pytest.mark.parametrize(
@@ -97,4 +182,3 @@ def test_node_type_default_follows_the_site(tmp_path):
 def test_computed_values_stay_out_of_the_answers_file(tmp_path):
     answers = answers_of(render(tmp_path / "p"))
     assert "cookiecutter" not in answers and "roles" not in answers
-

@@ -20,7 +20,9 @@ ROLE_PATHS = {
 }
 # Literal double braces that belong in generated files: GitHub expressions, and
 # Prometheus / Grafana templates in the monitoring room.
-ALLOWED_BRACES = re.compile(r"\$\{\{|\{\{ ?\$labels|\{\{ ?\$value|\{\{ ?predicted_class|\{\{ ?endpoint|\{\{ ?instance|\{\{ ?http_response_code|\{\{ ?le ?\}\}")
+ALLOWED_BRACES = re.compile(
+    r"\$\{\{|\{\{ ?\$labels|\{\{ ?\$value|\{\{ ?predicted_class|\{\{ ?endpoint|\{\{ ?instance|\{\{ ?http_response_code|\{\{ ?le ?\}\}"
+)
 
 scenarios = pytest.mark.parametrize("scenario", SCENARIOS)
 
@@ -60,7 +62,9 @@ def test_no_unrendered_jinja(rendered, scenario):
 def test_ruff_clean_as_generated(rendered, scenario):
     project = rendered[scenario]
     for command in (["check", "."], ["format", "--check", "."]):
-        result = subprocess.run([tool("ruff"), *command], cwd=project, capture_output=True, text=True)
+        result = subprocess.run(
+            [tool("ruff"), *command], cwd=project, capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -83,7 +87,9 @@ def test_codeowners_maps_each_owner_to_exactly_their_rooms(rendered, scenario):
     expected = {}
     for role in ROLES:
         owner = answers[f"{role}_owner"]
-        handles = [f"@{member}" for member in members] if owner == "shared" else [f"@{owner}"]
+        handles = (
+            [f"@{member}" for member in members] if owner == "shared" else [f"@{owner}"]
+        )
         for path in ROLE_PATHS[role]:
             expected[path] = handles
     assert owners == expected
@@ -94,7 +100,9 @@ def test_readme_team_table_lists_every_member_with_their_rooms(rendered, scenari
     answers = answers_of(rendered[scenario])
     readme = (rendered[scenario] / "README.md").read_text()
     for member in answers["members"]:
-        row = next(line for line in readme.splitlines() if line.startswith(f"| [@{member}]"))
+        row = next(
+            line for line in readme.splitlines() if line.startswith(f"| [@{member}]")
+        )
         for role in ROLES:
             owner = answers[f"{role}_owner"]
             owns = owner == "shared" or owner.lower() == member.lower()
@@ -110,7 +118,9 @@ def test_each_room_handbook_names_its_owner(rendered, scenario):
     for role in ROLES:
         handbook = (rendered[scenario] / role / "README.md").read_text()
         owner = answers[f"{role}_owner"]
-        expected = "the whole team (shared role)" if owner == "shared" else f"[@{owner}]"
+        expected = (
+            "the whole team (shared role)" if owner == "shared" else f"[@{owner}]"
+        )
         assert expected in handbook
 
 
@@ -119,11 +129,21 @@ def test_workflows_pass_schema_and_zizmor(rendered, scenario):
     workflows = sorted((rendered[scenario] / ".github" / "workflows").glob("*.yml"))
     assert workflows
     schema = subprocess.run(
-        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, workflows)],
-        capture_output=True, text=True,
+        [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, workflows),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert schema.returncode == 0, schema.stdout + schema.stderr
-    audit = subprocess.run([tool("zizmor"), "--offline", *map(str, workflows)], capture_output=True, text=True)
+    audit = subprocess.run(
+        [tool("zizmor"), "--offline", *map(str, workflows)],
+        capture_output=True,
+        text=True,
+    )
     assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
@@ -131,11 +151,25 @@ def test_workflows_pass_schema_and_zizmor(rendered, scenario):
 def test_pre_commit_config_is_valid(rendered, scenario):
     result = subprocess.run(
         [tool("pre-commit"), "validate-config", ".pre-commit-config.yaml"],
-        cwd=rendered[scenario], capture_output=True, text=True,
+        cwd=rendered[scenario],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    hooks = {hook["id"] for repo in yaml.safe_load((rendered[scenario] / ".pre-commit-config.yaml").read_text())["repos"] for hook in repo["hooks"]}
-    assert {"ruff-check", "ruff-format", "check-github-workflows", "check-merge-conflict", "nbstripout"} <= hooks
+    hooks = {
+        hook["id"]
+        for repo in yaml.safe_load(
+            (rendered[scenario] / ".pre-commit-config.yaml").read_text()
+        )["repos"]
+        for hook in repo["hooks"]
+    }
+    assert {
+        "ruff-check",
+        "ruff-format",
+        "check-github-workflows",
+        "check-merge-conflict",
+        "nbstripout",
+    } <= hooks
 
 
 @scenarios
@@ -144,4 +178,7 @@ def test_project_names_reach_the_files(rendered, scenario):
     project = rendered[scenario]
     assert (project / answers["package_name"] / "model.py").is_file()
     assert answers["project_name"] in (project / "README.md").read_text()
-    assert f'name = "{answers["project_slug"]}"' in (project / "pyproject.toml").read_text()
+    assert (
+        f'name = "{answers["project_slug"]}"'
+        in (project / "pyproject.toml").read_text()
+    )

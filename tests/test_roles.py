@@ -9,8 +9,17 @@ from conftest import ROOT
 TEMPLATE = ROOT / "template" / "{{cookiecutter.project_slug}}"
 ROLE_FILES = sorted((ROOT / "roles").glob("*.yml"))
 REQUIRED_FIELDS = {
-    "name", "order", "title", "owner_question", "summary", "room", "paths", "nox_session", "handbook",
-    "pr_checklist", "deliverables",
+    "name",
+    "order",
+    "title",
+    "owner_question",
+    "summary",
+    "room",
+    "paths",
+    "nox_session",
+    "handbook",
+    "pr_checklist",
+    "deliverables",
 }
 CHECK_KINDS = ("session", "tests", "file")
 
@@ -23,27 +32,42 @@ def copier_questions() -> dict:
     class Loader(yaml.SafeLoader):
         pass
 
-    Loader.add_constructor("!include", lambda loader, node: loader.construct_scalar(node))
+    Loader.add_constructor(
+        "!include", lambda loader, node: loader.construct_scalar(node)
+    )
     return yaml.load((ROOT / "copier.yml").read_text(), Loader=Loader)
 
 
 def test_the_five_course_roles_exist():
-    assert {load(path)["name"] for path in ROLE_FILES} == {"data", "training", "serving", "monitoring", "cicd"}
+    assert {load(path)["name"] for path in ROLE_FILES} == {
+        "data",
+        "training",
+        "serving",
+        "monitoring",
+        "cicd",
+    }
 
 
 @pytest.mark.parametrize("path", ROLE_FILES, ids=lambda path: path.stem)
 def test_role_is_complete_and_wired(path):
     role = load(path)
-    assert REQUIRED_FIELDS <= role.keys(), f"{path.name} lacks {REQUIRED_FIELDS - role.keys()}"
+    assert role.keys() >= REQUIRED_FIELDS, (
+        f"{path.name} lacks {REQUIRED_FIELDS - role.keys()}"
+    )
     assert path.stem == role["name"] == role["room"]
     assert role["owner_question"] == f"{role['name']}_owner"
     questions = copier_questions()
-    assert role["owner_question"] in questions, f"copier.yml asks no {role['owner_question']}"
-    assert f'"{role["name"]}": {role["owner_question"]}' in (ROOT / "copier.yml").read_text(), (
-        "the cookiecutter.owners mapping in copier.yml must name this role's owner"
+    assert role["owner_question"] in questions, (
+        f"copier.yml asks no {role['owner_question']}"
     )
+    assert (
+        f'"{role["name"]}": {role["owner_question"]}'
+        in (ROOT / "copier.yml").read_text()
+    ), "the cookiecutter.owners mapping in copier.yml must name this role's owner"
     room = TEMPLATE / role["room"]
-    assert (room / "README.md").read_text() == f"{{{{ cookiecutter.handbooks.{role['name']} }}}}\n", (
+    assert (
+        room / "README.md"
+    ).read_text() == f"{{{{ cookiecutter.handbooks.{role['name']} }}}}\n", (
         "a room's README.md only prints the handbook hooks/handbook.jinja renders for its role"
     )
     assert (room / "requirements.txt").is_file()
@@ -62,17 +86,28 @@ def milestones() -> list[dict]:
     return yaml.safe_load((ROOT / "milestones.yml").read_text())
 
 
-def assert_deliverable_checkable(item: dict, where: str, rooms: set[str], noxfile: str) -> None:
+def assert_deliverable_checkable(
+    item: dict, where: str, rooms: set[str], noxfile: str
+) -> None:
     assert isinstance(item.get("title"), str) and item["title"], f"{where}: no title"
     kinds = [kind for kind in CHECK_KINDS if kind in item]
-    assert len(kinds) == 1, f"{where} ({item['title']}): exactly one of {CHECK_KINDS}, got {kinds}"
+    assert len(kinds) == 1, (
+        f"{where} ({item['title']}): exactly one of {CHECK_KINDS}, got {kinds}"
+    )
     if "session" in item:
-        assert f"def {item['session'].replace('-', '_')}(session" in noxfile, f"{where}: no nox session {item['session']}"
+        assert f"def {item['session'].replace('-', '_')}(session" in noxfile, (
+            f"{where}: no nox session {item['session']}"
+        )
     if "tests" in item:
         assert item["tests"] in rooms, f"{where}: no room {item['tests']}"
     if "file" in item:
         assert item.get("contains"), f"{where}: a file check needs `contains`"
-    assert item.get("figure") in (None, "training-curve", "per-class-accuracy", "serving-latency")
+    assert item.get("figure") in (
+        None,
+        "training-curve",
+        "per-class-accuracy",
+        "serving-latency",
+    )
 
 
 def test_every_deliverable_is_checkable():
@@ -86,10 +121,16 @@ def test_every_deliverable_is_checkable():
     for milestone in milestones():
         assert milestone["date_question"] in questions
         for item in milestone["shared"]:
-            assert_deliverable_checkable(item, f"milestones.yml {milestone['name']}", rooms, noxfile)
+            assert_deliverable_checkable(
+                item, f"milestones.yml {milestone['name']}", rooms, noxfile
+            )
     for role in roles:
-        assert set(role["deliverables"]) == set(names), f"{role['name']}: deliverables for {names}"
+        assert set(role["deliverables"]) == set(names), (
+            f"{role['name']}: deliverables for {names}"
+        )
         for milestone, items in role["deliverables"].items():
             assert items, f"{role['name']} has nothing to show at {milestone}"
             for item in items:
-                assert_deliverable_checkable(item, f"roles/{role['name']}.yml {milestone}", rooms, noxfile)
+                assert_deliverable_checkable(
+                    item, f"roles/{role['name']}.yml {milestone}", rooms, noxfile
+                )

@@ -41,8 +41,9 @@ sys.stdout.write(cloud_config(node, Secret("encoded-jit-config"), target))
 
 
 def shell_scripts(project: Path) -> list[Path]:
-    return sorted((project / "cicd" / "runner" / "node").glob("*.sh")) + [
-        project / "cicd" / "deploy" / "rollout.sh"
+    return [
+        *sorted((project / "cicd" / "runner" / "node").glob("*.sh")),
+        project / "cicd" / "deploy" / "rollout.sh",
     ]
 
 
@@ -51,7 +52,10 @@ def user_data(rendered, tmp_path_factory) -> Path:
     project = rendered[SCENARIO]
     made = subprocess.run(
         [sys.executable, "-c", USER_DATA_OF_UP],
-        cwd=project, env={"PYTHONPATH": str(project), **NO_BYTECODE}, capture_output=True, text=True,
+        cwd=project,
+        env={"PYTHONPATH": str(project), **NO_BYTECODE},
+        capture_output=True,
+        text=True,
     )
     assert made.returncode == 0, made.stderr
     path = tmp_path_factory.mktemp("user-data") / "user-data.yaml"
@@ -76,9 +80,14 @@ def test_cloud_init_schema_does_reject_a_broken_user_data(user_data, tmp_path):
     assert "runcmd" in result.stdout + result.stderr
 
 
-def test_user_data_ships_the_checked_scripts_and_keeps_secrets_private(rendered, user_data):
+def test_user_data_ships_the_checked_scripts_and_keeps_secrets_private(
+    rendered, user_data
+):
     project = rendered[SCENARIO]
-    files = {entry["path"]: entry for entry in yaml.safe_load(user_data.read_text())["write_files"]}
+    files = {
+        entry["path"]: entry
+        for entry in yaml.safe_load(user_data.read_text())["write_files"]
+    }
     for script in sorted((project / "cicd" / "runner" / "node").glob("*.sh")):
         shipped = files[f"/opt/gpu-runner/{script.name}"]
         assert shipped["content"] == script.read_text()
@@ -90,49 +99,76 @@ def test_user_data_ships_the_checked_scripts_and_keeps_secrets_private(rendered,
 
 def test_shell_scripts_pass_shellcheck(rendered):
     scripts = shell_scripts(rendered[SCENARIO])
-    result = subprocess.run([tool("shellcheck"), *map(str, scripts)], capture_output=True, text=True)
+    result = subprocess.run(
+        [tool("shellcheck"), *map(str, scripts)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_shellcheck_does_catch_a_mistake(tmp_path):
     script = tmp_path / "bad.sh"
     script.write_text("#!/usr/bin/env bash\nrm -rf $TARGET/*\n")
-    result = subprocess.run([tool("shellcheck"), str(script)], capture_output=True, text=True)
+    result = subprocess.run(
+        [tool("shellcheck"), str(script)], capture_output=True, text=True
+    )
     assert result.returncode != 0 and "SC2086" in result.stdout
 
 
 @pytest.mark.parametrize(
     "args, env, message",
     [
-        (["nowhere", "ghcr.io/team/app:sha-1"], {"DEPLOY_HOST": "cc@10.0.0.1"}, "unknown stage 'nowhere'"),
-        (["staging", "ghcr.io/team/app:1;reboot"], {"DEPLOY_HOST": "cc@10.0.0.1"}, "is not an image reference"),
-        (["staging", "ghcr.io/team/app"], {"DEPLOY_HOST": "cc@10.0.0.1"}, "is not an image reference"),
+        (
+            ["nowhere", "ghcr.io/team/app:sha-1"],
+            {"DEPLOY_HOST": "cc@10.0.0.1"},
+            "unknown stage 'nowhere'",
+        ),
+        (
+            ["staging", "ghcr.io/team/app:1;reboot"],
+            {"DEPLOY_HOST": "cc@10.0.0.1"},
+            "is not an image reference",
+        ),
+        (
+            ["staging", "ghcr.io/team/app"],
+            {"DEPLOY_HOST": "cc@10.0.0.1"},
+            "is not an image reference",
+        ),
         (["production", "ghcr.io/team/app:sha-1"], {}, "set DEPLOY_HOST"),
         (["staging"], {"DEPLOY_HOST": "cc@10.0.0.1"}, "usage:"),
     ],
 )
-def test_rollout_refuses_bad_arguments_before_touching_the_vm(rendered, args, env, message):
+def test_rollout_refuses_bad_arguments_before_touching_the_vm(
+    rendered, args, env, message
+):
     project = rendered[SCENARIO]
     result = subprocess.run(
         ["bash", "cicd/deploy/rollout.sh", *args],
-        cwd=project, env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True,
+        cwd=project,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert message in result.stderr
 
 
 def test_compose_file_runs_one_stage_from_its_variables(rendered):
-    compose = yaml.safe_load((rendered[SCENARIO] / "cicd" / "deploy" / "compose.yml").read_text())
+    compose = yaml.safe_load(
+        (rendered[SCENARIO] / "cicd" / "deploy" / "compose.yml").read_text()
+    )
     service = compose["services"]["classifier"]
     assert service["image"].startswith("${IMAGE:?")
     assert service["ports"] == ["${PORT:?set PORT to the stage's port}:3000"]
     assert "readyz" in " ".join(service["healthcheck"]["test"])
-    assert compose["name"].endswith("-${STAGE:?set STAGE to staging, canary or production}")
+    assert compose["name"].endswith(
+        "-${STAGE:?set STAGE to staging, canary or production}"
+    )
 
 
 def test_runner_session_plans_without_cloud_libraries(rendered, monkeypatch):
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    result = run_nox(rendered[SCENARIO], "-s", "runner", "--", "plan", "--run-id", "5-2")
+    result = run_nox(
+        rendered[SCENARIO], "-s", "runner", "--", "plan", "--run-id", "5-2"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     plan = json.loads(result.stdout[result.stdout.index("{") :])
     assert plan["label"] == "proj01-gpu-runner-5-2"
@@ -164,7 +200,9 @@ def clouds(rendered, monkeypatch):
             "OS_AUTH_URL": cloud.url + "/identity/v3",
             "OS_AUTH_TYPE": "v3applicationcredential",
             "OS_APPLICATION_CREDENTIAL_ID": "app-credential-id",
-            "OS_APPLICATION_CREDENTIAL_SECRET": SECRETS["OS_APPLICATION_CREDENTIAL_SECRET"],
+            "OS_APPLICATION_CREDENTIAL_SECRET": SECRETS[
+                "OS_APPLICATION_CREDENTIAL_SECRET"
+            ],
             "PYTHONDONTWRITEBYTECODE": "1",
         }.items():
             monkeypatch.setenv(name, value)
@@ -181,13 +219,20 @@ def runner(project, *args) -> tuple[int, dict | None, str]:
     for secret in (TOKEN, *SECRETS.values()):
         assert secret not in output, f"`runner {args[0]}` printed a secret"
     start = result.stdout.find("{")
-    return result.returncode, json.loads(result.stdout[start:]) if start >= 0 else None, output
+    return (
+        result.returncode,
+        json.loads(result.stdout[start:]) if start >= 0 else None,
+        output,
+    )
 
 
 def test_up_then_down_through_python_chi(clouds, monkeypatch):
     project, github, cloud = clouds
     monkeypatch.setenv("OS_RELEASE_APPLICATION_CREDENTIAL_ID", "release-id")
-    monkeypatch.setenv("OS_RELEASE_APPLICATION_CREDENTIAL_SECRET", SECRETS["OS_RELEASE_APPLICATION_CREDENTIAL_SECRET"])
+    monkeypatch.setenv(
+        "OS_RELEASE_APPLICATION_CREDENTIAL_SECRET",
+        SECRETS["OS_RELEASE_APPLICATION_CREDENTIAL_SECRET"],
+    )
     code, made, output = runner(project, "up", "--run-id", RUN, "--hours", "1")
     assert code == 0, output
     label = "proj01-gpu-runner-7-1"
@@ -197,11 +242,18 @@ def test_up_then_down_through_python_chi(clouds, monkeypatch):
     assert lease["name"] == label and lease["start_date"] == "now"
     assert lease["end_date"] == made["lease_end"]
     (reservation,) = lease["reservations"]
-    assert json.loads(reservation["resource_properties"]) == ["==", "$node_type", "gpu_rtx6000"]
+    assert json.loads(reservation["resource_properties"]) == [
+        "==",
+        "$node_type",
+        "gpu_rtx6000",
+    ]
     (server,) = cloud.servers.values()
     request = server["request"]
     assert request["server"]["name"] == label
-    assert (request["server"]["imageRef"], request["server"]["flavorRef"]) == ("img-1", "fl-1")
+    assert (request["server"]["imageRef"], request["server"]["flavorRef"]) == (
+        "img-1",
+        "fl-1",
+    )
     assert request["server"]["networks"] == [{"uuid": "net-1"}]
     assert request["os:scheduler_hints"] == {"reservation": reservation["id"]}
     user_data = base64.b64decode(request["server"]["user_data"]).decode()
@@ -217,9 +269,13 @@ def test_up_then_down_through_python_chi(clouds, monkeypatch):
 
     code, status, output = runner(project, "status")
     assert code == 0, output
-    assert sorted(r["kind"] for r in status["resources"]) == ["lease", "runner", "server"]
+    assert sorted(r["kind"] for r in status["resources"]) == [
+        "lease",
+        "runner",
+        "server",
+    ]
 
-    code, removed, output = runner(project, "down", "--run-id", RUN)
+    code, _, output = runner(project, "down", "--run-id", RUN)
     assert code == 0, output
     assert not cloud.leases and not cloud.servers and not github.runners
 
@@ -236,12 +292,30 @@ def test_a_failed_up_leaves_nothing_behind(clouds):
 def test_gc_removes_only_this_projects_stale_resources(clouds):
     project, github, cloud = clouds
     old, recent = "2020-01-01 00:00:00", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    cloud.leases.update({
-        "l-old": {"id": "l-old", "name": "proj01-gpu-runner-1-1", "created_at": old},
-        "l-new": {"id": "l-new", "name": "proj01-gpu-runner-2-1", "created_at": recent},
-        "l-foreign": {"id": "l-foreign", "name": "proj99-gpu-runner-1-1", "created_at": old},
-    })
-    cloud.servers["s-new"] = {"id": "s-new", "name": "proj01-gpu-runner-2-1", "created": recent + "Z"}
+    cloud.leases.update(
+        {
+            "l-old": {
+                "id": "l-old",
+                "name": "proj01-gpu-runner-1-1",
+                "created_at": old,
+            },
+            "l-new": {
+                "id": "l-new",
+                "name": "proj01-gpu-runner-2-1",
+                "created_at": recent,
+            },
+            "l-foreign": {
+                "id": "l-foreign",
+                "name": "proj99-gpu-runner-1-1",
+                "created_at": old,
+            },
+        }
+    )
+    cloud.servers["s-new"] = {
+        "id": "s-new",
+        "name": "proj01-gpu-runner-2-1",
+        "created": recent + "Z",
+    }
     orphan = github.add_runner("proj01-gpu-runner-1-1")
     live = github.add_runner("proj01-gpu-runner-2-1")
     code, result, output = runner(project, "gc")

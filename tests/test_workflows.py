@@ -3,7 +3,6 @@ own runners (ci_runner=chameleon), a short lease, another project id."""
 
 import subprocess
 import sys
-
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,10 @@ def chameleon(tmp_path_factory):
 
 def workflows(project) -> dict[str, dict]:
     folder = project / ".github" / "workflows"
-    return {path.name: yaml.safe_load(path.read_text()) for path in sorted(folder.glob("*.yml"))}
+    return {
+        path.name: yaml.safe_load(path.read_text())
+        for path in sorted(folder.glob("*.yml"))
+    }
 
 
 def runs_on(job) -> list[str]:
@@ -30,14 +32,27 @@ def runs_on(job) -> list[str]:
 
 
 def test_workflows_pass_schema_and_zizmor(chameleon):
-    files = [str(path) for path in sorted((chameleon / ".github" / "workflows").glob("*.yml"))]
-    assert sorted(Path(file).name for file in files) == sorted(FILES_BY_FOLDER[".github/workflows"])
+    files = [
+        str(path)
+        for path in sorted((chameleon / ".github" / "workflows").glob("*.yml"))
+    ]
+    assert sorted(Path(file).name for file in files) == sorted(
+        FILES_BY_FOLDER[".github/workflows"]
+    )
     schema = subprocess.run(
-        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files],
-        capture_output=True, text=True,
+        [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *files,
+        ],
+        capture_output=True,
+        text=True,
     )
     assert schema.returncode == 0, schema.stdout + schema.stderr
-    audit = subprocess.run([tool("zizmor"), "--offline", *files], capture_output=True, text=True)
+    audit = subprocess.run(
+        [tool("zizmor"), "--offline", *files], capture_output=True, text=True
+    )
     assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
@@ -69,10 +84,24 @@ def test_lease_hours_bound_the_gpu_workflow(chameleon):
 def test_generated_workflow_checks_pass_for_chameleon(chameleon):
     # The project's own checks, fork guard included, on this rendering too.
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "cicd/tests/test_cicd_workflows.py",
-         "cicd/tests/test_cicd_repository.py", "-p", "no:cacheprovider"],
-        cwd=chameleon, env={"PYTHONPATH": str(chameleon), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "cicd/tests/test_cicd_workflows.py",
+            "cicd/tests/test_cicd_repository.py",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=chameleon,
+        env={
+            "PYTHONPATH": str(chameleon),
+            "PATH": "/usr/bin:/bin",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout and "skipped" not in result.stdout

@@ -17,7 +17,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOUD_INIT_CACHE = ROOT / ".cache" / "cloud-init"
-CLOUD_INIT_PYTHONPATH = CLOUD_INIT_CACHE / "root" / "usr" / "lib" / "python3" / "dist-packages"
+CLOUD_INIT_PYTHONPATH = (
+    CLOUD_INIT_CACHE / "root" / "usr" / "lib" / "python3" / "dist-packages"
+)
 
 
 def tool(name: str) -> str:
@@ -30,7 +32,9 @@ def unpack_cloud_init() -> None:
     if not list(CLOUD_INIT_CACHE.glob("cloud-init_*.deb")):
         fetched = subprocess.run(
             ["apt-get", "download", "cloud-init"],
-            cwd=CLOUD_INIT_CACHE, capture_output=True, text=True,
+            cwd=CLOUD_INIT_CACHE,
+            capture_output=True,
+            text=True,
         )
         if fetched.returncode != 0:
             pytest.fail(
@@ -38,7 +42,7 @@ def unpack_cloud_init() -> None:
                 f" ({fetched.stderr.strip()}); install it with"
                 " `apt-get install cloud-init` or run `apt-get update` first"
             )
-    deb = sorted(CLOUD_INIT_CACHE.glob("cloud-init_*.deb"))[-1]
+    deb = max(CLOUD_INIT_CACHE.glob("cloud-init_*.deb"))
     subprocess.run(["dpkg", "-x", str(deb), str(CLOUD_INIT_CACHE / "root")], check=True)
 
 
@@ -54,5 +58,7 @@ def cloud_init_schema(user_data: Path) -> subprocess.CompletedProcess:
         env = {**os.environ, "PYTHONPATH": str(CLOUD_INIT_PYTHONPATH)}
     return subprocess.run(
         [*command, "schema", "--config-file", str(user_data)],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
     )
