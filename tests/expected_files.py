@@ -47,6 +47,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "requirements.txt",
         "splits.py",
         "synthetic.py",
+        "traffic.py",
         "validate.py",
     ),
     "data/tests": (
@@ -56,6 +57,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_data_prepare.py",
         "test_data_splits.py",
         "test_data_synthetic.py",
+        "test_data_traffic.py",
     ),
     "training": (
         "README.md",
