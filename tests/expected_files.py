@@ -63,6 +63,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "README.md",
         "__init__.py",
         "acceleration.py",
+        "bench.py",
         "checkpoints.py",
         "config.py",
         "config.yaml",
@@ -78,6 +79,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "training/tests": (
         "conftest.py",
         "test_training_acceleration.py",
+        "test_training_bench.py",
         "test_training_config.py",
         "test_training_distributed.py",
         "test_training_evaluate.py",
