@@ -360,7 +360,7 @@ def write_report(out: Path, results: dict[str, Any], command: str) -> Path:
             "what the step consumes."
         ),
         "",
-        f"## Time to {results['target']:.0%} validation accuracy",
+        f"## Time to {results['target'] * 100:.0f}% validation accuracy",
         "",
         f"Each configuration trains for up to {results['max_epochs']} epochs; "
         "seconds are training plus validation time up to the first epoch at the "
@@ -404,7 +404,8 @@ def measure_all(args: argparse.Namespace, command: str) -> Path:
     loops = measure_loops(base, batches, device, args.rounds)
     print(
         f"loop: bare {loops.bare_samples_per_s} samples/s, project "
-        f"{loops.project_samples_per_s} samples/s ({loops.overhead:.1%} overhead)"
+        f"{loops.project_samples_per_s} samples/s "
+        f"({loops.overhead * 100:.1f}% overhead)"
     )
     loading = measure_loading(base, args.steps, device, loops.project_samples_per_s)
     print(
@@ -423,7 +424,8 @@ def measure_all(args: argparse.Namespace, command: str) -> Path:
         result = time_to_accuracy(configuration, config, args.target, energy)
         runs.append(result)
         print(
-            f"{configuration}: {args.target:.0%} at epoch {result.reached_epoch} "
+            f"{configuration}: {args.target * 100:.0f}% at epoch "
+            f"{result.reached_epoch} "
             f"({result.seconds} s, energy {result.energy_j} J)"
         )
     results = {
