@@ -22,6 +22,7 @@ The figures are this machine's; the report says which machine that was.
 
 import argparse
 import json
+import math
 import os
 import platform
 import shutil
@@ -215,6 +216,37 @@ def model_level_verdict(variants: list[VariantResult]) -> str:
     return f"{met}: {name} is {speedup:.2f}x eager at batch 1, accuracy within 1 point"
 
 
+def right_sizing(
+    served: list[ServedResult], peak_rps: float, latency_goal_ms: float
+) -> list[str]:
+    """Replicas each option needs for ``peak_rps`` within the latency goal."""
+    lines = []
+    for variant, batching in dict.fromkeys((r.variant, r.batching) for r in served):
+        usable = [
+            r
+            for r in served
+            if (r.variant, r.batching) == (variant, batching)
+            and r.errors == 0
+            and r.p95_ms is not None
+            and r.p95_ms <= latency_goal_ms
+        ]
+        if not usable:
+            lines.append(
+                f"- {variant}, batching {batching}: no load level met a p95 of "
+                f"{latency_goal_ms:.0f} ms without errors"
+            )
+            continue
+        best = max(usable, key=lambda r: r.throughput_rps)
+        replicas = math.ceil(peak_rps / best.throughput_rps) + 1
+        lines.append(
+            f"- {variant}, batching {batching}: one replica serves "
+            f"{best.throughput_rps:.0f} req/s at p95 {best.p95_ms:.0f} ms "
+            f"({best.clients} clients): {replicas} replicas for {peak_rps:.0f} req/s "
+            "(one spare for updates and failures)"
+        )
+    return lines
+
+
 def served_verdicts(served: list[ServedResult]) -> list[str]:
     lines = []
     for variant, batching in dict.fromkeys((r.variant, r.batching) for r in served):
@@ -245,8 +277,9 @@ def write_report(
     variants: list[VariantResult],
     served: list[ServedResult],
     command: str,
-    batch_sizes: list[int],
+    args: argparse.Namespace,
 ) -> Path:
+    batch_sizes = args.batch_sizes
     eager = next((v for v in variants if v.variant == "eager"), None)
     lines = [
         "# Serving options",
@@ -319,6 +352,14 @@ def write_report(
         f"process at equal accuracy (within {TARGET_ACCURACY_POINTS:.0f} point): "
         + model_level_verdict(variants),
         "",
+        "## Right-sizing",
+        "",
+        f"Replicas of this machine's size for a peak of {args.peak_rps:.0f} req/s "
+        f"with p95 under {args.latency_goal_ms:.0f} ms (`--peak-rps`, "
+        "`--latency-goal-ms`), from the best error-free load level of each option:",
+        "",
+        *right_sizing(served, args.peak_rps, args.latency_goal_ms),
+        "",
         "![latency against throughput](serving-options.png)",
         "",
     ]
@@ -381,7 +422,7 @@ def run(args: argparse.Namespace) -> Path:
 
     command = "python -m serving.bench " + " ".join(sys.argv[1:])
     report = write_report(
-        args.out, facts, machine, variants, served, command.strip(), args.batch_sizes
+        args.out, facts, machine, variants, served, command.strip(), args
     )
     (args.out / "serving-options.json").write_text(
         json.dumps(
@@ -446,6 +487,8 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("TRAFFIC_PYTHON", sys.executable),
         help="the Python that runs data.traffic (needs locust)",
     )
+    add("--peak-rps", type=float, default=100.0, help="peak load to size for")
+    add("--latency-goal-ms", type=float, default=200.0, help="p95 to size for")
     add("--ready-timeout", type=float, default=180.0)
     add("--out", type=Path, default=paths.REPO_ROOT / "reports")
     args = parser.parse_args(argv)

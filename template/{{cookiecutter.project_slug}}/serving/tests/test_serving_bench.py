@@ -52,6 +52,7 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
         *("--batching", "off", "on", "--clients", *map(str, CLIENTS)),
         *("--requests", "12", "--seconds", "0.2", "--batch-sizes", "1", "2"),
         *("--threads", "1", "--traffic-python", traffic_python),
+        *("--peak-rps", "100", "--latency-goal-ms", "10000"),
         *("--out", str(reports)),
         ARTIFACTS_DIR=str(artifacts),
     )
@@ -85,6 +86,9 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
 
     assert "## Targets" in markdown
     assert markdown.count("not met") + markdown.count(": met") >= 5
+    sizing = markdown.split("## Right-sizing", 1)[1]
+    assert sizing.count("- ") == 4  # one line per variant and batching
+    assert "replicas for 100 req/s" in sizing
 
     document = json.loads((reports / "serving-options.json").read_text())
     assert document["model"]["arch"] == "small_cnn"
