@@ -34,8 +34,8 @@ MAX_BATCH_SIZE = int(os.environ.get("SERVING_MAX_BATCH_SIZE", "32"))
 MAX_LATENCY_MS = int(os.environ.get("SERVING_MAX_LATENCY_MS", "10000"))
 # BentoML's client between the two services reuses keep-alive connections the
 # model service may already have closed, which fails the call with "Server
-# disconnected" (bentoml/BentoML#3669, #4971). Inference has no side effects,
-# so the call is simply sent again.
+# disconnected" or "Cannot write to closing transport" (bentoml/BentoML#3669,
+# #4971). Inference has no side effects, so the call is simply sent again.
 CALL_ATTEMPTS = 3
 
 
@@ -90,7 +90,7 @@ class BatchedClassifier:
         for _ in range(CALL_ATTEMPTS - 1):
             try:
                 return np.asarray(await self.model.to_async.probabilities(batch))
-            except aiohttp.ServerDisconnectedError:
+            except aiohttp.ClientConnectionError:
                 continue  # a stale connection: the next attempt opens a new one
         return np.asarray(await self.model.to_async.probabilities(batch))
 
