@@ -311,6 +311,30 @@ def scratch_artifacts(scratch: Path) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def loading_verdict(loading: dict[str, Any]) -> str:
+    loader, step = loading["loader_samples_per_s"], loading["step_samples_per_s"]
+    lost = 1 - loading["together_samples_per_s"] / step
+    if loader < step:
+        return (
+            "The data loader is the bottleneck: it delivers fewer samples/s than the "
+            "step consumes. Raise num_workers (one per free core) or preprocess the "
+            "images to the training size once."
+        )
+    verdict = (
+        "The data loader is not the bottleneck: alone it delivers "
+        f"{loader / step:.1f}x what the step consumes. "
+    )
+    if lost <= 0:
+        return verdict + "Together they keep the step's pace."
+    verdict += f"Together they run {lost * 100:.0f}% below the step alone"
+    if loading["num_workers"] == 0 and lost > TARGET_OVERHEAD:
+        return (
+            verdict + ": with num_workers=0 loading takes turns with training in "
+            "one process; num_workers=1 or more overlaps the two."
+        )
+    return verdict + "."
+
+
 def write_report(out: Path, results: dict[str, Any], command: str) -> Path:
     machine, loops = results["hardware"], results["loops"]
     loading, runs = results["loading"], results["time_to_accuracy"]
@@ -324,7 +348,7 @@ def write_report(out: Path, results: dict[str, Any], command: str) -> Path:
         "",
         f"- Hardware: {machine['cpu']}, {machine['cores']} cores, GPU: "
         f"{machine['gpu'] or 'none'} (host {machine['host']}); torch "
-        f"{machine['torch']}, {results['threads']} compute threads.",
+        f"{machine['torch']}, compute threads: {results['threads']}.",
         f"- Base configuration: {results['base']}.",
         "",
         "## The training loop's own overhead",
@@ -350,15 +374,7 @@ def write_report(out: Path, results: dict[str, Any], command: str) -> Path:
         f"| both: the loader feeding the step | "
         f"{loading['together_samples_per_s']:.1f} |",
         "",
-        (
-            "The data loader is the bottleneck: it delivers fewer samples/s than "
-            "the step consumes. Raise num_workers (one per free core) or "
-            "preprocess the images to the training size once."
-            if loading["loader_samples_per_s"] < loading["step_samples_per_s"]
-            else "The data loader is not the bottleneck: it delivers "
-            f"{loading['loader_samples_per_s'] / loading['step_samples_per_s']:.1f}x "
-            "what the step consumes."
-        ),
+        loading_verdict(loading),
         "",
         f"## Time to {results['target'] * 100:.0f}% validation accuracy",
         "",
