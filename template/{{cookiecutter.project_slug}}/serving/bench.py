@@ -1,6 +1,7 @@
 """The serving-options table: every model variant, in process and served, measured.
 
-Usage: python -m serving.bench [--variants eager onnx ...] [--batching off on]
+Usage: python -m serving.bench [--variants eager onnx ...] [--serve-variants ...]
+                               [--batching off on]
                                [--clients 1 8 32] [--requests 400]
                                [--batch-sizes 1 8 32] [--threads 1]
                                [--traffic-python PATH] [--out reports]
@@ -409,7 +410,8 @@ def run(args: argparse.Namespace) -> Path:
     torch.set_num_threads(os.cpu_count() or 1)  # the servers choose their own
 
     served: list[ServedResult] = []
-    for result in variants:
+    to_serve = args.serve_variants or args.variants
+    for result in (v for v in variants if v.variant in to_serve):
         for batching in args.batching:
             try:
                 served += serve_and_load(
@@ -470,6 +472,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     add = parser.add_argument
     add("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    add(
+        "--serve-variants",
+        nargs="+",
+        choices=VARIANTS,
+        help="the variants also served (default: all of --variants)",
+    )
     add("--batching", nargs="+", choices=("off", "on"), default=["off", "on"])
     add("--clients", nargs="+", type=positive_ints, default=[1, 8, 32])
     add("--batch-sizes", nargs="+", type=positive_ints, default=[1, 8, 32])
