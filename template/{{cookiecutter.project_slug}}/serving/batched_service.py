@@ -16,7 +16,6 @@ instead of failing; lower it only with the benchmark's p99 in hand.
 """
 
 import asyncio
-import os
 
 import aiohttp
 import bentoml
@@ -28,10 +27,10 @@ from {{ cookiecutter.package_name }}.preprocessing import to_array
 from .answers import Answers
 from .guard import PredictRequestGuard
 from .model_store import MODEL_NAME, checkpoint_path
-from .runtimes import load_predictor, options_from_env
+from .runtimes import load_predictor, options_from_env, positive_int_from_env
 
-MAX_BATCH_SIZE = int(os.environ.get("SERVING_MAX_BATCH_SIZE", "32"))
-MAX_LATENCY_MS = int(os.environ.get("SERVING_MAX_LATENCY_MS", "10000"))
+MAX_BATCH_SIZE = positive_int_from_env("SERVING_MAX_BATCH_SIZE", 32)
+MAX_LATENCY_MS = positive_int_from_env("SERVING_MAX_LATENCY_MS", 10_000)
 # BentoML's client between the two services reuses keep-alive connections the
 # model service may already have closed, which fails the call with "Server
 # disconnected" or "Cannot write to closing transport" (bentoml/BentoML#3669,

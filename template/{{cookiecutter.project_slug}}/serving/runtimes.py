@@ -46,6 +46,18 @@ class RuntimeOptions:
     threads: int | None = None  # None: the library's default (all cores)
 
 
+def positive_int_from_env(
+    name: str, default: int | None, env: dict[str, str] | None = None
+) -> int | None:
+    """The whole number in variable ``name`` (1 or more), or ``default`` if unset."""
+    text = (os.environ if env is None else env).get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise RuntimeOptionError(f"{name}={text!r} must be a whole number, 1 or more")
+    return int(text)
+
+
 def options_from_env(env: dict[str, str] | None = None) -> RuntimeOptions:
     """`RuntimeOptions` from ``SERVING_VARIANT`` and ``SERVING_THREADS``."""
     env = dict(os.environ) if env is None else env
@@ -55,14 +67,7 @@ def options_from_env(env: dict[str, str] | None = None) -> RuntimeOptions:
             f"{VARIANT_VARIABLE}={variant!r} is not a model variant; "
             f"choose one of {', '.join(VARIANTS)}"
         )
-    text = env.get(THREADS_VARIABLE, "").strip()
-    if not text:
-        return RuntimeOptions(variant)
-    if not text.isdigit() or int(text) < 1:
-        raise RuntimeOptionError(
-            f"{THREADS_VARIABLE}={text!r} must be a whole number of threads, 1 or more"
-        )
-    return RuntimeOptions(variant, int(text))
+    return RuntimeOptions(variant, positive_int_from_env(THREADS_VARIABLE, None, env))
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ def test_the_default_is_the_eager_model_with_the_library_threads():
     ("env", "message"),
     [
         ({"SERVING_VARIANT": "tensorrt"}, "SERVING_VARIANT='tensorrt' is not"),
-        ({"SERVING_THREADS": "0"}, "SERVING_THREADS='0' must be a whole number"),
+        ({"SERVING_THREADS": "0"}, "SERVING_THREADS='0' must be a whole number, 1"),
         ({"SERVING_THREADS": "two"}, "SERVING_THREADS='two' must be a whole number"),
     ],
 )
