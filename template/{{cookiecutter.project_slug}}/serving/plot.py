@@ -50,7 +50,7 @@ def latency_throughput_chart(series: Sequence[Series], title: str, path: Path) -
     def at(x: float, y: float) -> tuple[float, float]:
         return LEFT + x / x_top * plot_w, TOP + plot_h - y / y_top * plot_h
 
-    draw.text((LEFT, 12), title, fill="black")
+    draw.text((LEFT, 4), title, fill="black")
     draw.rectangle((LEFT, TOP, LEFT + plot_w, TOP + plot_h), outline="black")
     for value in _ticks(x_top):
         x, _ = at(value, 0)
@@ -61,7 +61,7 @@ def latency_throughput_chart(series: Sequence[Series], title: str, path: Path) -
         draw.line((LEFT - 4, y, LEFT, y), fill="black")
         draw.text((8, y - 6), f"{value:.0f}", fill="black")
     draw.text((LEFT + plot_w // 2 - 80, HEIGHT - 24), "throughput (req/s)", "black")
-    draw.text((8, TOP - 24), "p95 latency (ms)", fill="black")
+    draw.text((8, TOP - 18), "p95 latency (ms)", fill="black")
 
     for number, line in enumerate(series):
         colour = COLOURS[number % len(COLOURS)]
