@@ -242,8 +242,8 @@ def right_sizing(
         lines.append(
             f"- {variant}, batching {batching}: one replica serves "
             f"{best.throughput_rps:.0f} req/s at p95 {best.p95_ms:.0f} ms "
-            f"({best.clients} clients): {replicas} replicas for {peak_rps:.0f} req/s "
-            "(one spare for updates and failures)"
+            f"with {best.clients} concurrent: {replicas} replicas for "
+            f"{peak_rps:.0f} req/s (one spare for updates and failures)"
         )
     return lines
 
