@@ -61,6 +61,8 @@ def tests(session: nox.Session) -> None:
     rooms = [arg for arg in chosen if arg in ROOMS] if chosen else list(ROOMS)
     pytest_args = [arg for arg in session.posargs if arg not in chosen]
     for room in rooms:
+        # The serving benchmark's tests drive traffic with the data room's tool.
+        extra = {"TRAFFIC_PYTHON": traffic_python()} if room == "serving" else {}
         run_in(
             session,
             room,
@@ -70,6 +72,7 @@ def tests(session: nox.Session) -> None:
             f"{room}/tests",
             *pytest_args,
             WANDB_MODE="offline",
+            **extra,
         )
     if not chosen or SHARED_TESTS in chosen:
         # The shared package and the contract, in the room that has PyTorch and W&B.
@@ -83,6 +86,11 @@ def tests(session: nox.Session) -> None:
             *pytest_args,
             WANDB_MODE="offline",
         )
+
+
+def traffic_python() -> str:
+    """The data room's Python, which runs the load generator (data.traffic)."""
+    return str(room_envs.ensure("data") / "python")
 
 
 def run_data(session: nox.Session, args: list[str]) -> None:
@@ -147,6 +155,36 @@ def run_serve_check(session: nox.Session) -> None:
 def serve_check(session: nox.Session) -> None:
     """Start a real `bentoml serve`, send the contract samples, scrape /metrics."""
     run_serve_check(session)
+
+
+@nox.session(name="bench-serve")
+def bench_serve(session: nox.Session) -> None:
+    """Serving options table: variants in process and served, -> reports/."""
+    run_package(session, build=False)
+    run_in(
+        session,
+        "serving",
+        "python",
+        "-m",
+        "serving.bench",
+        "--traffic-python",
+        traffic_python(),
+        *session.posargs,
+    )
+
+
+@nox.session(name="bench-train")
+def bench_train(session: nox.Session) -> None:
+    """Training loop overhead, data loading and time-to-accuracy -> reports/."""
+    run_in(
+        session,
+        "training",
+        "python",
+        "-m",
+        "training.bench",
+        *session.posargs,
+        WANDB_MODE="disabled",
+    )
 
 
 @nox.session

@@ -11,27 +11,20 @@ Every answered prediction is appended to the prediction log
 
 Requests are served one at a time, without adaptive batching: on a small CPU
 batching made each image slower and BentoML answers 503 to requests it cannot
-batch in time.
+batch in time. `serving.batched_service` is the batched alternative (for a
+GPU); ``SERVING_VARIANT`` picks how the model runs (`serving.runtimes`), and
+`nox -s bench-serve` measures every option side by side.
 """
 
 import bentoml
-import torch
-from PIL import Image
 
-from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.contract import (
-    ContractError,
-    decode_image,
-    prediction_response,
-)
-from {{ cookiecutter.package_name }}.labels import LABELS
-from {{ cookiecutter.package_name }}.model import load_checkpoint, predict_probabilities
+from {{ cookiecutter.package_name }}.contract import ContractError, decode_image
 from {{ cookiecutter.package_name }}.preprocessing import to_array
 
+from .answers import Answers
 from .guard import PredictRequestGuard
-from .metrics import prediction_metrics
 from .model_store import MODEL_NAME, checkpoint_path
-from .prediction_log import PredictionLog
+from .runtimes import load_predictor, options_from_env
 
 
 @bentoml.service(
@@ -45,20 +38,14 @@ class Classifier:
     stored_model = bentoml.models.BentoModel(MODEL_NAME)
 
     def __init__(self) -> None:
-        self.model, checkpoint = load_checkpoint(checkpoint_path(self.stored_model))
-        self.image_size = int(checkpoint["image_size"])
-        self.metrics = prediction_metrics()
-        self.prediction_log = PredictionLog(paths.prediction_log_path())
+        self.predictor = load_predictor(
+            checkpoint_path(self.stored_model), options_from_env()
+        )
+        self.image_size = self.predictor.image_size
+        self.answers = Answers()
 
     def __is_ready__(self) -> bool:
-        return self.model is not None
-
-    def classify(self, image: Image.Image) -> tuple[str, float]:
-        """Top class and its probability."""
-        batch = torch.from_numpy(to_array(image, self.image_size)).unsqueeze(0)
-        probabilities = predict_probabilities(self.model, batch)[0]
-        index = int(probabilities.argmax())
-        return LABELS[index], float(probabilities[index])
+        return self.predictor is not None
 
     @bentoml.api(route="/predict")
     def predict(self, image: str, ctx: bentoml.Context) -> dict[str, str | float]:
@@ -68,11 +55,8 @@ class Classifier:
         except ContractError as error:
             ctx.response.status_code = 400
             return {"error": str(error)}
-        label, probability = self.classify(photo)
-        answer = prediction_response(label, probability)
-        self.metrics.observe(label, probability)
-        self.prediction_log.append(photo, label, probability)
-        return answer
+        batch = to_array(photo, self.image_size)[None]
+        return self.answers.answer(photo, self.predictor.probabilities(batch)[0])
 
 
 # Checked before BentoML reads a /predict body: size, JSON shape, field type.

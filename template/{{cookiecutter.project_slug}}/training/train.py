@@ -8,18 +8,19 @@ artifact. Exit codes: 0 trained; 2 the run could not start or go on (bad
 config, no dataset, an unreadable image, nothing to resume); 130 interrupted.
 """
 
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.model import build_model, save_checkpoint
 
-from . import checkpoints
+from . import checkpoints, distributed
 from .acceleration import CompiledModel, Precision, choose_precision, select_device
 from .config import (
     CONFIG_ERROR_EXIT_CODE,
@@ -48,17 +49,22 @@ def make_loader(
     config: TrainingConfig,
     device: torch.device,
     generator: torch.Generator | None = None,
+    sampler: DistributedSampler | None = None,
+    batch_size: int | None = None,
 ) -> DataLoader:
     """A loader that shuffles (with ``generator``, so reproducibly) if given one.
 
     Workers are not kept between epochs: each epoch's iterator then draws its
     worker seed and its shuffle from ``generator`` alike, whether the run was
     resumed or not, which keeps resumed runs identical to uninterrupted ones.
+    Under torchrun, ``sampler`` gives this process its share of the data (and
+    shuffles it), and ``batch_size`` is this process's part of the batch.
     """
     return DataLoader(
         dataset,
-        batch_size=config.batch_size,
-        shuffle=generator is not None,
+        batch_size=batch_size or config.batch_size,
+        shuffle=generator is not None and sampler is None,
+        sampler=sampler,
         generator=generator,
         num_workers=config.num_workers,
         pin_memory=device.type == "cuda",
@@ -77,14 +83,35 @@ def train(
 
     ``after_epoch(epoch)`` is called once each epoch's checkpoint is on disk.
     """
+    cluster = distributed.cluster_from_env()
+    try:
+        return _train(config, cluster, after_epoch)
+    finally:
+        distributed.stop(cluster)
+
+
+def _train(
+    config: TrainingConfig,
+    cluster: distributed.Cluster,
+    after_epoch: EpochCallback | None,
+) -> dict[str, Any]:
     started = time.perf_counter()
     device = select_device(config.device)
+    if cluster.enabled:
+        batch_size = distributed.per_process_batch_size(config.batch_size, cluster)
+        device = distributed.start(cluster, device)
     precision = choose_precision(config.amp, device)
     checkpoints.seed_everything(config.seed)
     training_set = ImageFolderDataset(split_dir("training"), config.image_size)
     validation_set = ImageFolderDataset(split_dir("validation"), config.image_size)
     loader_generator = torch.Generator().manual_seed(config.seed)
-    train_loader = make_loader(training_set, config, device, loader_generator)
+    if cluster.enabled:
+        sampler = distributed.shard_sampler(training_set, cluster, config.seed)
+        train_loader = make_loader(
+            training_set, config, device, loader_generator, sampler, batch_size
+        )
+    else:
+        train_loader = make_loader(training_set, config, device, loader_generator)
     validation_loader = make_loader(validation_set, config, device)
 
     model = build_model(
@@ -107,26 +134,43 @@ def train(
             scaler.load_state_dict(state["scaler"])
         checkpoints.restore_rng_states(state["rng"], loader_generator)
         history, start_epoch = state["history"], state["epoch"]
-        print(f"resuming after epoch {start_epoch} of {config.epochs}")
+        if cluster.is_main:
+            print(f"resuming after epoch {start_epoch} of {config.epochs}")
     runner = CompiledModel(model, config.compile)
+    # Under torchrun, training steps go through DDP (which averages gradients);
+    # validation needs no exchange and runs on the plain module.
+    train_runner = (
+        CompiledModel(distributed.wrap(model, device), config.compile)
+        if cluster.enabled
+        else runner
+    )
 
     env = environment(device)
     version = dataset_version()
+    if not cluster.is_main:
+        os.environ["WANDB_MODE"] = "disabled"  # one W&B run, by process 0
     tracker = Tracker.start(config, env)
-    print(
+    say = print if cluster.is_main else _silent
+    say(
         f"training {config.arch} on {device} ({precision.name}, compile "
-        f"{runner.status}): {len(training_set)} training and {len(validation_set)} "
+        f"{runner.status}"
+        + (f", {cluster.world_size} processes" if cluster.enabled else "")
+        + f"): {len(training_set)} training and {len(validation_set)} "
         f"validation images; W&B {tracker.mode}, run {tracker.run_id}"
     )
     try:
         for epoch in range(start_epoch + 1, config.epochs + 1):
+            if isinstance(train_loader.sampler, DistributedSampler):
+                train_loader.sampler.set_epoch(epoch)
             record = _run_epoch(
-                epoch, runner, train_loader, validation_loader, optimizer,
-                scaler, precision, device,
+                epoch, train_runner, runner, train_loader, validation_loader,
+                optimizer, scaler, precision, device,
             )  # fmt: skip
             scheduler.step()
             history.append(record)
             tracker.log_epoch(epoch, _wandb_epoch_metrics(record))
+            if not cluster.is_main:
+                continue
             checkpoints.save_training_state(
                 checkpoint_path,
                 {
@@ -152,29 +196,31 @@ def train(
         majority = majority_class(training_set.labels)
         baseline = baseline_summary(majority, validation_set.labels)
         last = history[-1]
-        model_path = save_checkpoint(
-            paths.latest_model_path(),
-            model,  # the plain module: a compiled one's keys carry a prefix
-            arch=config.arch,
-            image_size=config.image_size,
-            extra={
-                "metrics": {key: last[key] for key in _FINAL_METRICS},
-                "baseline": baseline,
-                "dataset_version": version,
-                "wandb_run_id": tracker.run_id,
-                "config": config.to_dict(),
-            },
-        )
-        tracker.log_model(
-            model_path,
-            {
-                "arch": config.arch,
-                "image_size": config.image_size,
-                "val_accuracy": last["val_accuracy"],
-                "baseline_accuracy": baseline["accuracy"],
-                "dataset_version": version,
-            },
-        )
+        model_path = paths.latest_model_path()
+        if cluster.is_main:
+            save_checkpoint(
+                model_path,
+                model,  # the plain module: compiled or DDP keys carry a prefix
+                arch=config.arch,
+                image_size=config.image_size,
+                extra={
+                    "metrics": {key: last[key] for key in _FINAL_METRICS},
+                    "baseline": baseline,
+                    "dataset_version": version,
+                    "wandb_run_id": tracker.run_id,
+                    "config": config.to_dict(),
+                },
+            )
+            tracker.log_model(
+                model_path,
+                {
+                    "arch": config.arch,
+                    "image_size": config.image_size,
+                    "val_accuracy": last["val_accuracy"],
+                    "baseline_accuracy": baseline["accuracy"],
+                    "dataset_version": version,
+                },
+            )
         train_seconds = sum(record["train_seconds"] for record in history)
         train_samples = sum(record["train_samples"] for record in history)
         cost = {
@@ -211,6 +257,7 @@ def train(
         **{key: last[key] for key in _FINAL_METRICS},
         "baseline": baseline,
         "cost": cost,
+        "processes": cluster.world_size,
         "precision": precision.name,
         "compile": runner.status,
         "resumed_after_epoch": start_epoch if config.resume else None,
@@ -218,7 +265,8 @@ def train(
         "config": config.to_dict(),
         "environment": env,
     }
-    write_json(training_metrics_path(), document)
+    if cluster.is_main:
+        write_json(training_metrics_path(), document)
     return document
 
 
@@ -227,6 +275,7 @@ _FINAL_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
 
 def _run_epoch(
     epoch: int,
+    train_runner: CompiledModel,
     runner: CompiledModel,
     train_loader: DataLoader,
     validation_loader: DataLoader,
@@ -236,7 +285,9 @@ def _run_epoch(
     device: torch.device,
 ) -> dict[str, Any]:
     learning_rate = optimizer.param_groups[0]["lr"]
-    trained = train_epoch(runner, train_loader, optimizer, scaler, precision, device)
+    trained = distributed.combine(
+        train_epoch(train_runner, train_loader, optimizer, scaler, precision, device)
+    )
     validated = evaluate(runner, validation_loader, precision, device)
     return {
         "epoch": epoch,
@@ -250,6 +301,10 @@ def _run_epoch(
         "train_samples": trained.samples,
         "samples_per_s": round(trained.samples_per_s, 1),
     }
+
+
+def _silent(*_: object) -> None:
+    """`print` for the processes other than 0, so each line appears once."""
 
 
 def _wandb_epoch_metrics(record: dict[str, Any]) -> dict[str, Any]:
@@ -278,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    if not distributed.cluster_from_env().is_main:
+        return 0
     baseline = document["baseline"]
     print(
         f"validation accuracy {document['val_accuracy']:.3f} (baseline: always "

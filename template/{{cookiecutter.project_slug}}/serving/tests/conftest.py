@@ -136,3 +136,18 @@ def fresh_folders(tmp_path: Path) -> ServingFolders:
 @pytest.fixture(scope="session")
 def save_model() -> Callable[..., Path]:
     return save_untrained_checkpoint
+
+
+@pytest.fixture(scope="session")
+def traffic_python() -> str:
+    """The Python that runs the load generator (data.traffic, which needs locust).
+
+    nox passes the data room's as TRAFFIC_PYTHON; otherwise that room's
+    environment is found (or made) the way nox does it.
+    """
+    given = os.environ.get("TRAFFIC_PYTHON")
+    if given:
+        return given
+    from cicd import room_envs
+
+    return str(room_envs.ensure("data") / "python")

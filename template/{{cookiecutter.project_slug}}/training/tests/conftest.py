@@ -80,6 +80,12 @@ def artifacts(
     wandb.teardown()
 
 
+@pytest.fixture(scope="session")
+def tiny_overrides() -> tuple[str, ...]:
+    """The tiny settings as command-line overrides (for runs in a subprocess)."""
+    return TINY_OVERRIDES
+
+
 @pytest.fixture
 def tiny_config(artifacts: Path) -> Callable[..., TrainingConfig]:
     """The project's real config file with the tiny settings plus ``overrides``."""

@@ -1,0 +1,146 @@
+"""`python -m data.traffic` against a small local HTTP server that keeps count.
+
+The server answers like the service (a prediction, or 503 for every fifth
+request), so the report's counts can be checked against what really happened.
+"""
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class CountingServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), PredictHandler)
+        self.lock = threading.Lock()
+        self.bodies: list[dict] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class PredictHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real server
+    server: CountingServer
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with self.server.lock:
+            self.server.bodies.append(body)
+            count = len(self.server.bodies)
+        status = 503 if count % 5 == 0 else 200
+        answer = json.dumps({"prediction": "Soup", "probability": 0.5}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[CountingServer]:
+    running = CountingServer()
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    yield running
+    running.shutdown()
+    running.server_close()
+
+
+def run_traffic(artifacts: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "data.traffic", *args],
+        cwd=REPO_ROOT,
+        env={"PATH": "/usr/bin:/bin", "ARTIFACTS_DIR": str(artifacts)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def write_evaluation_images(artifacts: Path, count: int) -> None:
+    folder = artifacts / "data" / "dataset" / "evaluation" / "class_00"
+    folder.mkdir(parents=True)
+    for index in range(count):
+        Image.new("RGB", (32, 32), (20 * index, 80, 120)).save(folder / f"{index}.jpg")
+
+
+def test_a_fixed_budget_is_sent_and_every_answer_counted(server, artifacts, tmp_path):
+    write_evaluation_images(artifacts, 3)
+    sample = tmp_path / "input.sample.json"
+    sample.write_text(json.dumps({"image": "c2FtcGxl"}))
+    report_path = tmp_path / "traffic.json"
+
+    result = run_traffic(
+        artifacts,
+        *("--url", server.url, "--users", "4", "--requests", "40"),
+        *("--duration", "60", "--sample", str(sample), "--json", str(report_path)),
+    )
+
+    # Every fifth request got a 503: the run reports errors and exits 1.
+    assert result.returncode == 1, result.stderr
+    report = json.loads(report_path.read_text())
+    assert len(server.bodies) == 40
+    assert report["sent"] == 40
+    assert report["answered"] == 32
+    assert report["errors"] == 8
+    assert report["statuses"] == {"200": 32, "503": 8}
+    assert report["stopped_by"] == "budget"
+    assert report["throughput_rps"] > 0
+    latency = report["latency_ms"]
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
+    # The contract sample and the three photos, each sent in turn.
+    images = {body["image"] for body in server.bodies}
+    assert len(images) == 4
+    assert "c2FtcGxl" in images
+    assert "32/40 answered" in result.stdout
+
+
+def test_the_duration_stops_a_run_whose_budget_is_not_spent(server, artifacts):
+    write_evaluation_images(artifacts, 1)
+    result = run_traffic(
+        artifacts,
+        *("--url", server.url, "--users", "2", "--requests", "100000"),
+        *("--duration", "1.5", "--json", str(artifacts / "t.json")),
+    )
+    report = json.loads((artifacts / "t.json").read_text())
+    assert report["stopped_by"] == "duration", result.stderr
+    assert 0 < report["sent"] < 100000
+
+
+def test_without_anything_to_send_it_says_what_is_missing(artifacts, tmp_path):
+    result = run_traffic(
+        artifacts,
+        *("--url", "http://127.0.0.1:9", "--sample", str(tmp_path / "none.json")),
+    )
+    assert result.returncode == 2
+    assert "nox -s data" in result.stderr
+    assert str(artifacts / "data" / "dataset" / "evaluation") in result.stderr
+
+
+def test_an_unreachable_server_counts_as_errors_not_a_crash(artifacts):
+    write_evaluation_images(artifacts, 1)
+    result = run_traffic(
+        artifacts,
+        *("--url", "http://127.0.0.1:9", "--users", "1", "--requests", "3"),
+        *("--duration", "20", "--json", str(artifacts / "t.json")),
+    )
+    assert result.returncode == 1
+    report = json.loads((artifacts / "t.json").read_text())
+    assert report["answered"] == 0
+    assert report["statuses"] == {"0": 3}

@@ -1,0 +1,39 @@
+"""From class probabilities to the contract's answer, counted and logged.
+
+Shared by both services (`serving.service` and `serving.batched_service`), so
+whichever one serves, every answered prediction reaches /metrics and the
+prediction log the same way.
+"""
+
+import numpy as np
+from PIL import Image
+
+from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.contract import prediction_response
+from {{ cookiecutter.package_name }}.labels import LABELS
+
+from .metrics import prediction_metrics
+from .prediction_log import PredictionLog
+
+
+def top_class(probabilities: np.ndarray) -> tuple[str, float]:
+    """The most probable class of one image and its probability."""
+    index = int(probabilities.argmax())
+    return LABELS[index], float(probabilities[index])
+
+
+class Answers:
+    """Create in the service's ``__init__`` (metrics need the worker process)."""
+
+    def __init__(self) -> None:
+        self.metrics = prediction_metrics()
+        self.prediction_log = PredictionLog(paths.prediction_log_path())
+
+    def answer(
+        self, photo: Image.Image, probabilities: np.ndarray
+    ) -> dict[str, str | float]:
+        label, probability = top_class(probabilities)
+        answer = prediction_response(label, probability)
+        self.metrics.observe(label, probability)
+        self.prediction_log.append(photo, label, probability)
+        return answer

@@ -1,0 +1,164 @@
+"""Model-level serving options: one trained checkpoint, several ways to run it.
+
+- ``eager``: the PyTorch module as trained (the default).
+- ``torchscript``: traced, frozen and optimized for inference by PyTorch.
+- ``onnx``: exported to ONNX and run by ONNX Runtime.
+- ``onnx-int8``: that ONNX model with int8 weights (dynamic quantization: the
+  activations are quantized at run time, no calibration data needed).
+
+The service picks one with ``SERVING_VARIANT`` and the number of threads each
+worker computes with ``SERVING_THREADS``; `serving.bench` measures them
+all. Every variant answers the same question: class probabilities for a
+preprocessed batch (``float32``, shape ``(n, 3, size, size)``).
+"""
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from {{ cookiecutter.package_name }}.model import load_checkpoint, predict_probabilities
+
+VARIANTS: tuple[str, ...] = ("eager", "torchscript", "onnx", "onnx-int8")
+DEFAULT_VARIANT = "eager"
+VARIANT_VARIABLE = "SERVING_VARIANT"
+THREADS_VARIABLE = "SERVING_THREADS"
+
+
+class RuntimeOptionError(ValueError):
+    """An unknown variant or thread count; the message names the variable."""
+
+
+class Predictor(Protocol):
+    variant: str
+    image_size: int
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    variant: str = DEFAULT_VARIANT
+    threads: int | None = None  # None: the library's default (all cores)
+
+
+def positive_int_from_env(
+    name: str, default: int | None, env: dict[str, str] | None = None
+) -> int | None:
+    """The whole number in variable ``name`` (1 or more), or ``default`` if unset."""
+    text = (os.environ if env is None else env).get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise RuntimeOptionError(f"{name}={text!r} must be a whole number, 1 or more")
+    return int(text)
+
+
+def options_from_env(env: dict[str, str] | None = None) -> RuntimeOptions:
+    """`RuntimeOptions` from ``SERVING_VARIANT`` and ``SERVING_THREADS``."""
+    env = dict(os.environ) if env is None else env
+    variant = env.get(VARIANT_VARIABLE, "").strip() or DEFAULT_VARIANT
+    if variant not in VARIANTS:
+        raise RuntimeOptionError(
+            f"{VARIANT_VARIABLE}={variant!r} is not a model variant; "
+            f"choose one of {', '.join(VARIANTS)}"
+        )
+    return RuntimeOptions(variant, positive_int_from_env(THREADS_VARIABLE, None, env))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+class TorchPredictor:
+    """The eager module, or its TorchScript form."""
+
+    def __init__(self, model: Any, variant: str, image_size: int) -> None:
+        self.model = model
+        self.variant = variant
+        self.image_size = image_size
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        return predict_probabilities(self.model, torch.from_numpy(batch)).numpy()
+
+
+class OnnxPredictor:
+    """An ONNX file run by an ONNX Runtime session on the CPU."""
+
+    def __init__(
+        self, path: Path, variant: str, image_size: int, threads: int | None
+    ) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        if threads is not None:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        self.input_name = self.session.get_inputs()[0].name
+        self.variant = variant
+        self.image_size = image_size
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        (logits,) = self.session.run(None, {self.input_name: batch})
+        return softmax(logits)
+
+
+def export_onnx(model: torch.nn.Module, image_size: int, path: Path) -> Path:
+    """Write ``model`` as ONNX with a variable batch dimension."""
+    example = torch.zeros(1, 3, image_size, image_size)
+    # The TorchScript-based exporter: quick, and needs no onnxscript.
+    torch.onnx.export(
+        model,
+        (example,),
+        str(path),
+        input_names=["images"],
+        output_names=["logits"],
+        dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}},
+        dynamo=False,
+    )
+    return path
+
+
+def quantize_onnx(source: Path, target: Path) -> Path:
+    """int8 weights, activations quantized at run time (dynamic quantization)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+    return target
+
+
+def load_predictor(
+    checkpoint: Path, options: RuntimeOptions, workdir: Path | None = None
+) -> Predictor:
+    """The checkpoint as ``options.variant``; exports go to ``workdir`` (or a temp)."""
+    if options.variant not in VARIANTS:
+        raise RuntimeOptionError(
+            f"unknown model variant {options.variant!r}; "
+            f"choose one of {', '.join(VARIANTS)}"
+        )
+    if options.threads is not None:
+        torch.set_num_threads(options.threads)
+    model, metadata = load_checkpoint(checkpoint)
+    image_size = int(metadata["image_size"])
+    if options.variant == "eager":
+        return TorchPredictor(model, "eager", image_size)
+    if options.variant == "torchscript":
+        example = torch.zeros(1, 3, image_size, image_size)
+        with torch.no_grad():
+            traced = torch.jit.freeze(torch.jit.trace(model, example))
+            scripted = torch.jit.optimize_for_inference(traced)
+        return TorchPredictor(scripted, "torchscript", image_size)
+    folder = workdir or Path(tempfile.mkdtemp(prefix="serving-onnx-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx_path = export_onnx(model, image_size, folder / "model.onnx")
+    if options.variant == "onnx-int8":
+        onnx_path = quantize_onnx(onnx_path, folder / "model-int8.onnx")
+    return OnnxPredictor(onnx_path, options.variant, image_size, options.threads)

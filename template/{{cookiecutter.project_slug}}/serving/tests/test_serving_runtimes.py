@@ -1,0 +1,75 @@
+"""The model variants of `serving.runtimes`: same answers, chosen by variables."""
+
+import numpy as np
+import pytest
+
+from {{ cookiecutter.package_name }}.labels import NUM_CLASSES
+
+from serving.runtimes import (
+    VARIANTS,
+    RuntimeOptionError,
+    RuntimeOptions,
+    load_predictor,
+    options_from_env,
+)
+
+
+def test_the_default_is_the_eager_model_with_the_library_threads():
+    assert options_from_env({}) == RuntimeOptions("eager", None)
+    chosen = {"SERVING_VARIANT": "onnx", "SERVING_THREADS": "2"}
+    assert options_from_env(chosen) == RuntimeOptions("onnx", 2)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SERVING_VARIANT": "tensorrt"}, "SERVING_VARIANT='tensorrt' is not"),
+        ({"SERVING_THREADS": "0"}, "SERVING_THREADS='0' must be a whole number, 1"),
+        ({"SERVING_THREADS": "two"}, "SERVING_THREADS='two' must be a whole number"),
+    ],
+)
+def test_a_wrong_choice_names_the_variable_and_the_options(env, message):
+    with pytest.raises(RuntimeOptionError, match=message) as raised:
+        options_from_env(env)
+    if "SERVING_VARIANT" in env:
+        assert ", ".join(VARIANTS) in str(raised.value)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory, save_model):
+    return save_model(tmp_path_factory.mktemp("runtimes") / "model.pt", seed=3)
+
+
+@pytest.fixture(scope="module")
+def batch() -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(5, 3, 64, 64)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def eager_probabilities(checkpoint, batch) -> np.ndarray:
+    return load_predictor(checkpoint, RuntimeOptions("eager")).probabilities(batch)
+
+
+@pytest.mark.parametrize("variant", ["torchscript", "onnx"])
+def test_float_variants_give_the_eager_probabilities(
+    variant, checkpoint, batch, eager_probabilities, tmp_path
+):
+    predictor = load_predictor(checkpoint, RuntimeOptions(variant, 1), tmp_path)
+    assert predictor.variant == variant
+    assert predictor.image_size == 64
+    probabilities = predictor.probabilities(batch)
+    assert probabilities.shape == (5, NUM_CLASSES)
+    np.testing.assert_allclose(probabilities, eager_probabilities, atol=1e-4)
+
+
+def test_int8_weights_change_the_probabilities_only_a_little(
+    checkpoint, batch, eager_probabilities, tmp_path
+):
+    predictor = load_predictor(checkpoint, RuntimeOptions("onnx-int8"), tmp_path)
+    probabilities = predictor.probabilities(batch)
+    assert (tmp_path / "model-int8.onnx").stat().st_size < (
+        tmp_path / "model.onnx"
+    ).stat().st_size
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(probabilities, eager_probabilities, atol=0.05)
+    assert not np.array_equal(probabilities, eager_probabilities)

@@ -1,0 +1,503 @@
+"""Training performance: the loop's own overhead, the data loader, time-to-accuracy.
+
+Usage: python -m training.bench [key=value ...] [--configs "batch_size=64" ...]
+                                [--target 0.9] [--max-epochs 8] [--steps 20]
+                                [--out reports]
+
+``key=value`` overrides apply to every measurement (as for training.train).
+On this machine it measures:
+
+1. overhead: the project's training step (`engine.train_epoch`) against a bare
+   PyTorch loop on the same model, batches (already in memory) and optimizer:
+   samples/s of each and the project's overhead (target: under 10%);
+2. data loading: the training DataLoader alone (decoding and preprocessing)
+   against the training step alone, and the two together: whether the loader
+   keeps the model busy or is the bottleneck;
+3. time-to-accuracy: the real `training.train` for each ``--configs`` entry
+   until the validation accuracy reaches ``--target``: seconds and epochs, and
+   on a GPU the energy it took, measured by Zeus (``pip install zeus``).
+
+The training runs write into a scratch folder, never over the team's model.
+Writes reports/training-bench.md and .json.
+"""
+
+import argparse
+import contextlib
+import copy
+import itertools
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn import functional
+
+from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.model import build_model
+
+from .acceleration import CompiledModel, choose_precision, select_device
+from .config import (
+    CONFIG_ERROR_EXIT_CODE,
+    DEFAULT_CONFIG_PATH,
+    ConfigError,
+    TrainingConfig,
+    load_config,
+)
+from .datasets import DatasetError, ImageFolderDataset, split_dir
+from .engine import train_epoch
+from .train import make_loader, train
+
+TARGET_OVERHEAD = 0.10
+DEFAULT_CONFIGS = ("batch_size=32", "batch_size=128", "batch_size=32 amp=true")
+Batches = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class LoopRates:
+    bare_samples_per_s: float
+    project_samples_per_s: float
+
+    @property
+    def overhead(self) -> float:
+        """The share of the bare loop's speed the project's loop loses."""
+        return 1 - self.project_samples_per_s / self.bare_samples_per_s
+
+
+@dataclass(frozen=True)
+class LoadingRates:
+    loader_samples_per_s: float
+    step_samples_per_s: float
+    together_samples_per_s: float
+    num_workers: int
+
+    @property
+    def loader_is_bottleneck(self) -> bool:
+        return self.loader_samples_per_s < self.step_samples_per_s
+
+
+@dataclass(frozen=True)
+class TimeToAccuracy:
+    configuration: str
+    precision: str
+    reached_epoch: int | None
+    seconds: float | None
+    energy_j: float | None
+    best_val_accuracy: float
+    samples_per_s: float
+
+
+def hardware(device: torch.device) -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "gpu": gpu,
+        "torch": torch.__version__,
+        "host": platform.node(),
+    }
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _rate(samples: int, started: float, device: torch.device) -> float:
+    synchronize(device)
+    return samples / (time.perf_counter() - started)
+
+
+def bare_loop(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Batches,
+    device: torch.device,
+) -> float:
+    """The smallest correct PyTorch training loop: samples/s over ``batches``."""
+    model.train()
+    started = time.perf_counter()
+    for images, labels in batches:
+        images, labels = images.to(device), labels.to(device)
+        optimizer.zero_grad(set_to_none=True)
+        functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+    return _rate(sum(len(labels) for _, labels in batches), started, device)
+
+
+def project_loop(
+    config: TrainingConfig,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    device: torch.device,
+) -> float:
+    """The project's training step (`engine.train_epoch`): samples/s."""
+    precision = choose_precision(config.amp, device)
+    runner = CompiledModel(model, config.compile)
+    started = time.perf_counter()
+    result = train_epoch(
+        runner, batches, optimizer, precision.grad_scaler(), precision, device
+    )
+    return _rate(result.samples, started, device)
+
+
+def measure_loops(
+    config: TrainingConfig, batches: Batches, device: torch.device, rounds: int
+) -> LoopRates:
+    torch.manual_seed(config.seed)
+    initial = build_model(config.arch, dropout=config.dropout).to(device)
+
+    def fresh() -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+        model = copy.deepcopy(initial)
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        return model, optimizer
+
+    # Warm-up: first calls allocate memory and pick kernels.
+    bare_loop(*fresh(), batches[:2], device)
+    project_loop(config, *fresh(), batches[:2], device)
+    bare = project = 0.0
+    # The fastest of interleaved runs: both see the same machine load, and the
+    # fastest is the least disturbed by other processes.
+    for _ in range(rounds):
+        bare = max(bare, bare_loop(*fresh(), batches, device))
+        project = max(project, project_loop(config, *fresh(), batches, device))
+    return LoopRates(round(bare, 1), round(project, 1))
+
+
+def load_batches(config: TrainingConfig, steps: int, device: torch.device) -> Batches:
+    """The first ``steps`` shuffled training batches, decoded, in memory."""
+    dataset = ImageFolderDataset(split_dir("training"), config.image_size)
+    generator = torch.Generator().manual_seed(config.seed)
+    loader = make_loader(dataset, config, device, generator)
+    return list(itertools.islice(loader, steps))
+
+
+def measure_loading(
+    config: TrainingConfig, steps: int, device: torch.device, step_rate: float
+) -> LoadingRates:
+    dataset = ImageFolderDataset(split_dir("training"), config.image_size)
+
+    def loader() -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
+        generator = torch.Generator().manual_seed(config.seed)
+        return itertools.islice(make_loader(dataset, config, device, generator), steps)
+
+    started = time.perf_counter()
+    loaded = sum(len(labels) for _, labels in loader())
+    loader_rate = loaded / (time.perf_counter() - started)
+
+    torch.manual_seed(config.seed)
+    model = build_model(config.arch, dropout=config.dropout).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
+    together = project_loop(config, model, optimizer, loader(), device)
+    return LoadingRates(
+        round(loader_rate, 1), step_rate, round(together, 1), config.num_workers
+    )
+
+
+class EnergyMeter:
+    """Joules per epoch from Zeus on a GPU; None where it cannot measure."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.monitor: Any = None
+        self.reason = ""
+        self.per_epoch: list[float] = []
+        if device.type != "cuda":
+            self.reason = "no GPU here: Zeus measures GPU energy"
+            return
+        try:
+            from zeus.monitor import ZeusMonitor
+        except ImportError:
+            self.reason = "Zeus is not installed (pip install zeus)"
+            return
+        self.monitor = ZeusMonitor(gpu_indices=[device.index or 0])
+
+    @property
+    def measuring(self) -> bool:
+        return self.monitor is not None
+
+    def begin(self) -> None:
+        self.per_epoch = []
+        if self.monitor is not None:
+            self.monitor.begin_window("epoch")
+
+    def after_epoch(self, epoch: int) -> None:
+        if self.monitor is not None:
+            measurement = self.monitor.end_window("epoch")
+            self.per_epoch.append(float(measurement.total_energy))
+            self.monitor.begin_window("epoch")
+
+    def end(self) -> None:
+        if self.monitor is not None:
+            self.monitor.end_window("epoch")
+
+
+def time_to_accuracy(
+    configuration: str,
+    config: TrainingConfig,
+    target: float,
+    energy: EnergyMeter,
+) -> TimeToAccuracy:
+    energy.begin()
+    try:
+        document = train(config, after_epoch=energy.after_epoch)
+    finally:
+        energy.end()
+    elapsed = 0.0
+    reached: int | None = None
+    seconds: float | None = None
+    for record in document["epochs"]:
+        elapsed += record["seconds"]
+        if reached is None and record["val_accuracy"] >= target:
+            reached, seconds = record["epoch"], round(elapsed, 2)
+    joules = (
+        round(sum(energy.per_epoch[:reached]), 1)
+        if reached is not None and energy.measuring
+        else None
+    )
+    return TimeToAccuracy(
+        configuration=configuration,
+        precision=document["precision"],
+        reached_epoch=reached,
+        seconds=seconds,
+        energy_j=joules,
+        best_val_accuracy=max(r["val_accuracy"] for r in document["epochs"]),
+        samples_per_s=document["cost"]["samples_per_s"],
+    )
+
+
+@contextlib.contextmanager
+def scratch_artifacts(scratch: Path) -> Iterator[None]:
+    """ARTIFACTS_DIR at ``scratch``, which sees the real dataset; restored after.
+
+    W&B is disabled there unless WANDB_MODE says otherwise: benchmark runs are
+    measurements, not experiments.
+    """
+    dataset, data_dir = paths.dataset_dir(), paths.artifacts_dir() / "data"
+    if not dataset.is_dir():
+        raise DatasetError(f"no dataset at {dataset}: run nox -s data first")
+    shutil.rmtree(scratch, ignore_errors=True)
+    (scratch / "data").mkdir(parents=True)
+    (scratch / "data" / "dataset").symlink_to(dataset.resolve())
+    if (data_dir / "manifest.json").is_file():
+        shutil.copyfile(data_dir / "manifest.json", scratch / "data" / "manifest.json")
+    saved = {name: os.environ.get(name) for name in ("ARTIFACTS_DIR", "WANDB_MODE")}
+    os.environ["ARTIFACTS_DIR"] = str(scratch)
+    os.environ.setdefault("WANDB_MODE", "disabled")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def loading_verdict(loading: dict[str, Any]) -> str:
+    loader, step = loading["loader_samples_per_s"], loading["step_samples_per_s"]
+    lost = 1 - loading["together_samples_per_s"] / step
+    if loader < step:
+        return (
+            "The data loader is the bottleneck: it delivers fewer samples/s than the "
+            "step consumes. Raise num_workers (one per free core) or preprocess the "
+            "images to the training size once."
+        )
+    verdict = (
+        "The data loader is not the bottleneck: alone it delivers "
+        f"{loader / step:.1f}x what the step consumes. "
+    )
+    if lost <= 0:
+        return verdict + "Together they keep the step's pace."
+    verdict += f"Together they run {lost * 100:.0f}% below the step alone"
+    if loading["num_workers"] == 0 and lost > TARGET_OVERHEAD:
+        return (
+            verdict + ": with num_workers=0 loading takes turns with training in "
+            "one process; num_workers=1 or more overlaps the two."
+        )
+    return verdict + "."
+
+
+def write_report(out: Path, results: dict[str, Any], command: str) -> Path:
+    machine, loops = results["hardware"], results["loops"]
+    loading, runs = results["loading"], results["time_to_accuracy"]
+    overhead = 1 - loops["project_samples_per_s"] / loops["bare_samples_per_s"]
+    met = "met" if overhead < TARGET_OVERHEAD else "not met"
+    energy_note = results["energy"]
+    lines = [
+        "# Training performance",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`.",
+        "",
+        f"- Hardware: {machine['cpu']}, {machine['cores']} cores, GPU: "
+        f"{machine['gpu'] or 'none'} (host {machine['host']}); torch "
+        f"{machine['torch']}, compute threads: {results['threads']}.",
+        f"- Base configuration: {results['base']}.",
+        "",
+        "## The training loop's own overhead",
+        "",
+        "Same model, optimizer and batches (decoded, in memory); best of "
+        f"{results['rounds']} interleaved runs of {results['steps']} steps.",
+        "",
+        "| loop | samples/s |",
+        "|---|---|",
+        f"| bare PyTorch | {loops['bare_samples_per_s']:.1f} |",
+        f"| project (`engine.train_epoch`) | {loops['project_samples_per_s']:.1f} |",
+        "",
+        f"Overhead: {overhead * 100:.1f} % (target under "
+        f"{TARGET_OVERHEAD * 100:.0f} %: {met}).",
+        "",
+        "## Data loading",
+        "",
+        "| stage | samples/s |",
+        "|---|---|",
+        f"| data loader alone (num_workers={loading['num_workers']}) | "
+        f"{loading['loader_samples_per_s']:.1f} |",
+        f"| training step alone | {loading['step_samples_per_s']:.1f} |",
+        f"| both: the loader feeding the step | "
+        f"{loading['together_samples_per_s']:.1f} |",
+        "",
+        loading_verdict(loading),
+        "",
+        f"## Time to {results['target'] * 100:.0f}% validation accuracy",
+        "",
+        f"Each configuration trains for up to {results['max_epochs']} epochs; "
+        "seconds are training plus validation time up to the first epoch at the "
+        "target.",
+        "",
+        "| configuration | precision | reached at epoch | seconds | energy (J) "
+        "| best val accuracy | samples/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        reached = run["reached_epoch"]
+        energy = (
+            f"{run['energy_j']:.1f}" if run["energy_j"] is not None else "not measured"
+        )
+        lines.append(
+            f"| {run['configuration']} | {run['precision']} | "
+            f"{reached if reached is not None else 'not reached'} | "
+            f"{run['seconds'] if run['seconds'] is not None else 'n/a'} | "
+            f"{energy} | {run['best_val_accuracy']:.3f} | {run['samples_per_s']} |"
+        )
+    lines += ["", f"Energy: {energy_note}.", ""]
+    path = out / "training-bench.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def run(args: argparse.Namespace, command: str) -> Path:
+    with scratch_artifacts(paths.artifacts_dir() / "training-bench"):
+        return measure_all(args, command)
+
+
+def measure_all(args: argparse.Namespace, command: str) -> Path:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    base = load_config(DEFAULT_CONFIG_PATH, args.overrides)
+    device = select_device(base.device)
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    batches = load_batches(base, args.steps, device)
+    loops = measure_loops(base, batches, device, args.rounds)
+    print(
+        f"loop: bare {loops.bare_samples_per_s} samples/s, project "
+        f"{loops.project_samples_per_s} samples/s "
+        f"({loops.overhead * 100:.1f}% overhead)"
+    )
+    loading = measure_loading(base, args.steps, device, loops.project_samples_per_s)
+    print(
+        f"loading: loader {loading.loader_samples_per_s}, step "
+        f"{loading.step_samples_per_s}, together {loading.together_samples_per_s} "
+        "samples/s"
+    )
+
+    energy = EnergyMeter(device)
+    runs = []
+    for configuration in args.configs:
+        config = load_config(
+            DEFAULT_CONFIG_PATH,
+            [*args.overrides, *configuration.split(), f"epochs={args.max_epochs}"],
+        )
+        result = time_to_accuracy(configuration, config, args.target, energy)
+        runs.append(result)
+        print(
+            f"{configuration}: {args.target * 100:.0f}% at epoch "
+            f"{result.reached_epoch} "
+            f"({result.seconds} s, energy {result.energy_j} J)"
+        )
+    results = {
+        "hardware": hardware(device),
+        "base": " ".join(args.overrides) or "training/config.yaml as it is",
+        "threads": torch.get_num_threads(),
+        "steps": args.steps,
+        "rounds": args.rounds,
+        "target": args.target,
+        "max_epochs": args.max_epochs,
+        "loops": {**asdict(loops), "overhead": round(loops.overhead, 4)},
+        "loading": {
+            **asdict(loading),
+            "loader_is_bottleneck": loading.loader_is_bottleneck,
+        },
+        "time_to_accuracy": [asdict(r) for r in runs],
+        "energy": (
+            "measured by Zeus on the GPU, from the start of training to the end "
+            "of the epoch that reached the target"
+            if energy.measuring
+            else f"not measured ({energy.reason})"
+        ),
+    }
+    (out / "training-bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    return write_report(out, results, command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.bench", description=__doc__.splitlines()[0]
+    )
+    add = parser.add_argument
+    add("overrides", nargs="*", help="key=value for every measurement")
+    add("--configs", nargs="+", default=list(DEFAULT_CONFIGS))
+    add("--target", type=float, default=0.9, help="validation accuracy to reach")
+    add("--max-epochs", type=int, default=8)
+    add("--steps", type=int, default=20, help="batches per loop measurement")
+    add("--rounds", type=int, default=5, help="interleaved loop measurements")
+    add(
+        "--threads",
+        type=int,
+        help="torch compute threads (default: one per core); 1 on a shared machine",
+    )
+    add("--out", type=Path, default=paths.REPO_ROOT / "reports")
+    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    quoted = (arg if " " not in arg else f'"{arg}"' for arg in given)
+    command = " ".join(["python -m training.bench", *quoted])
+    try:
+        report = run(args, command)
+    except (ConfigError, DatasetError) as error:
+        print(f"python -m training.bench: {error}", file=sys.stderr)
+        return CONFIG_ERROR_EXIT_CODE
+    print(f"report: {report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

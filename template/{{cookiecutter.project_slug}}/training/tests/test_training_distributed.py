@@ -1,0 +1,85 @@
+"""Data-parallel training: two torchrun processes on the CPU (gloo) against one."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.model import load_checkpoint
+
+from training.config import ConfigError
+from training.distributed import Cluster, per_process_batch_size
+from training.train import train
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def torchrun(artifacts: Path, processes: int, overrides: tuple[str, ...]):
+    return subprocess.run(
+        [
+            sys.executable,
+            *("-m", "torch.distributed.run", "--standalone"),
+            *(f"--nproc-per-node={processes}", "-m", "training.train"),
+            *overrides,
+        ],
+        cwd=REPO_ROOT,
+        env={
+            **os.environ,
+            "ARTIFACTS_DIR": str(artifacts),
+            "PYTHONPATH": str(REPO_ROOT),
+            "WANDB_MODE": "disabled",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_two_gloo_processes_train_like_one(
+    artifacts, tiny_config, tiny_overrides, tmp_path
+):
+    single = train(tiny_config())
+
+    parallel_artifacts = tmp_path / "parallel"
+    (parallel_artifacts / "data").mkdir(parents=True)
+    (parallel_artifacts / "data" / "dataset").symlink_to(paths.dataset_dir())
+    result = torchrun(parallel_artifacts, 2, tiny_overrides)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    parallel = json.loads(
+        (parallel_artifacts / "metrics" / "training.json").read_text()
+    )
+    assert parallel["processes"] == 2
+    assert single["processes"] == 1
+    # Each epoch saw the whole training split once, shared by the processes.
+    assert [e["train_samples"] for e in parallel["epochs"]] == [
+        e["train_samples"] for e in single["epochs"]
+    ]
+    # Same global batch, same schedule: the same learning within tolerance
+    # (the processes shuffle and batch-normalise their halves separately).
+    assert parallel["val_accuracy"] > 0.6
+    assert parallel["val_accuracy"] == pytest.approx(single["val_accuracy"], abs=0.15)
+    assert parallel["train_loss"] == pytest.approx(single["train_loss"], abs=0.3)
+    # One process wrote the outputs, once: one line per epoch, one model.
+    assert result.stdout.count("epoch 1/3") == 1
+    model, metadata = load_checkpoint(parallel_artifacts / "models" / "model.pt")
+    assert metadata["extra"]["metrics"]["val_accuracy"] == parallel["val_accuracy"]
+    single_model, _ = load_checkpoint(paths.latest_model_path())
+    assert model.state_dict().keys() == single_model.state_dict().keys()
+
+
+def test_the_global_batch_must_divide_among_the_processes():
+    cluster = Cluster(rank=0, world_size=4, local_rank=0)
+    assert per_process_batch_size(32, cluster) == 8
+    with pytest.raises(ConfigError, match=r"batch_size=30 .* 4 training processes"):
+        per_process_batch_size(30, cluster)
+
+
+def test_a_single_process_never_joins_a_process_group(artifacts, tiny_config):
+    train(tiny_config("epochs=1"))
+    assert not torch.distributed.is_initialized()
