@@ -29,6 +29,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "__init__.py",
         "contract.py",
         "features.py",
+        "hardware.py",
         "hashing.py",
         "labels.py",
         "model.py",

@@ -25,7 +25,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -39,6 +38,7 @@ import torch
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.contract import encode_image
+from {{ cookiecutter.package_name }}.hardware import machine
 
 from .bench_model import (
     ModelFacts,
@@ -84,14 +84,6 @@ class ServedResult:
 
 def hardware() -> dict[str, Any]:
     """What the figures were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     try:
         import onnxruntime
@@ -99,15 +91,7 @@ def hardware() -> dict[str, Any]:
         onnxruntime_version = onnxruntime.__version__
     except ImportError:
         onnxruntime_version = None
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "gpu": gpu,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "onnxruntime": onnxruntime_version,
-        "host": platform.node(),
-    }
+    return {**machine(gpu), "onnxruntime": onnxruntime_version}
 
 
 def traffic(

@@ -27,7 +27,6 @@ import copy
 import itertools
 import json
 import os
-import platform
 import shutil
 import sys
 import time
@@ -41,6 +40,7 @@ import torch
 from torch.nn import functional
 
 from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.hardware import machine
 from {{ cookiecutter.package_name }}.model import build_model
 
 from .acceleration import CompiledModel, choose_precision, select_device
@@ -95,22 +95,8 @@ class TimeToAccuracy:
 
 
 def hardware(device: torch.device) -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "gpu": gpu,
-        "torch": torch.__version__,
-        "host": platform.node(),
-    }
+    return machine(gpu)
 
 
 def synchronize(device: torch.device) -> None:

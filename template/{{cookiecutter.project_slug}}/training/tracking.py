@@ -20,6 +20,7 @@ import torch
 import wandb
 
 from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.hardware import cpu_name
 
 from .config import TrainingConfig
 
@@ -73,7 +74,7 @@ def environment(device: torch.device) -> dict[str, Any]:
     if device.type == "cuda":
         device_name = torch.cuda.get_device_name(device)
     else:
-        device_name = platform.processor() or platform.machine()
+        device_name = cpu_name()
     status = _git("status", "--porcelain")
     return {
         "python": platform.python_version(),
