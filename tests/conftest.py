@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import copier
@@ -65,19 +66,30 @@ def project_env() -> dict[str, str]:
     return env
 
 
+_SCRATCH: dict[Path, str] = {}
+
+
+def scratch_dir(project: Path) -> str:
+    """A TMPDIR of the project's own, made once, short and under the system's.
+
+    Own: pytest prunes old numbered folders under the shared
+    /tmp/pytest-of-<user>, so another pytest on the machine could otherwise
+    delete the project's test folders mid-test. Short: BentoML puts Unix sockets
+    under it, and a socket path may not exceed 107 bytes.
+    """
+    if project not in _SCRATCH:
+        _SCRATCH[project] = tempfile.mkdtemp(prefix="gen-")
+    return _SCRATCH[project]
+
+
 def run_nox(
     project: Path, *args: str, timeout: int = 1800
 ) -> subprocess.CompletedProcess:
     """Run the rendered project's own noxfile with the nox of this environment."""
-    # The project's own pytest runs get a TMPDIR of their own: pytest prunes old
-    # numbered folders under the shared /tmp/pytest-of-<user>, so any other
-    # pytest on the machine could otherwise delete their folders mid-test.
-    scratch = project.with_name(project.name + "-tmp")
-    scratch.mkdir(exist_ok=True)
     return subprocess.run(
         [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), *args],
         cwd=project,
-        env={**project_env(), "TMPDIR": str(scratch)},
+        env={**project_env(), "TMPDIR": scratch_dir(project)},
         capture_output=True,
         text=True,
         timeout=timeout,
