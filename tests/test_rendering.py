@@ -2,13 +2,13 @@
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import SCENARIOS, answers_of
 from expected_files import expected_files
+from tools import check_workflows, tool
 
 ROLES = ("data", "training", "serving", "monitoring", "cicd")
 ROLE_PATHS = {
@@ -33,10 +33,6 @@ def files_of(project: Path) -> set[str]:
         for path in project.rglob("*")
         if path.is_file() and ".git" not in path.parts
     }
-
-
-def tool(name: str) -> str:
-    return str(Path(sys.executable).with_name(name))
 
 
 @scenarios
@@ -126,25 +122,7 @@ def test_each_room_handbook_names_its_owner(rendered, scenario):
 
 @scenarios
 def test_workflows_pass_schema_and_zizmor(rendered, scenario):
-    workflows = sorted((rendered[scenario] / ".github" / "workflows").glob("*.yml"))
-    assert workflows
-    schema = subprocess.run(
-        [
-            tool("check-jsonschema"),
-            "--builtin-schema",
-            "vendor.github-workflows",
-            *map(str, workflows),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert schema.returncode == 0, schema.stdout + schema.stderr
-    audit = subprocess.run(
-        [tool("zizmor"), "--offline", *map(str, workflows)],
-        capture_output=True,
-        text=True,
-    )
-    assert audit.returncode == 0, audit.stdout + audit.stderr
+    check_workflows(rendered[scenario])
 
 
 @scenarios

@@ -27,6 +27,21 @@ def tool(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
+def check_workflows(project: Path) -> list[Path]:
+    """Assert the project's workflows pass GitHub's schema and zizmor, offline.
+
+    Returns the workflow files checked.
+    """
+    workflows = sorted((project / ".github" / "workflows").glob("*.yml"))
+    assert workflows, f"no workflows in {project}"
+    files = [str(path) for path in workflows]
+    schema = [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows"]
+    for command in ([*schema, *files], [tool("zizmor"), "--offline", *files]):
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+    return workflows
+
+
 def unpack_cloud_init() -> None:
     CLOUD_INIT_CACHE.mkdir(parents=True, exist_ok=True)
     if not list(CLOUD_INIT_CACHE.glob("cloud-init_*.deb")):
