@@ -37,6 +37,14 @@ SCENARIOS: dict[str, dict] = {
 }
 
 
+# Free-text project names and the slug and package both engines must derive.
+DERIVED_NAMES = [
+    ("Café Rétro Vision", "cafe-retro-vision", "cafe_retro_vision"),
+    ("  Smörgås   Bord!! 2 ", "smoergas-bord-2", "smoergas_bord_2"),
+    ("42 Plates", "42-plates", "team_42_plates"),
+]
+
+
 def render(destination: Path, **answers) -> Path:
     """Render the template at HEAD (plus uncommitted changes) with copier's API."""
     copier.run_copy(

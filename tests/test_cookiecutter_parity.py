@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SCENARIOS, render
+from conftest import DERIVED_NAMES, ROOT, SCENARIOS, render
 from cookiecutter_front import render_with_cookiecutter
 from test_questionnaire import INVALID_ANSWERS
 
@@ -129,14 +129,7 @@ def test_cookiecutter_command_line_takes_members_as_yaml(tmp_path):
     assert "/cicd/ @amy @bob @cat" in codeowners, "three members share cicd by default"
 
 
-@pytest.mark.parametrize(
-    "name, slug, package",
-    [
-        ("Café Rétro Vision", "cafe-retro-vision", "cafe_retro_vision"),
-        ("  Smörgås   Bord!! 2 ", "smoergas-bord-2", "smoergas_bord_2"),
-        ("42 Plates", "42-plates", "team_42_plates"),
-    ],
-)
+@pytest.mark.parametrize("name, slug, package", DERIVED_NAMES)
 def test_cookiecutter_derives_copier_names(tmp_path, name, slug, package):
     project = render_with_cookiecutter(tmp_path, project_name=name)
     assert project.name == slug

@@ -1,7 +1,7 @@
 """The questionnaire: defaults, derived names, and the refusal of every bad answer."""
 
 import pytest
-from conftest import answers_of, render
+from conftest import DERIVED_NAMES, answers_of, render
 
 # (answers on top of the defaults, the message copier must refuse them with)
 INVALID_ANSWERS = {
@@ -160,14 +160,7 @@ def test_three_members_share_cicd_by_default(tmp_path):
     ) == ("amy", "bob", "cat")
 
 
-@pytest.mark.parametrize(
-    "name, slug, package",
-    [
-        ("Café Rétro Vision", "cafe-retro-vision", "cafe_retro_vision"),
-        ("  Smörgås   Bord!! 2 ", "smoergas-bord-2", "smoergas_bord_2"),
-        ("42 Plates", "42-plates", "team_42_plates"),
-    ],
-)
+@pytest.mark.parametrize("name, slug, package", DERIVED_NAMES)
 def test_names_are_derived_from_free_text(tmp_path, name, slug, package):
     answers = answers_of(render(tmp_path / "p", project_name=name))
     assert (answers["project_slug"], answers["package_name"]) == (slug, package)

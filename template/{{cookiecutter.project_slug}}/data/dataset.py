@@ -12,7 +12,7 @@ from typing import Any
 from {{ cookiecutter.package_name }} import paths
 
 from .layout import DataError, LabelledFile, quarantine_dir
-from .manifest import build_manifest, write_manifest
+from .manifest import write_manifest
 from .splits import SPLITS
 
 
@@ -43,43 +43,24 @@ def publish(new_dataset: Path, target: Path) -> None:
         shutil.rmtree(previous)
 
 
-def finish(
-    scratch: Path,
-    files: list[Path],
-    *,
-    source: str,
-    seed: int | None,
-    options: dict[str, Any],
-    quarantined: list[dict[str, str]],
-    skipped: list[dict[str, str]],
-) -> dict[str, Any]:
-    """Check and hash ``scratch/dataset``; publish it and its quarantine.
+def finish(scratch: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Publish ``scratch/dataset`` and its quarantine, then write ``manifest``.
 
-    ``files`` are the dataset's images under ``scratch/dataset``; unreadable
-    ones are expected under ``scratch/quarantine``. Writes the manifest and
+    ``manifest`` describes ``scratch/dataset`` (`manifest.build_manifest`);
+    unreadable images are expected under ``scratch/quarantine``. The caller
     removes the scratch folder.
     """
-    new_dataset = scratch / "dataset"
-    manifest = build_manifest(
-        new_dataset,
-        files,
-        source=source,
-        seed=seed,
-        options=options,
-        quarantined=quarantined,
-        skipped=skipped,
-    )
     empty = [split for split in SPLITS if not sum(manifest["splits"][split].values())]
     if empty:
         raise DataError(
             f"no readable images left in split(s) {', '.join(empty)} "
-            f"({len(quarantined)} quarantined, {len(skipped)} skipped); "
+            f"({manifest['quarantined_count']} quarantined, "
+            f"{manifest['skipped_count']} skipped); "
             f"the dataset at {paths.dataset_dir()} was left unchanged"
         )
     new_quarantine = scratch / "quarantine"
     new_quarantine.mkdir(parents=True, exist_ok=True)
-    publish(new_dataset, paths.dataset_dir())
+    publish(scratch / "dataset", paths.dataset_dir())
     publish(new_quarantine, quarantine_dir())
     write_manifest(manifest)
-    shutil.rmtree(scratch)
     return manifest

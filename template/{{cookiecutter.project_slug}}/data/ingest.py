@@ -24,6 +24,7 @@ from .layout import (
     scratch_dir,
     visible_children,
 )
+from .manifest import build_manifest
 from .splits import SPLITS
 from .validate import quarantine_unreadable
 
@@ -112,8 +113,8 @@ def ingest(src: Path) -> dict[str, Any]:
             [(copy, file.relative) for copy, file in zip(copies, found, strict=True)],
             scratch / "quarantine",
         )
-        return finish(
-            scratch,
+        manifest = build_manifest(
+            scratch / "dataset",
             readable,
             source="food11",
             seed=None,
@@ -121,5 +122,6 @@ def ingest(src: Path) -> dict[str, Any]:
             quarantined=[entry.to_json() for entry in quarantined],
             skipped=skipped,
         )
+        return finish(scratch, manifest)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -7,6 +7,7 @@ from {{ cookiecutter.package_name }}.labels import class_index
 
 from .dataset import finish, place
 from .layout import LabelledFile, fresh_dir, scratch_dir
+from .manifest import build_manifest
 from .splits import stratified_split
 from .synthetic import generate
 from .validate import quarantine_unreadable
@@ -47,8 +48,8 @@ def prepare(
             for path in paths
         ]
         files = place(labelled, scratch / "dataset", move=True)
-        return finish(
-            scratch,
+        manifest = build_manifest(
+            scratch / "dataset",
             files,
             source="synthetic",
             seed=seed,
@@ -60,5 +61,6 @@ def prepare(
             quarantined=[entry.to_json() for entry in quarantined],
             skipped=[],
         )
+        return finish(scratch, manifest)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
