@@ -124,6 +124,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_serving_bench.py",
         "test_serving_package.py",
         "test_serving_runtimes.py",
+        "test_serving_server.py",
         "test_serving_smoke.py",
     ),
     "monitoring": (

@@ -159,6 +159,8 @@ def test_compose_file_runs_one_stage_from_its_variables(rendered):
     assert service["image"].startswith("${IMAGE:?")
     assert service["ports"] == ["${PORT:?set PORT to the stage's port}:3000"]
     assert "readyz" in " ".join(service["healthcheck"]["test"])
+    # The serving layout the benchmark sized comes from the stage's environment.
+    assert service["environment"]["SERVING_WORKERS"] == "${SERVING_WORKERS:-1}"
     assert compose["name"].endswith(
         "-${STAGE:?set STAGE to staging, canary or production}"
     )

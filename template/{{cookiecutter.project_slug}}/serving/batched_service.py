@@ -24,23 +24,39 @@ import numpy as np
 from {{ cookiecutter.package_name }}.contract import ContractError, decode_image
 from {{ cookiecutter.package_name }}.preprocessing import to_array
 
-from .answers import Answers
+from .answers import Answers, Prediction, refusal
 from .guard import PredictRequestGuard
 from .model_store import MODEL_NAME, checkpoint_path
-from .runtimes import load_predictor, options_from_env, positive_int_from_env
+from .runtimes import (
+    load_predictor,
+    options_from_env,
+    positive_int_from_env,
+    workers_from_env,
+)
 
 MAX_BATCH_SIZE = positive_int_from_env("SERVING_MAX_BATCH_SIZE", 32)
 MAX_LATENCY_MS = positive_int_from_env("SERVING_MAX_LATENCY_MS", 10_000)
 # BentoML's client between the two services reuses keep-alive connections the
 # model service may already have closed, which fails the call with "Server
 # disconnected" or "Cannot write to closing transport" (bentoml/BentoML#3669,
-# #4971). Inference has no side effects, so the call is simply sent again.
+# #4971), or, closed while the answer is read, with aiohttp's bare
+# RuntimeError("Connection closed."). Inference has no side effects, so the
+# call is simply sent again.
 CALL_ATTEMPTS = 3
+
+
+def stale_connection(error: BaseException) -> bool:
+    """Whether ``error`` is one of the closed keep-alive failures above."""
+    return isinstance(error, aiohttp.ClientConnectionError) or (
+        type(error) is RuntimeError and str(error) == "Connection closed."
+    )
 
 
 @bentoml.service(
     name="{{ cookiecutter.project_slug }}-batched-model",
     traffic={"timeout": 60},
+    # Batches are formed per worker: more workers, smaller batches.
+    workers=workers_from_env(),
     labels={"project": "{{ cookiecutter.project_id }}"},
 )
 class BatchedModel:
@@ -73,14 +89,13 @@ class BatchedClassifier:
         self.answers = Answers()
 
     @bentoml.api(route="/predict")
-    async def predict(self, image: str, ctx: bentoml.Context) -> dict[str, str | float]:
+    async def predict(self, image: str) -> Prediction:
         """Classify one photo, sent as base64 text."""
         try:
             # Decoding is CPU work: off the event loop, so requests keep arriving.
             photo = await asyncio.to_thread(decode_image, image)
         except ContractError as error:
-            ctx.response.status_code = 400
-            return {"error": str(error)}
+            return refusal(error)  # a Response: BentoML sends it unchanged
         pixels = await asyncio.to_thread(to_array, photo, self.image_size)
         probabilities = await self.batch_probabilities(pixels[None])
         return self.answers.answer(photo, probabilities[0])
@@ -89,8 +104,10 @@ class BatchedClassifier:
         for _ in range(CALL_ATTEMPTS - 1):
             try:
                 return np.asarray(await self.model.to_async.probabilities(batch))
-            except aiohttp.ClientConnectionError:
-                continue  # a stale connection: the next attempt opens a new one
+            except (aiohttp.ClientConnectionError, RuntimeError) as error:
+                if not stale_connection(error):
+                    raise
+                # A stale connection: the next attempt opens a new one.
         return np.asarray(await self.model.to_async.probabilities(batch))
 
 

@@ -1,21 +1,24 @@
 """The serving-options table: every model variant, in process and served, measured.
 
 Usage: python -m serving.bench [--variants eager onnx ...] [--serve-variants ...]
-                               [--batching off on]
+                               [--batching off on] [--layouts 1x2 2x1]
                                [--clients 1 8 32] [--requests 400]
-                               [--batch-sizes 1 8 32] [--threads 1]
+                               [--batch-sizes 1 8 32]
                                [--traffic-python PATH] [--out reports]
 
 Needs the model in the store (python -m serving.package; nox -s bench-serve
 does it) and the dataset's evaluation split (nox -s data). In one run on this
 machine it measures:
 
-1. in process, per variant: decode + forward rate at each batch size (the
-   limit a server can reach) and accuracy on the evaluation split;
-2. served, per variant and batching (off: `serving.service`, on:
-   `serving.batched_service`): a real `bentoml serve`, loaded by
-   `data.traffic` with each number of concurrent clients: throughput,
-   p50/p95/p99 latency, errors, and throughput as a share of the limit.
+1. in process, per variant and layout (``2x1``: two processes of one thread,
+   as two service workers): decode + forward rate at each batch size (the
+   limit a server with that layout can reach) and accuracy on the evaluation
+   split;
+2. served, per variant, batching (off: `serving.service`, on:
+   `serving.batched_service`) and layout (``SERVING_WORKERS`` x
+   ``SERVING_THREADS``): a real `bentoml serve`, loaded by `data.traffic`
+   with each number of concurrent clients: throughput, p50/p95/p99 latency,
+   errors, and throughput as a share of the same layout's limit.
 
 Writes reports/serving-options.md, .json and a latency/throughput chart .png.
 The figures are this machine's; the report says which machine that was.
@@ -37,19 +40,23 @@ from typing import Any
 import torch
 
 from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.contract import encode_image
 from {{ cookiecutter.package_name }}.hardware import machine
 
 from .bench_model import (
+    Layout,
+    LayoutError,
+    Measurement,
+    MeasurementError,
     ModelFacts,
     VariantResult,
+    default_layouts,
     labelled_evaluation_images,
     measure_variant,
     model_facts,
 )
 from .model_store import checkpoint_path, latest_model
 from .plot import Series, latency_throughput_chart
-from .runtimes import VARIANTS, RuntimeOptions
+from .runtimes import THREADS_VARIABLE, VARIANTS, WORKERS_VARIABLE
 from .server import BentoServer, ServerError, request
 
 SERVICES = {
@@ -61,6 +68,8 @@ TARGET_SHARE_OF_LIMIT = 0.85
 TARGET_CLIENTS = 32
 TARGET_SPEEDUP = 2.0
 TARGET_ACCURACY_POINTS = 1.0
+# Serving costs a model this many times its own work per request reach the target.
+WORK_FOR_TARGET = TARGET_SHARE_OF_LIMIT / (1 - TARGET_SHARE_OF_LIMIT)
 
 
 class BenchError(RuntimeError):
@@ -71,6 +80,7 @@ class BenchError(RuntimeError):
 class ServedResult:
     variant: str
     batching: str
+    layout: str
     clients: int
     sent: int
     errors: int
@@ -80,6 +90,10 @@ class ServedResult:
     p99_ms: float | None
     share_of_limit: float | None
     stopped_by: str
+
+    @property
+    def option(self) -> tuple[str, str, str]:
+        return self.variant, self.batching, self.layout
 
 
 def hardware() -> dict[str, Any]:
@@ -123,22 +137,30 @@ def traffic(
 
 
 def serve_and_load(
-    args: argparse.Namespace, variant: str, batching: str, limit: float, out: Path
+    args: argparse.Namespace,
+    variant: str,
+    batching: str,
+    layout: Layout,
+    limit: float,
+    out: Path,
 ) -> list[ServedResult]:
     env = {
         "SERVING_VARIANT": variant,
+        WORKERS_VARIABLE: str(layout.workers),
+        THREADS_VARIABLE: str(layout.threads),
         # Benchmark traffic is not production traffic: keep it out of the log
         # the drift check reads.
         "PREDICTION_LOG": str(out / "predictions.jsonl"),
     }
-    if args.threads:
-        env["SERVING_THREADS"] = str(args.threads)
+    option = f"{variant}-{batching}-{layout.label}"
     results = []
     with BentoServer(
         SERVICES[batching],
-        log_path=out / f"server-{variant}-{batching}.log",
+        log_path=out / f"server-{option}.log",
         env=env,
         ready_timeout=args.ready_timeout,
+        # Batching on runs a front service (one worker) before the model's workers.
+        workers=layout.workers + (batching == "on"),
     ) as server:
         sample = (paths.contracts_dir() / "input.sample.json").read_bytes()
         for _ in range(3):  # warm-up: first requests allocate and compile
@@ -146,7 +168,7 @@ def serve_and_load(
         for clients in args.clients:
             load = traffic(
                 args.traffic_python, server.url, clients, args.requests,
-                args.duration, out / f"{variant}-{batching}",
+                args.duration, out / option,
             )  # fmt: skip
             latency = load["latency_ms"]
             throughput = float(load["throughput_rps"])
@@ -154,6 +176,7 @@ def serve_and_load(
                 ServedResult(
                     variant=variant,
                     batching=batching,
+                    layout=layout.label,
                     clients=clients,
                     sent=int(load["sent"]),
                     errors=int(load["errors"]),
@@ -166,11 +189,34 @@ def serve_and_load(
                 )
             )
             print(
-                f"served {variant:<11} batching {batching:<3} {clients:>3} clients: "
+                f"served {variant:<11} batching {batching:<3} {layout.label:>4} "
+                f"{clients:>3} clients: "
                 f"{throughput:7.1f} req/s, p95 {latency['p95']} ms, "
                 f"{load['errors']} errors, {results[-1].share_of_limit} of the limit"
             )
     return results
+
+
+def serve_variant(
+    args: argparse.Namespace,
+    result: VariantResult,
+    layouts: list[Layout],
+    scratch: Path,
+) -> list[ServedResult]:
+    """Every batching and layout of one measured variant, served and loaded."""
+    served: list[ServedResult] = []
+    for batching in args.batching:
+        for layout in layouts:
+            try:
+                served += serve_and_load(
+                    args, result.variant, batching, layout,
+                    result.limit(layout.label), scratch,
+                )  # fmt: skip
+            except ServerError as error:
+                message = f"{result.variant}, batching {batching}: {error}"
+                raise BenchError(message) from None
+            time.sleep(0.5)  # let the stopped server's port and workers go
+    return served
 
 
 def _cell(value: float | None, digits: int = 1) -> str:
@@ -179,7 +225,7 @@ def _cell(value: float | None, digits: int = 1) -> str:
 
 def model_level_verdict(variants: list[VariantResult]) -> str:
     eager = next((v for v in variants if v.variant == "eager"), None)
-    if eager is None or not eager.limit:
+    if eager is None or not eager.limit():
         return "not measured (eager was not among the variants)"
     candidates = []
     for result in variants:
@@ -189,16 +235,27 @@ def model_level_verdict(variants: list[VariantResult]) -> str:
             eager.accuracy is not None
             and abs(result.accuracy - eager.accuracy) * 100 <= TARGET_ACCURACY_POINTS
         )
-        speedup = result.images_per_s.get(1, result.limit) / eager.images_per_s.get(
-            1, eager.limit
-        )
+        speedup = result.limit() / eager.limit()
         candidates.append((speedup, same_accuracy, result.variant))
     good = [c for c in candidates if c[1]]
     if not good:
         return "not met: no variant kept the accuracy within 1 point"
     speedup, _, name = max(good)
     met = "met" if speedup >= TARGET_SPEEDUP else "not met"
-    return f"{met}: {name} is {speedup:.2f}x eager at batch 1, accuracy within 1 point"
+    return (
+        f"{met}: {name} is {speedup:.2f}x eager (best in-process rates), "
+        "accuracy within 1 point"
+    )
+
+
+def options_of(served: list[ServedResult]) -> list[tuple[str, str, str]]:
+    """(variant, batching, layout) of each served option, in measuring order."""
+    return list(dict.fromkeys(row.option for row in served))
+
+
+def describe(option: tuple[str, str, str]) -> str:
+    variant, batching, layout = option
+    return f"{variant}, batching {batching}, {layout}"
 
 
 def right_sizing(
@@ -206,25 +263,25 @@ def right_sizing(
 ) -> list[str]:
     """Replicas each option needs for ``peak_rps`` within the latency goal."""
     lines = []
-    for variant, batching in dict.fromkeys((r.variant, r.batching) for r in served):
+    for option in options_of(served):
         usable = [
             r
             for r in served
-            if (r.variant, r.batching) == (variant, batching)
+            if r.option == option
             and r.errors == 0
             and r.p95_ms is not None
             and r.p95_ms <= latency_goal_ms
         ]
         if not usable:
             lines.append(
-                f"- {variant}, batching {batching}: no load level met a p95 of "
+                f"- {describe(option)}: no load level met a p95 of "
                 f"{latency_goal_ms:.0f} ms without errors"
             )
             continue
         best = max(usable, key=lambda r: r.throughput_rps)
         replicas = math.ceil(peak_rps / best.throughput_rps) + 1
         lines.append(
-            f"- {variant}, batching {batching}: one replica serves "
+            f"- {describe(option)}: one replica serves "
             f"{best.throughput_rps:.0f} req/s at p95 {best.p95_ms:.0f} ms "
             f"with {best.clients} concurrent: {replicas} replicas for "
             f"{peak_rps:.0f} req/s (one spare for updates and failures)"
@@ -232,26 +289,46 @@ def right_sizing(
     return lines
 
 
-def served_verdicts(served: list[ServedResult]) -> list[str]:
+def serving_cost_ms(best: ServedResult, workers: int, limit: float) -> float:
+    """Worker time per request beyond the model's own work (HTTP, BentoML, client).
+
+    Each of ``workers`` processes handles throughput/workers requests per second
+    served, limit/workers in process; the difference of their inverses is what
+    serving adds to every request on this machine.
+    """
+    return 1000 * workers * (1 / best.throughput_rps - 1 / limit)
+
+
+def served_verdicts(
+    served: list[ServedResult], variants: dict[str, VariantResult]
+) -> list[str]:
     lines = []
-    for variant, batching in dict.fromkeys((r.variant, r.batching) for r in served):
-        rows = [
-            r
-            for r in served
-            if (r.variant, r.batching) == (variant, batching)
-            and r.clients <= TARGET_CLIENTS
-        ]
+    for option in options_of(served):
+        variant, _, layout = option
+        rows = [r for r in served if r.option == option and r.clients <= TARGET_CLIENTS]
         if not rows:
             continue
         errors = sum(r.errors for r in rows)
         worst = min((r.share_of_limit or 0.0) for r in rows)
-        best = max((r.share_of_limit or 0.0) for r in rows)
-        met = errors == 0 and best >= TARGET_SHARE_OF_LIMIT
-        lines.append(
-            f"- {variant}, batching {batching}: {'met' if met else 'not met'} "
-            f"(best {best:.2f}, lowest {worst:.2f} of the limit; {errors} errors up "
+        best = max(rows, key=lambda r: r.share_of_limit or 0.0)
+        share = best.share_of_limit or 0.0
+        met = errors == 0 and share >= TARGET_SHARE_OF_LIMIT
+        line = (
+            f"- {describe(option)}: {'met' if met else 'not met'} "
+            f"(best {share:.2f}, lowest {worst:.2f} of the limit; {errors} errors up "
             f"to {max(r.clients for r in rows)} clients)"
         )
+        limit = variants[variant].limit(layout)
+        if limit and best.throughput_rps and share < 1:
+            workers = Layout.parse(layout).workers
+            work = 1000 * workers / limit
+            cost = serving_cost_ms(best, workers, limit)
+            line += (
+                f"; serving adds {cost:.1f} ms per request to {work:.1f} ms of "
+                f"model work, so a model needing {WORK_FOR_TARGET * cost:.0f} ms "
+                f"or more per request would be served at {TARGET_SHARE_OF_LIMIT}"
+            )
+        lines.append(line)
     return lines
 
 
@@ -277,16 +354,21 @@ def write_report(
         f"- Software: Python {machine['python']}, torch {machine['torch']}, "
         f"onnxruntime {machine['onnxruntime']}.",
         f"- Model: {facts.arch} at {facts.image_size} px, {facts.parameters:,} "
-        f"parameters, {facts.mmacs} MMAC per image (the model in the store). With "
-        "a model this small, decoding the JPEG costs as much as the forward pass; "
-        "rerun on the deployment hardware with the model you deploy.",
+        f"parameters, {facts.mmacs} MMAC per image (the model in the store). "
+        "Serving adds a roughly fixed time to every request (see Targets), so "
+        "the less work the model does per image, the smaller the share of its "
+        "limit a server reaches; rerun on the deployment hardware with the model "
+        "you deploy.",
+        "- Layout: workers x compute threads per worker. In process, `2x1` is two "
+        "processes of one thread measuring at the same time, rates summed; served, "
+        "`SERVING_WORKERS=2 SERVING_THREADS=1`.",
         "",
         "## In process: the limit (decode + forward, no HTTP)",
         "",
-        "| variant | accuracy | change vs eager (points) | "
+        "| variant | layout | accuracy | change vs eager (points) | "
         + " | ".join(f"img/s at batch {size}" for size in batch_sizes)
-        + " | speed-up vs eager at batch 1 |",
-        "|---|---|---|" + "---|" * len(batch_sizes) + "---|",
+        + " | best vs eager's best |",
+        "|---|---|---|---|" + "---|" * len(batch_sizes) + "---|",
     ]
     for result in variants:
         change = (
@@ -294,34 +376,33 @@ def write_report(
             if eager and result.accuracy is not None and eager.accuracy is not None
             else None
         )
-        speedup = (
-            result.images_per_s[batch_sizes[0]] / eager.images_per_s[batch_sizes[0]]
-            if eager and eager.images_per_s.get(batch_sizes[0])
-            else None
-        )
-        rates = " | ".join(_cell(result.images_per_s.get(s)) for s in batch_sizes)
+        speedup = result.limit() / eager.limit() if eager and eager.limit() else None
         accuracy = _cell(None if result.accuracy is None else result.accuracy * 100)
-        lines.append(
-            f"| {result.variant} | {accuracy} % | {_cell(change)} | {rates} | "
-            f"{_cell(speedup, 2)} |"
-        )
+        for layout, per_size in result.rates.items():
+            rates = " | ".join(_cell(per_size.get(s)) for s in batch_sizes)
+            lines.append(
+                f"| {result.variant} | {layout} | {accuracy} % | {_cell(change)} | "
+                f"{rates} | {_cell(speedup, 2)} |"
+            )
     lines += [
         "",
         "## Served: a real `bentoml serve`, loaded by `data.traffic`",
         "",
         "Batching off is `serving.service` (the default service); on is "
-        "`serving.batched_service` (adaptive batching in a second process). "
-        "Share of limit: served throughput / the variant's best in-process rate.",
+        "`serving.batched_service` (adaptive batching in a second service). "
+        "Share of limit: served throughput / the best in-process rate of the same "
+        "variant and layout, so it shows what HTTP, BentoML and the load client "
+        "on the same cores cost.",
         "",
-        "| variant | batching | clients | requests | errors | req/s | "
+        "| variant | batching | layout | clients | requests | errors | req/s | "
         "p50 ms | p95 ms | p99 ms | share of limit |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in served:
         lines.append(
-            f"| {row.variant} | {row.batching} | {row.clients} | {row.sent} | "
-            f"{row.errors} | {_cell(row.throughput_rps)} | {_cell(row.p50_ms)} | "
-            f"{_cell(row.p95_ms)} | {_cell(row.p99_ms)} | "
+            f"| {row.variant} | {row.batching} | {row.layout} | {row.clients} | "
+            f"{row.sent} | {row.errors} | {_cell(row.throughput_rps)} | "
+            f"{_cell(row.p50_ms)} | {_cell(row.p95_ms)} | {_cell(row.p99_ms)} | "
             f"{_cell(row.share_of_limit, 2)} |"
         )
     lines += [
@@ -331,7 +412,7 @@ def write_report(
         f"Served at least {TARGET_SHARE_OF_LIMIT} of the limit with zero errors up "
         f"to {TARGET_CLIENTS} clients:",
         "",
-        *served_verdicts(served),
+        *served_verdicts(served, {v.variant: v for v in variants}),
         "",
         f"A model-level variant at least {TARGET_SPEEDUP:.0f}x the eager model in "
         f"process at equal accuracy (within {TARGET_ACCURACY_POINTS:.0f} point): "
@@ -367,7 +448,6 @@ def run(args: argparse.Namespace) -> Path:
             f"no evaluation images under {paths.dataset_dir() / 'evaluation'}: "
             "run nox -s data"
         )
-    bodies = [json.dumps({"image": encode_image(p)}).encode() for p, _ in evaluation]
     args.out.mkdir(parents=True, exist_ok=True)
     # Exports, server logs and load reports of this run; the next run replaces them.
     scratch = paths.artifacts_dir() / "serving" / "bench"
@@ -375,36 +455,35 @@ def run(args: argparse.Namespace) -> Path:
     scratch.mkdir(parents=True)
     facts = model_facts(checkpoint)
     machine = hardware()
+    layouts = args.layouts or default_layouts(machine["cores"] or 1)
     print(
         f"benchmarking {facts.arch} at {facts.image_size} px ({facts.mmacs} MMAC) "
-        f"on {machine['cpu']} ({machine['cores']} cores, GPU {machine['gpu']})"
+        f"on {machine['cpu']} ({machine['cores']} cores, GPU {machine['gpu']}), "
+        f"layouts {', '.join(layout.label for layout in layouts)}"
     )
 
-    variants = []
-    for variant in args.variants:
-        result = measure_variant(
-            checkpoint, RuntimeOptions(variant, args.threads), bodies,
-            args.batch_sizes, args.seconds, evaluation, scratch,
-        )  # fmt: skip
-        variants.append(result)
-        print(
-            f"in process {variant:<11} accuracy {result.accuracy:.3f}, "
-            + ", ".join(f"batch {b}: {r} img/s" for b, r in result.images_per_s.items())
-        )
-    torch.set_num_threads(os.cpu_count() or 1)  # the servers choose their own
-
+    variants: list[VariantResult] = []
     served: list[ServedResult] = []
     to_serve = args.serve_variants or args.variants
-    for result in (v for v in variants if v.variant in to_serve):
-        for batching in args.batching:
-            try:
-                served += serve_and_load(
-                    args, result.variant, batching, result.limit, scratch
-                )
-            except ServerError as error:
-                message = f"{result.variant}, batching {batching}: {error}"
-                raise BenchError(message) from None
-            time.sleep(0.5)  # let the stopped server's port and workers go
+    # Each variant is served right after its in-process measurement, so that a
+    # shared machine's drifting speed spreads less between a limit and the
+    # served figures compared with it.
+    for variant in args.variants:
+        measurement = Measurement(
+            checkpoint, variant, args.batch_sizes, args.seconds, args.images
+        )
+        try:
+            result = measure_variant(measurement, layouts, evaluation, scratch)
+        except MeasurementError as error:
+            raise BenchError(str(error)) from None
+        variants.append(result)
+        for layout, rates in result.rates.items():
+            print(
+                f"in process {variant:<11} {layout:>4} accuracy {result.accuracy:.3f}, "
+                + ", ".join(f"batch {b}: {r} img/s" for b, r in rates.items())
+            )
+        if variant in to_serve:
+            served += serve_variant(args, result, layouts, scratch)
 
     command = "python -m serving.bench " + " ".join(sys.argv[1:])
     report = write_report(
@@ -415,7 +494,7 @@ def run(args: argparse.Namespace) -> Path:
             {
                 "hardware": machine,
                 "model": asdict(facts),
-                "threads": args.threads,
+                "layouts": [layout.label for layout in layouts],
                 "in_process": [asdict(v) for v in variants],
                 "served": [asdict(s) for s in served],
             },
@@ -425,14 +504,14 @@ def run(args: argparse.Namespace) -> Path:
     )
     series = [
         Series(
-            f"{variant} / batching {batching}",
+            describe(option),
             [
                 (r.throughput_rps, r.p95_ms or 0.0, r.clients)
                 for r in served
-                if (r.variant, r.batching) == (variant, batching)
+                if r.option == option
             ],
         )
-        for variant, batching in dict.fromkeys((r.variant, r.batching) for r in served)
+        for option in options_of(served)
     ]
     latency_throughput_chart(
         series,
@@ -441,6 +520,13 @@ def run(args: argparse.Namespace) -> Path:
         args.out / "serving-options.png",
     )
     return report
+
+
+def layout_argument(text: str) -> Layout:
+    try:
+        return Layout.parse(text)
+    except LayoutError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def positive_ints(text: str) -> int:
@@ -470,9 +556,11 @@ def main(argv: list[str] | None = None) -> int:
     add("--seconds", type=float, default=3.0, help="seconds per in-process cell")
     add("--images", type=positive_ints, default=500, help="evaluation images used")
     add(
-        "--threads",
-        type=positive_ints,
-        help="compute threads per worker (SERVING_THREADS); default: the library's",
+        "--layouts",
+        nargs="+",
+        type=layout_argument,
+        help="<workers>x<threads> per server (SERVING_WORKERS x SERVING_THREADS); "
+        "default: 1x<cores> and <cores>x1",
     )
     add(
         "--traffic-python",

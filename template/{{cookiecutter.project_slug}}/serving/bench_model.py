@@ -1,12 +1,22 @@
 """In-process measurements of each model variant: the limit a server can reach.
 
-For every variant of `serving.runtimes`: how many requests per second one
-process turns into probabilities (JSON parsing, base64 and JPEG decoding,
+For every variant of `serving.runtimes`: how many requests per second the
+machine turns into probabilities (JSON parsing, base64 and JPEG decoding,
 preprocessing and the forward pass, exactly the service's work minus HTTP), at
 several batch sizes, and the variant's accuracy on the evaluation split.
+
+Rates are measured per `Layout`, the way a server shares the CPU: ``2x1`` is
+two processes of one compute thread each, started together, their rates
+summed, as two service workers would run. Each process is a fresh
+``python -m serving.bench_model`` (this module's command line), so no process
+inherits another's thread settings.
 """
 
+import argparse
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +26,7 @@ import numpy as np
 import torch
 
 from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.contract import decode_image
+from {{ cookiecutter.package_name }}.contract import decode_image, encode_image
 from {{ cookiecutter.package_name }}.labels import class_index
 from {{ cookiecutter.package_name }}.model import load_checkpoint
 from {{ cookiecutter.package_name }}.preprocessing import open_image, to_array
@@ -25,6 +35,8 @@ from .runtimes import Predictor, RuntimeOptions, load_predictor
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 ACCURACY_BATCH = 64
+# A measuring process prints this once loaded, then waits for a line to start.
+READY = "ready"
 
 
 @dataclass(frozen=True)
@@ -35,17 +47,52 @@ class ModelFacts:
     mmacs: float  # millions of multiply-accumulates per image
 
 
+class LayoutError(ValueError):
+    """A layout that is not ``<workers>x<threads>``."""
+
+
+class MeasurementError(RuntimeError):
+    """A measuring process failed; the message ends with its error output."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a server shares the CPU: ``workers`` processes of ``threads`` each."""
+
+    workers: int
+    threads: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.workers}x{self.threads}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Layout":
+        workers, _, threads = text.partition("x")
+        if workers.isdigit() and threads.isdigit() and int(workers) and int(threads):
+            return cls(int(workers), int(threads))
+        raise LayoutError(
+            f"{text!r} is not a layout: write <workers>x<threads>, both 1 or "
+            "more, e.g. 2x1"
+        )
+
+
+def default_layouts(cores: int) -> list[Layout]:
+    """One worker using every core, and one single-threaded worker per core."""
+    return list(dict.fromkeys([Layout(1, cores), Layout(cores, 1)]))
+
+
 @dataclass
 class VariantResult:
     variant: str
     accuracy: float | None
-    # batch size -> requests (images) per second, decode + forward
-    images_per_s: dict[int, float] = field(default_factory=dict)
+    # layout label -> batch size -> requests (images) per second, decode + forward
+    rates: dict[str, dict[int, float]] = field(default_factory=dict)
 
-    @property
-    def limit(self) -> float:
-        """The best rate over the batch sizes measured."""
-        return max(self.images_per_s.values(), default=0.0)
+    def limit(self, layout: str | None = None) -> float:
+        """The best rate over the batch sizes of ``layout`` (default: any layout)."""
+        chosen = [self.rates.get(layout, {})] if layout else self.rates.values()
+        return max((rate for rates in chosen for rate in rates.values()), default=0.0)
 
 
 def model_facts(checkpoint: Path) -> ModelFacts:
@@ -128,18 +175,120 @@ def images_per_second(
             return done / elapsed
 
 
+def request_bodies(images: int) -> list[bytes]:
+    """The service's request bodies for the first ``images`` evaluation photos."""
+    return [
+        json.dumps({"image": encode_image(path)}).encode()
+        for path, _ in labelled_evaluation_images(images)
+    ]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What each measuring process is asked to do."""
+
+    checkpoint: Path
+    variant: str
+    batch_sizes: Sequence[int]
+    seconds: float
+    images: int
+
+    def command(self, threads: int, workdir: Path) -> list[str]:
+        return [
+            sys.executable,
+            *("-m", "serving.bench_model", "--checkpoint", str(self.checkpoint)),
+            *("--variant", self.variant, "--threads", str(threads)),
+            *("--batch-sizes", *map(str, self.batch_sizes)),
+            *("--seconds", str(self.seconds), "--images", str(self.images)),
+            *("--workdir", str(workdir)),
+        ]
+
+
+def layout_rates(
+    measurement: Measurement, layout: Layout, workdir: Path
+) -> dict[int, float]:
+    """Summed rates of ``layout.workers`` processes measuring at the same time."""
+    processes = [
+        subprocess.Popen(
+            measurement.command(layout.threads, workdir / f"process-{number}"),
+            cwd=paths.REPO_ROOT,
+            env={**os.environ, "PYTHONPATH": str(paths.REPO_ROOT)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for number in range(layout.workers)
+    ]
+    failed = f"measuring {measurement.variant} as {layout.label} failed:\n"
+    try:
+        # Each process loads and warms up first; all start measuring together.
+        for process in processes:
+            assert process.stdout is not None
+            if process.stdout.readline().strip() != READY:
+                raise MeasurementError(failed + process.communicate()[1][-2000:])
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        outputs = [process.communicate() for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    totals: dict[int, float] = dict.fromkeys(measurement.batch_sizes, 0.0)
+    for process, (out, err) in zip(processes, outputs, strict=True):
+        if process.returncode != 0:
+            raise MeasurementError(failed + err[-2000:])
+        for size, rate in json.loads(out.splitlines()[-1]).items():
+            totals[int(size)] += rate
+    return {size: round(rate, 1) for size, rate in totals.items()}
+
+
 def measure_variant(
-    checkpoint: Path,
-    options: RuntimeOptions,
-    bodies: list[bytes],
-    batch_sizes: Sequence[int],
-    seconds: float,
+    measurement: Measurement,
+    layouts: Sequence[Layout],
     evaluation: list[tuple[Path, int]],
     workdir: Path,
 ) -> VariantResult:
-    predictor = load_predictor(checkpoint, options, workdir / options.variant)
-    result = VariantResult(options.variant, accuracy(predictor, evaluation))
-    for batch_size in batch_sizes:
-        rate = images_per_second(predictor, bodies, batch_size, seconds)
-        result.images_per_s[batch_size] = round(rate, 1)
+    """Accuracy on ``evaluation``, and the rate of each layout at each batch size."""
+    folder = workdir / measurement.variant
+    options = RuntimeOptions(measurement.variant)
+    predictor = load_predictor(measurement.checkpoint, options, folder / "accuracy")
+    result = VariantResult(measurement.variant, accuracy(predictor, evaluation))
+    for layout in layouts:
+        result.rates[layout.label] = layout_rates(
+            measurement, layout, folder / layout.label
+        )
     return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """One measuring process of `layout_rates`: prints its rates as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m serving.bench_model")
+    parser.add_argument("--checkpoint", type=Path, required=True)
+    parser.add_argument("--variant", required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--images", type=int, required=True)
+    parser.add_argument("--workdir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    options = RuntimeOptions(args.variant, args.threads)
+    predictor = load_predictor(args.checkpoint, options, args.workdir)
+    bodies = request_bodies(args.images)
+    for batch_size in args.batch_sizes:  # first-call allocations, before the start
+        decode_and_predict(predictor, bodies[:1] * batch_size)
+    print(READY, flush=True)
+    sys.stdin.readline()
+    rates = {
+        size: images_per_second(predictor, bodies, size, args.seconds)
+        for size in args.batch_sizes
+    }
+    print(json.dumps(rates), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,7 +5,7 @@ reference: ``{"time", "prediction", "probability", "features"}``.
 """
 
 import json
-import threading
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +18,6 @@ class PredictionLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
 
     def append(self, image: Image.Image, label: str, probability: float) -> None:
         record = {
@@ -27,7 +26,12 @@ class PredictionLog:
             "probability": round(float(probability), 6),
             "features": image_features(image),
         }
-        line = json.dumps(record) + "\n"
-        # One write of a whole line, so lines never interleave between threads.
-        with self._lock, self.path.open("a", encoding="utf-8") as log:
-            log.write(line)
+        line = (json.dumps(record) + "\n").encode()
+        # One append-mode write() per line: the kernel appends it whole, so the
+        # lines of several threads and worker processes never interleave. The
+        # file is opened per line, so moving it away (rotation) is safe.
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(descriptor, line)
+        finally:
+            os.close(descriptor)

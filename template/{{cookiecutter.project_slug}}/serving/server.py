@@ -1,13 +1,16 @@
 """A real `bentoml serve` process on loopback, for the smoke check and the tests.
 
-`BentoServer` starts the server in its own process group, waits for /readyz and
-always stops the whole group (SIGTERM, then SIGKILL after a timeout), so no
+`BentoServer` starts the server in its own process group, waits until every
+worker has loaded its model (/readyz answers as soon as one has: traffic sent
+then would all go to that worker, and stay on its connections) and always stops
+the whole group (SIGTERM, then SIGKILL after a timeout), so no
 worker is left behind even when a check fails.
 """
 
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +27,8 @@ from {{ cookiecutter.package_name }} import paths
 
 HOST = "127.0.0.1"
 STOP_TIMEOUT_S = 15.0
+# BentoML logs this line once per worker process, when its service instance is up.
+WORKER_READY = re.compile(r"\] Service \S+ initialized$", re.MULTILINE)
 
 
 class ServerError(RuntimeError):
@@ -91,6 +96,7 @@ class BentoServer:
         port: int = 0,
         env: dict[str, str] | None = None,
         ready_timeout: float = 120.0,
+        workers: int = 1,
     ) -> None:
         self.service = service
         self.port = port or free_port()
@@ -98,6 +104,9 @@ class BentoServer:
         self.log_path = log_path
         self.env = env
         self.ready_timeout = ready_timeout
+        # Worker processes of all the services it runs, each to be up before use.
+        self.workers = workers
+        self.worker_processes: list[ChildProcess] = []
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Self:
@@ -133,7 +142,7 @@ class BentoServer:
             )
 
     def wait_ready(self) -> None:
-        """Poll /readyz until 200; fail early if the server process dies."""
+        """Poll /readyz until 200 and every worker is up; fail if the server dies."""
         assert self.process is not None, "start() first"
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
@@ -143,15 +152,24 @@ class BentoServer:
                     + self.log_tail()
                 )
             try:
-                if request(self.url + "/readyz", timeout=2).status == 200:
-                    return
+                ready = request(self.url + "/readyz", timeout=2).status == 200
             except OSError:
-                pass  # not listening yet
+                ready = False  # not listening yet
+            if ready and self.workers_ready() >= self.workers:
+                self.worker_processes = children(self.process.pid)
+                return
             time.sleep(0.25)
         raise ServerError(
-            f"bentoml serve was not ready within {self.ready_timeout:.0f} s\n"
-            + self.log_tail()
+            f"bentoml serve was not ready within {self.ready_timeout:.0f} s "
+            f"({self.workers_ready()} of {self.workers} workers up)\n" + self.log_tail()
         )
+
+    def workers_ready(self) -> int:
+        """How many worker processes have logged that their service is up."""
+        try:
+            return len(WORKER_READY.findall(self.log_path.read_text(errors="replace")))
+        except OSError:
+            return 0
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -164,17 +182,63 @@ class BentoServer:
         process, self.process = self.process, None
         if process is None:
             return
+        # BentoML starts each worker in a session of its own, outside the
+        # server's group; a server that died has left them orphans.
+        workers = {*self.worker_processes, *children(process.pid)}
         self._signal_group(process, signal.SIGTERM)
         try:
             process.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             self._signal_group(process, signal.SIGKILL)
             process.wait()
-        # Workers that outlived the arbiter are still in its group.
         self._signal_group(process, signal.SIGKILL)
+        for worker in workers:  # normally already stopped by the server
+            worker.kill()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while any(worker.running() for worker in workers):
+            if time.monotonic() > deadline:
+                raise ServerError("bentoml workers did not stop: " + str(workers))
+            time.sleep(0.05)
 
     @staticmethod
     def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
         # Process groups: POSIX (Linux, macOS), where the service runs.
         with contextlib.suppress(ProcessLookupError, PermissionError):  # gone
             os.killpg(process.pid, sig)
+
+
+@dataclass(frozen=True)
+class ChildProcess:
+    """A process by pid and start time, so a reused pid is never signalled."""
+
+    pid: int
+    started: str
+
+    def running(self) -> bool:
+        """Still this process, and not a zombie left for its new parent to reap."""
+        fields = _stat_fields(self.pid)
+        # Fields 3 and 22 of proc(5): state and starttime.
+        return bool(fields) and fields[19] == self.started and fields[0] != "Z"
+
+    def kill(self) -> None:
+        if self.running():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()  # the fields after the command name
+
+
+def children(parent: int) -> list[ChildProcess]:
+    """The live children of ``parent``, from /proc (none where there is no /proc)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        fields = _stat_fields(int(entry.name))
+        if fields and int(fields[1]) == parent:  # field 4 of proc(5): ppid
+            found.append(ChildProcess(int(entry.name), fields[19]))
+    return found

@@ -9,11 +9,14 @@ and the server keeps serving. /readyz answers 200 once the model is loaded,
 Every answered prediction is appended to the prediction log
 (`paths.prediction_log_path()`, ``$PREDICTION_LOG`` overrides).
 
-Requests are served one at a time, without adaptive batching: on a small CPU
-batching made each image slower and BentoML answers 503 to requests it cannot
-batch in time. `serving.batched_service` is the batched alternative (for a
-GPU); ``SERVING_VARIANT`` picks how the model runs (`serving.runtimes`), and
-`nox -s bench-serve` measures every option side by side.
+Each worker process serves one request at a time, without adaptive batching:
+on a small CPU batching made each image slower and BentoML answers 503 to
+requests it cannot batch in time. `serving.batched_service` is the batched
+alternative (for a GPU). ``SERVING_VARIANT`` picks how the model runs
+(`serving.runtimes`); ``SERVING_WORKERS`` and ``SERVING_THREADS`` how the CPU
+is shared between worker processes and their compute threads. `nox -s
+bench-serve` measures every option side by side, one worker using every core
+against one single-threaded worker per core included.
 """
 
 import bentoml
@@ -21,16 +24,18 @@ import bentoml
 from {{ cookiecutter.package_name }}.contract import ContractError, decode_image
 from {{ cookiecutter.package_name }}.preprocessing import to_array
 
-from .answers import Answers
+from .answers import Answers, Prediction, refusal
 from .guard import PredictRequestGuard
 from .model_store import MODEL_NAME, checkpoint_path
-from .runtimes import load_predictor, options_from_env
+from .runtimes import load_predictor, options_from_env, workers_from_env
 
 
 @bentoml.service(
     name="{{ cookiecutter.project_slug }}",
     # A request may wait behind others (one at a time) but never forever.
     traffic={"timeout": 60},
+    # Each worker is a process with its own copy of the model.
+    workers=workers_from_env(),
     labels={"project": "{{ cookiecutter.project_id }}"},
 )
 class Classifier:
@@ -48,13 +53,12 @@ class Classifier:
         return self.predictor is not None
 
     @bentoml.api(route="/predict")
-    def predict(self, image: str, ctx: bentoml.Context) -> dict[str, str | float]:
+    def predict(self, image: str) -> Prediction:
         """Classify one photo, sent as base64 text."""
         try:
             photo = decode_image(image)
         except ContractError as error:
-            ctx.response.status_code = 400
-            return {"error": str(error)}
+            return refusal(error)  # a Response: BentoML sends it unchanged
         batch = to_array(photo, self.image_size)[None]
         return self.answers.answer(photo, self.predictor.probabilities(batch)[0])
 

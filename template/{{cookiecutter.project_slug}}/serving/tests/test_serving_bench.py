@@ -7,11 +7,16 @@ what is checked is that every option was measured and reported.
 import json
 import re
 
+import pytest
 from PIL import Image
 
 from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS
 
+from serving.bench import ServedResult, serving_cost_ms
+from serving.bench_model import Layout, LayoutError, default_layouts
+
 CLIENTS = (1, 4)
+LAYOUTS = ("1x1", "2x1")
 
 
 def write_evaluation_split(artifacts, per_class: int = 1) -> None:
@@ -52,7 +57,7 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
         *("--serve-variants", "onnx-int8"),
         *("--batching", "off", "on", "--clients", *map(str, CLIENTS)),
         *("--requests", "12", "--seconds", "0.2", "--batch-sizes", "1", "2"),
-        *("--threads", "1", "--traffic-python", traffic_python),
+        *("--layouts", *LAYOUTS, "--traffic-python", traffic_python),
         *("--peak-rps", "100", "--latency-goal-ms", "10000"),
         *("--out", str(reports)),
         ARTIFACTS_DIR=str(artifacts),
@@ -65,35 +70,44 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
     assert "python -m serving.bench --variants eager onnx-int8" in markdown
 
     in_process = table_rows(markdown, "## In process")
-    assert [row[0] for row in in_process] == ["eager", "onnx-int8"]
+    assert [row[:2] for row in in_process] == [
+        [variant, layout] for variant in ("eager", "onnx-int8") for layout in LAYOUTS
+    ]
     for row in in_process:
-        assert re.fullmatch(r"\d+\.\d %", row[1]), row  # accuracy
-        assert all(float(cell) > 0 for cell in row[3:6]), row  # img/s, speed-up
-    assert in_process[0][2] == "0.0"  # eager against itself
+        assert re.fullmatch(r"\d+\.\d %", row[2]), row  # accuracy
+        assert all(float(cell) > 0 for cell in row[4:7]), row  # img/s, speed-up
+    assert in_process[0][3] == "0.0"  # eager against itself
 
     served_rows = table_rows(markdown, "## Served")
     expected = [
-        ("onnx-int8", batching, str(clients))
+        ("onnx-int8", batching, layout, str(clients))
         for batching in ("off", "on")
+        for layout in LAYOUTS
         for clients in CLIENTS
     ]
-    assert [tuple(row[:3]) for row in served_rows] == expected
+    assert [tuple(row[:4]) for row in served_rows] == expected
     for row in served_rows:
-        requests, errors, throughput = int(row[3]), int(row[4]), float(row[5])
-        p50, p95, p99, share = map(float, row[6:10])
+        requests, errors, throughput = int(row[4]), int(row[5]), float(row[6])
+        p50, p95, p99, share = map(float, row[7:11])
         assert requests == 12 and errors == 0, row
         assert throughput > 0 and 0 < p50 <= p95 <= p99 and share > 0, row
 
     assert "## Targets" in markdown
-    assert markdown.count("not met") + markdown.count(": met") >= 3
+    verdicts = markdown.split("## Targets", 1)[1].split("## Right-sizing", 1)[0]
+    assert verdicts.count("met (best") == 4  # one per served option
     sizing = markdown.split("## Right-sizing", 1)[1]
-    assert sizing.count("- ") == 2  # one line per served variant and batching
+    assert sizing.count("- ") == 4  # one line per served option
     assert "replicas for 100 req/s" in sizing
 
     document = json.loads((reports / "serving-options.json").read_text())
     assert document["model"]["arch"] == "small_cnn"
-    assert document["threads"] == 1
+    assert document["layouts"] == list(LAYOUTS)
     assert len(document["served"]) == len(expected)
+    # The 2x1 server really ran two workers.
+    server_log = artifacts / "serving" / "bench" / "server-onnx-int8-off-2x1.log"
+    assert "--worker-id 2" in server_log.read_text() or re.search(
+        r"\[entry_service:[\w-]+:2\]", server_log.read_text()
+    )
     with Image.open(reports / "serving-options.png") as chart:
         assert chart.size == (900, 560)
     # Benchmark traffic stays out of the production prediction log.
@@ -108,3 +122,31 @@ def test_without_a_model_in_the_store_it_says_to_package_first(
     )
     assert result.returncode == 2
     assert "python -m serving.package" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "layout"), [("1x2", Layout(1, 2)), ("4x1", Layout(4, 1))]
+)
+def test_a_layout_is_workers_x_threads(text, layout):
+    assert Layout.parse(text) == layout
+    assert layout.label == text
+
+
+@pytest.mark.parametrize("text", ["2", "0x1", "1x0", "ax1", "2x", "-1x2"])
+def test_a_wrong_layout_says_how_to_write_one(text):
+    with pytest.raises(LayoutError, match="write <workers>x<threads>"):
+        Layout.parse(text)
+
+
+def test_the_default_layouts_are_one_wide_worker_and_one_worker_per_core():
+    assert default_layouts(4) == [Layout(1, 4), Layout(4, 1)]
+    assert default_layouts(1) == [Layout(1, 1)]
+
+
+def test_the_serving_cost_is_the_time_serving_adds_to_each_request():
+    # Two workers: 100 req/s served means 20 ms per request and worker; 125 img/s
+    # in process means 16 ms. Serving added 4 ms to each request.
+    served = ServedResult(
+        "eager", "off", "2x1", 8, 100, 0, 100.0, 1.0, 2.0, 3.0, 0.8, "budget"
+    )
+    assert serving_cost_ms(served, workers=2, limit=125.0) == pytest.approx(4.0)

@@ -1,16 +1,23 @@
 """The model variants of `serving.runtimes`: same answers, chosen by variables."""
 
+import platform
+import subprocess
+import sys
+
+import aiohttp
 import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }}.labels import NUM_CLASSES
 
+from serving.batched_service import stale_connection
 from serving.runtimes import (
     VARIANTS,
     RuntimeOptionError,
     RuntimeOptions,
     load_predictor,
     options_from_env,
+    workers_from_env,
 )
 
 
@@ -18,6 +25,46 @@ def test_the_default_is_the_eager_model_with_the_library_threads():
     assert options_from_env({}) == RuntimeOptions("eager", None)
     chosen = {"SERVING_VARIANT": "onnx", "SERVING_THREADS": "2"}
     assert options_from_env(chosen) == RuntimeOptions("onnx", 2)
+
+
+def test_one_worker_unless_serving_workers_says_more():
+    assert workers_from_env({}) == 1
+    assert workers_from_env({"SERVING_WORKERS": "4"}) == 4
+    with pytest.raises(RuntimeOptionError, match="SERVING_WORKERS='0' must be"):
+        workers_from_env({"SERVING_WORKERS": "0"})
+
+
+# Prints how many blocks glibc mmap()ed for one 4 MiB allocation in a fresh
+# process, after settling the allocator or not (glibc 2.33+ has mallinfo2).
+MAPPED_BLOCKS = """
+import ctypes, sys
+from serving.runtimes import settle_allocator
+if sys.argv[1] == "settled":
+    assert settle_allocator()
+fields = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in fields.split()]
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = MallInfo2
+libc.malloc.restype = ctypes.c_void_p
+before = libc.mallinfo2().hblks
+block = libc.malloc(4 << 20)
+print(libc.mallinfo2().hblks - before)
+libc.free(ctypes.c_void_p(block))
+"""
+
+
+@pytest.mark.skipif(
+    platform.libc_ver()[0] != "glibc", reason="mallopt thresholds are glibc's"
+)
+def test_a_settled_allocator_keeps_activation_sized_blocks_off_mmap():
+    def mapped_blocks(mode: str) -> int:
+        command = [sys.executable, "-c", MAPPED_BLOCKS, mode]
+        result = subprocess.run(command, capture_output=True, text=True, check=True)
+        return int(result.stdout)
+
+    assert mapped_blocks("default") == 1  # glibc's default: fresh pages each time
+    assert mapped_blocks("settled") == 0  # reused heap memory
 
 
 @pytest.mark.parametrize(
@@ -73,3 +120,17 @@ def test_int8_weights_change_the_probabilities_only_a_little(
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(probabilities, eager_probabilities, atol=0.05)
     assert not np.array_equal(probabilities, eager_probabilities)
+
+
+@pytest.mark.parametrize(
+    ("error", "stale"),
+    [
+        (aiohttp.ServerDisconnectedError(), True),
+        (aiohttp.ClientOSError(), True),
+        (RuntimeError("Connection closed."), True),
+        (RuntimeError("the model failed"), False),
+        (ValueError("Connection closed."), False),
+    ],
+)
+def test_only_closed_keep_alive_connections_are_retried(error, stale):
+    assert stale_connection(error) is stale
