@@ -208,39 +208,58 @@ def layout_rates(
     measurement: Measurement, layout: Layout, workdir: Path
 ) -> dict[int, float]:
     """Summed rates of ``layout.workers`` processes measuring at the same time."""
-    processes = [
-        subprocess.Popen(
-            measurement.command(layout.threads, workdir / f"process-{number}"),
-            cwd=paths.REPO_ROOT,
-            env={**os.environ, "PYTHONPATH": str(paths.REPO_ROOT)},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+    workdir.mkdir(parents=True, exist_ok=True)
+    # Warnings go to a file: a full stderr pipe would stall a process unread.
+    logs = [workdir / f"process-{number}.log" for number in range(layout.workers)]
+    processes = []
+    for number, log in enumerate(logs):
+        with log.open("w") as errors:
+            processes.append(
+                subprocess.Popen(
+                    measurement.command(layout.threads, workdir / f"process-{number}"),
+                    cwd=paths.REPO_ROOT,
+                    env={**os.environ, "PYTHONPATH": str(paths.REPO_ROOT)},
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=errors,
+                    text=True,
+                )
+            )
+
+    def failure(log: Path) -> MeasurementError:
+        tail = log.read_text(errors="replace")[-2000:]
+        return MeasurementError(
+            f"measuring {measurement.variant} as {layout.label} failed:\n{tail}"
         )
-        for number in range(layout.workers)
-    ]
-    failed = f"measuring {measurement.variant} as {layout.label} failed:\n"
+
+    # Loading and warming up, then the cells themselves, with room to spare.
+    timeout = 300 + 2 * measurement.seconds * len(measurement.batch_sizes)
     try:
         # Each process loads and warms up first; all start measuring together.
-        for process in processes:
+        for process, log in zip(processes, logs, strict=True):
             assert process.stdout is not None
-            if process.stdout.readline().strip() != READY:
-                raise MeasurementError(failed + process.communicate()[1][-2000:])
+            line = "start"
+            while line and line.strip() != READY:  # a library may print first
+                line = process.stdout.readline()
+            if not line:  # the process ended before it was ready
+                process.wait(timeout=timeout)
+                raise failure(log)
         for process in processes:
             assert process.stdin is not None
             process.stdin.write("go\n")
             process.stdin.flush()
-        outputs = [process.communicate() for process in processes]
+        outputs = [process.communicate(timeout=timeout)[0] for process in processes]
+    except subprocess.TimeoutExpired:
+        raise failure(logs[0]) from None
     finally:
         for process in processes:
             if process.poll() is None:
                 process.kill()
                 process.wait()
     totals: dict[int, float] = dict.fromkeys(measurement.batch_sizes, 0.0)
-    for process, (out, err) in zip(processes, outputs, strict=True):
+    for process, out, log in zip(processes, outputs, logs, strict=True):
         if process.returncode != 0:
-            raise MeasurementError(failed + err[-2000:])
+            raise failure(log)
         for size, rate in json.loads(out.splitlines()[-1]).items():
             totals[int(size)] += rate
     return {size: round(rate, 1) for size, rate in totals.items()}

@@ -13,7 +13,14 @@ from PIL import Image
 from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS
 
 from serving.bench import ServedResult, serving_cost_ms
-from serving.bench_model import Layout, LayoutError, default_layouts
+from serving.bench_model import (
+    Layout,
+    LayoutError,
+    Measurement,
+    MeasurementError,
+    default_layouts,
+    layout_rates,
+)
 
 CLIENTS = (1, 4)
 LAYOUTS = ("1x1", "2x1")
@@ -150,3 +157,11 @@ def test_the_serving_cost_is_the_time_serving_adds_to_each_request():
         "eager", "off", "2x1", 8, 100, 0, 100.0, 1.0, 2.0, 3.0, 0.8, "budget"
     )
     assert serving_cost_ms(served, workers=2, limit=125.0) == pytest.approx(4.0)
+
+
+def test_a_measuring_process_that_fails_is_reported_with_its_error(tmp_path):
+    missing = tmp_path / "no-such-model.pt"
+    measurement = Measurement(missing, "eager", (1,), 0.1, 1)
+    with pytest.raises(MeasurementError, match="measuring eager as 2x1 failed") as err:
+        layout_rates(measurement, Layout(2, 1), tmp_path / "work")
+    assert "no-such-model.pt" in str(err.value)
