@@ -34,6 +34,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "labels.py",
         "model.py",
         "paths.py",
+        "photos.py",
         "preprocessing.py",
         "telemetry.py",
     ),
@@ -43,7 +44,12 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "output.sample.json",
         "output.schema.json",
     ),
-    "tests": ("requirements.txt", "test_shared_contract.py", "test_shared_model.py"),
+    "tests": (
+        "requirements.txt",
+        "test_shared_contract.py",
+        "test_shared_model.py",
+        "test_shared_photos.py",
+    ),
     "data": (
         "README.md",
         "__init__.py",

@@ -26,8 +26,8 @@ from typing import Any
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.contract import encode_image
+from {{ cookiecutter.package_name }}.photos import labelled_photos
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 # Status recorded for a request that got no HTTP answer (refused, reset, timeout).
 NO_ANSWER = 0
 
@@ -64,21 +64,14 @@ def request_bodies(sample: Path | None, images: int) -> list[bytes]:
     Photos are taken from every class in turn, so a short run still covers all.
     """
     bodies = [sample.read_bytes()] if sample is not None and sample.is_file() else []
-    root = paths.dataset_dir() / "evaluation"
-    per_class = [
-        sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        for folder in sorted(root.iterdir() if root.is_dir() else [])
-        if folder.is_dir()
-    ]
-    chosen: list[Path] = []
-    for rank in range(max((len(files) for files in per_class), default=0)):
-        chosen += [files[rank] for files in per_class if rank < len(files)]
     bodies += [
-        json.dumps({"image": encode_image(path)}).encode() for path in chosen[:images]
+        json.dumps({"image": encode_image(path)}).encode()
+        for path, _ in labelled_photos("evaluation", images)
     ]
     if not bodies:
         raise TrafficError(
-            f"nothing to send: no contract sample and no images under {root} "
+            "nothing to send: no contract sample and no images under "
+            f"{paths.dataset_dir() / 'evaluation'} "
             "(nox -s data makes both)"
         )
     return bodies

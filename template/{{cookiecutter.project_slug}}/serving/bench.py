@@ -41,6 +41,7 @@ import torch
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.hardware import machine
+from {{ cookiecutter.package_name }}.photos import labelled_photos
 
 from .bench_model import (
     Layout,
@@ -50,7 +51,6 @@ from .bench_model import (
     ModelFacts,
     VariantResult,
     default_layouts,
-    labelled_evaluation_images,
     measure_variant,
     model_facts,
 )
@@ -442,7 +442,7 @@ def run(args: argparse.Namespace) -> Path:
             "(nox -s package) after training"
         )
     checkpoint = checkpoint_path(stored)
-    evaluation = labelled_evaluation_images(args.images)
+    evaluation = labelled_photos("evaluation", args.images)
     if not evaluation:
         raise BenchError(
             f"no evaluation images under {paths.dataset_dir() / 'evaluation'}: "

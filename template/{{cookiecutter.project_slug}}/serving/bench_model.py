@@ -27,13 +27,12 @@ import torch
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.contract import decode_image, encode_image
-from {{ cookiecutter.package_name }}.labels import class_index
 from {{ cookiecutter.package_name }}.model import load_checkpoint
+from {{ cookiecutter.package_name }}.photos import labelled_photos
 from {{ cookiecutter.package_name }}.preprocessing import open_image, to_array
 
 from .runtimes import Predictor, RuntimeOptions, load_predictor
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 ACCURACY_BATCH = 64
 # A measuring process prints this once loaded, then waits for a line to start.
 READY = "ready"
@@ -111,24 +110,6 @@ def model_facts(checkpoint: Path) -> ModelFacts:
     )
 
 
-def labelled_evaluation_images(limit: int | None = None) -> list[tuple[Path, int]]:
-    """(path, class index) of the evaluation split, every class in turn."""
-    root = paths.dataset_dir() / "evaluation"
-    per_class = [
-        [
-            (path, class_index(folder.name))
-            for path in sorted(folder.iterdir())
-            if path.suffix.lower() in IMAGE_SUFFIXES
-        ]
-        for folder in sorted(root.iterdir() if root.is_dir() else [])
-        if folder.is_dir()
-    ]
-    chosen: list[tuple[Path, int]] = []
-    for rank in range(max((len(files) for files in per_class), default=0)):
-        chosen += [files[rank] for files in per_class if rank < len(files)]
-    return chosen[:limit] if limit is not None else chosen
-
-
 def accuracy(predictor: Predictor, images: list[tuple[Path, int]]) -> float | None:
     if not images:
         return None
@@ -179,7 +160,7 @@ def request_bodies(images: int) -> list[bytes]:
     """The service's request bodies for the first ``images`` evaluation photos."""
     return [
         json.dumps({"image": encode_image(path)}).encode()
-        for path, _ in labelled_evaluation_images(images)
+        for path, _ in labelled_photos("evaluation", images)
     ]
 
 

@@ -33,13 +33,12 @@ from PIL import Image
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.contract import encode_image
-from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS
+from {{ cookiecutter.package_name }}.photos import labelled_photos
 
 from .bad_requests import bad_requests
 from .scrape import MetricsMissing, read_prediction_metrics
 from .server import BentoServer, Reply, ServerError, request
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 TRAFFIC_CLIENTS = 4
 
 
@@ -68,19 +67,6 @@ class SmokeReport:
 
 def smoke_dir() -> Path:
     return paths.artifacts_dir() / "serving"
-
-
-def evaluation_images(count: int) -> list[Path]:
-    """Up to ``count`` evaluation images, taken from every class in turn."""
-    root = paths.dataset_dir() / "evaluation"
-    per_class = [
-        sorted(p for p in (root / folder).glob("*") if p.suffix in IMAGE_SUFFIXES)
-        for folder in CLASS_FOLDERS
-    ]
-    chosen: list[Path] = []
-    for rank in range(max((len(images) for images in per_class), default=0)):
-        chosen += [images[rank] for images in per_class if rank < len(images)]
-    return chosen[:count]
 
 
 class SmokeCheck:
@@ -138,7 +124,7 @@ class SmokeCheck:
         }
 
     def traffic(self, count: int) -> None:
-        images = evaluation_images(count)
+        images = [path for path, _ in labelled_photos("evaluation", count)]
         if count and not images:
             self.report.errors.append(
                 f"no evaluation images under {paths.dataset_dir()}: run nox -s data"
