@@ -27,6 +27,7 @@ from {{ cookiecutter.package_name }}.preprocessing import to_array
 from .answers import Answers, Prediction, refusal
 from .guard import PredictRequestGuard
 from .model_store import MODEL_NAME, checkpoint_path
+from .request_records import request_records_from_env
 from .runtimes import (
     load_predictor,
     options_from_env,
@@ -57,6 +58,7 @@ def stale_connection(error: BaseException) -> bool:
     traffic={"timeout": 60},
     # Batches are formed per worker: more workers, smaller batches.
     workers=workers_from_env(),
+    **request_records_from_env(),
     labels={"project": "{{ cookiecutter.project_id }}"},
 )
 class BatchedModel:
@@ -78,6 +80,7 @@ class BatchedModel:
 @bentoml.service(
     name="{{ cookiecutter.project_slug }}-batched",
     traffic={"timeout": 60},
+    **request_records_from_env(),
     labels={"project": "{{ cookiecutter.project_id }}"},
 )
 class BatchedClassifier:

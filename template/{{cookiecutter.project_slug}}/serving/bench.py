@@ -56,6 +56,7 @@ from .bench_model import (
 )
 from .model_store import checkpoint_path, latest_model
 from .plot import Series, latency_throughput_chart
+from .request_records import ACCESS_LOG_VARIABLE, TRACING_VARIABLE, switch_from_env
 from .runtimes import THREADS_VARIABLE, VARIANTS, WORKERS_VARIABLE
 from .server import BentoServer, ServerError, request
 
@@ -343,6 +344,13 @@ def write_report(
 ) -> Path:
     batch_sizes = args.batch_sizes
     eager = next((v for v in variants if v.variant == "eager"), None)
+    records = {
+        name: "on" if switch_from_env(variable) else "off"
+        for name, variable in (
+            ("access log", ACCESS_LOG_VARIABLE),
+            ("tracing", TRACING_VARIABLE),
+        )
+    }
     lines = [
         "# Serving options",
         "",
@@ -362,6 +370,9 @@ def write_report(
         "- Layout: workers x compute threads per worker. In process, `2x1` is two "
         "processes of one thread measuring at the same time, rates summed; served, "
         "`SERVING_WORKERS=2 SERVING_THREADS=1`.",
+        f"- Request records: BentoML's access log {records['access log']}, "
+        f"tracing {records['tracing']} (`{ACCESS_LOG_VARIABLE}`, "
+        f"`{TRACING_VARIABLE}`; the servers inherit them from this run).",
         "",
         "## In process: the limit (decode + forward, no HTTP)",
         "",

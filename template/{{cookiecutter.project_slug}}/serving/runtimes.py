@@ -38,7 +38,7 @@ TRIM_THRESHOLD_BYTES = 128 * 1024 * 1024
 
 
 class RuntimeOptionError(ValueError):
-    """An unknown variant or thread count; the message names the variable."""
+    """A serving variable set to a value it cannot take; the message names it."""
 
 
 class Predictor(Protocol):

@@ -16,7 +16,9 @@ alternative (for a GPU). ``SERVING_VARIANT`` picks how the model runs
 (`serving.runtimes`); ``SERVING_WORKERS`` and ``SERVING_THREADS`` how the CPU
 is shared between worker processes and their compute threads. `nox -s
 bench-serve` measures every option side by side, one worker using every core
-against one single-threaded worker per core included.
+against one single-threaded worker per core included. BentoML's access log and
+request tracing are off unless ``SERVING_ACCESS_LOG`` or ``SERVING_TRACING`` is
+``on`` (`serving.request_records`).
 """
 
 import bentoml
@@ -27,6 +29,7 @@ from {{ cookiecutter.package_name }}.preprocessing import to_array
 from .answers import Answers, Prediction, refusal
 from .guard import PredictRequestGuard
 from .model_store import MODEL_NAME, checkpoint_path
+from .request_records import request_records_from_env
 from .runtimes import load_predictor, options_from_env, workers_from_env
 
 
@@ -36,6 +39,8 @@ from .runtimes import load_predictor, options_from_env, workers_from_env
     traffic={"timeout": 60},
     # Each worker is a process with its own copy of the model.
     workers=workers_from_env(),
+    # BentoML's access log and tracing: off unless SERVING_ACCESS_LOG/_TRACING.
+    **request_records_from_env(),
     labels={"project": "{{ cookiecutter.project_id }}"},
 )
 class Classifier:

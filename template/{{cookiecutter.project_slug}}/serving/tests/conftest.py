@@ -58,6 +58,9 @@ class ServingFolders:
             "BENTOML_HOME": str(self.bentoml_home),
             "PREDICTION_LOG": str(self.prediction_log),
             "PYTHONPATH": str(REPO_ROOT),
+            # Empty means the service's default, whatever this shell has set.
+            "SERVING_ACCESS_LOG": "",
+            "SERVING_TRACING": "",
         }
 
     def run(self, *args: str, **overrides: str) -> subprocess.CompletedProcess[str]:

@@ -75,6 +75,7 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
     assert "small_cnn at 64 px" in markdown
     assert "cores, GPU: none" in markdown
     assert "python -m serving.bench --variants eager onnx-int8" in markdown
+    assert "access log off, tracing off" in markdown  # the service's defaults
 
     in_process = table_rows(markdown, "## In process")
     assert [row[:2] for row in in_process] == [
