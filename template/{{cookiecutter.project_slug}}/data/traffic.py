@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.contract import encode_image
+from {{ cookiecutter.package_name }}.contract import predict_request
 from {{ cookiecutter.package_name }}.photos import labelled_photos
 
 # Status recorded for a request that got no HTTP answer (refused, reset, timeout).
@@ -65,8 +65,7 @@ def request_bodies(sample: Path | None, images: int) -> list[bytes]:
     """
     bodies = [sample.read_bytes()] if sample is not None and sample.is_file() else []
     bodies += [
-        json.dumps({"image": encode_image(path)}).encode()
-        for path, _ in labelled_photos("evaluation", images)
+        predict_request(path) for path, _ in labelled_photos("evaluation", images)
     ]
     if not bodies:
         raise TrafficError(

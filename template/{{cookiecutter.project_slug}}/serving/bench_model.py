@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.contract import decode_image, encode_image
+from {{ cookiecutter.package_name }}.contract import decode_image, predict_request
 from {{ cookiecutter.package_name }}.model import load_checkpoint
 from {{ cookiecutter.package_name }}.photos import labelled_photos
 from {{ cookiecutter.package_name }}.preprocessing import open_image, to_array
@@ -158,10 +158,7 @@ def images_per_second(
 
 def request_bodies(images: int) -> list[bytes]:
     """The service's request bodies for the first ``images`` evaluation photos."""
-    return [
-        json.dumps({"image": encode_image(path)}).encode()
-        for path, _ in labelled_photos("evaluation", images)
-    ]
+    return [predict_request(path) for path, _ in labelled_photos("evaluation", images)]
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import jsonschema
 from PIL import Image
 
 from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.contract import encode_image
+from {{ cookiecutter.package_name }}.contract import predict_request
 from {{ cookiecutter.package_name }}.photos import labelled_photos
 
 from .bad_requests import bad_requests
@@ -132,8 +132,8 @@ class SmokeCheck:
             return
 
         def send(image: Path) -> None:
-            body = json.dumps({"image": encode_image(image)}).encode()
-            self.valid_answer(self.predict(body, image.name), image.name)
+            reply = self.predict(predict_request(image), image.name)
+            self.valid_answer(reply, image.name)
 
         with ThreadPoolExecutor(TRAFFIC_CLIENTS) as pool:
             list(pool.map(send, images))
@@ -165,7 +165,7 @@ class SmokeCheck:
         else:
             buffer = io.BytesIO()
             Image.new("RGB", (64, 64), (128, 96, 64)).save(buffer, "JPEG")
-            body = json.dumps({"image": encode_image(buffer.getvalue())}).encode()
+            body = predict_request(buffer.getvalue())
         what = "after bad requests"
         self.valid_answer(self.predict(body, what), what)
 

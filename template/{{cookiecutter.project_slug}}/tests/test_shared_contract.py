@@ -69,6 +69,13 @@ def test_encode_then_decode_round_trips():
     assert contract.decode_image(text).size == (20, 10)
 
 
+def test_a_request_body_follows_the_schema_and_decodes_to_the_photo():
+    photo = base64.b64decode(jpeg_base64(size=(20, 10)))
+    body = json.loads(contract.predict_request(photo))
+    jsonschema.validate(body, load("input.schema.json"))
+    assert contract.decode_image(body["image"]).size == (20, 10)
+
+
 def test_response_carries_label_and_probability():
     response = contract.prediction_response("Soup", 0.87654321)
     jsonschema.validate(response, load("output.schema.json"))

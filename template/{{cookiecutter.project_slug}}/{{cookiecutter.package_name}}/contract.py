@@ -6,6 +6,7 @@ same contract for people and other tools; tests keep them in agreement.
 
 import base64
 import binascii
+import json
 from pathlib import Path
 
 from PIL import Image
@@ -46,6 +47,11 @@ def encode_image(source: bytes | str | Path) -> str:
     """Bytes or an image file -> the base64 text a request carries."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     return base64.b64encode(data).decode("ascii")
+
+
+def predict_request(source: bytes | str | Path) -> bytes:
+    """The /predict request body for a photo (bytes or file): ``{"image": ...}``."""
+    return json.dumps({"image": encode_image(source)}).encode()
 
 
 def prediction_response(label: str, probability: float) -> dict[str, str | float]:

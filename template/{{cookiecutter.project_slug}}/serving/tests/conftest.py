@@ -5,7 +5,6 @@ and bentos) and the prediction log, so the tests never touch your artifacts/.
 """
 
 import io
-import json
 import os
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-from {{ cookiecutter.package_name }}.contract import encode_image
+from {{ cookiecutter.package_name }}.contract import predict_request
 from {{ cookiecutter.package_name }}.model import (
     DEFAULT_IMAGE_SIZE,
     SmallCNN,
@@ -101,7 +100,7 @@ def photo_body(
     buffer = io.BytesIO()
     fill = color if mode == "RGB" else color[0]
     Image.new(mode, size, fill).save(buffer, image_format)
-    return json.dumps({"image": encode_image(buffer.getvalue())}).encode()
+    return predict_request(buffer.getvalue())
 
 
 @pytest.fixture(scope="session")
