@@ -12,12 +12,18 @@ from PIL import Image
 
 from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS
 
-from serving.bench import ServedResult, serving_cost_ms
+from serving.bench import (
+    ServedResult,
+    limit_for_clients,
+    served_verdicts,
+    serving_cost_ms,
+)
 from serving.bench_model import (
     Layout,
     LayoutError,
     Measurement,
     MeasurementError,
+    VariantResult,
     default_layouts,
     layout_rates,
 )
@@ -96,13 +102,21 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
     assert [tuple(row[:4]) for row in served_rows] == expected
     for row in served_rows:
         requests, errors, throughput = int(row[4]), int(row[5]), float(row[6])
-        p50, p95, p99, share = map(float, row[7:11])
+        p50, p95, p99, limit, share = map(float, row[7:12])
         assert requests == 12 and errors == 0, row
         assert throughput > 0 and 0 < p50 <= p95 <= p99 and share > 0, row
+        assert share == pytest.approx(throughput / limit, abs=0.006), row
+    # One client of the 2x1 server can keep one of its two workers busy.
+    limit_2x1 = max(float(cell) for cell in in_process[3][4:6])
+    one_client, four_clients = (float(row[10]) for row in served_rows[2:4])  # 2x1
+    assert one_client == pytest.approx(limit_2x1 / 2, abs=0.1)
+    assert four_clients == pytest.approx(limit_2x1, abs=0.1)
 
     assert "## Targets" in markdown
     verdicts = markdown.split("## Targets", 1)[1].split("## Right-sizing", 1)[0]
-    assert verdicts.count("met (best") == 4  # one per served option
+    # One verdict per served option, on all its load levels.
+    verdict = r"met at every load level|not met: \d of 2 load levels"
+    assert len(re.findall(verdict, verdicts)) == 4
     sizing = markdown.split("## Right-sizing", 1)[1]
     assert sizing.count("- ") == 4  # one line per served option
     assert "replicas for 100 req/s" in sizing
@@ -151,13 +165,42 @@ def test_the_default_layouts_are_one_wide_worker_and_one_worker_per_core():
     assert default_layouts(1) == [Layout(1, 1)]
 
 
+def served_row(layout: str, clients: int, throughput: float, limit: float):
+    return ServedResult(
+        "eager", "off", layout, clients, 100, 0, throughput, 1.0, 2.0, 3.0, limit,
+        throughput / limit, "budget",
+    )  # fmt: skip
+
+
 def test_the_serving_cost_is_the_time_serving_adds_to_each_request():
-    # Two workers: 100 req/s served means 20 ms per request and worker; 125 img/s
-    # in process means 16 ms. Serving added 4 ms to each request.
-    served = ServedResult(
-        "eager", "off", "2x1", 8, 100, 0, 100.0, 1.0, 2.0, 3.0, 0.8, "budget"
-    )
-    assert serving_cost_ms(served, workers=2, limit=125.0) == pytest.approx(4.0)
+    # Two busy workers: 100 req/s served means 20 ms per request and worker;
+    # 125 img/s in process means 16 ms. Serving added 4 ms to each request.
+    assert serving_cost_ms(served_row("2x1", 8, 100.0, 125.0)) == pytest.approx(4.0)
+    # One client keeps one worker busy: 50 req/s against 62.5 is the same 4 ms.
+    assert serving_cost_ms(served_row("2x1", 1, 50.0, 62.5)) == pytest.approx(4.0)
+
+
+def test_the_share_target_holds_only_when_every_load_level_reaches_it():
+    variants = {"eager": VariantResult("eager", 1.0, {"1x2": {1: 100.0}})}
+    rows = [served_row("1x2", c, t, 100.0) for c, t in ((1, 90), (8, 80), (32, 95))]
+    (line,) = served_verdicts(rows, variants)
+    assert "not met: 2 of 3 load levels (best 0.95, lowest 0.80" in line
+    rows[1] = served_row("1x2", 8, 86.0, 100.0)
+    assert "met at every load level" in served_verdicts(rows, variants)[0]
+    rows[1].errors = 1  # a level with errors does not count, however fast
+    assert "not met: 2 of 3 load levels" in served_verdicts(rows, variants)[0]
+
+
+@pytest.mark.parametrize(
+    ("layout", "clients", "share"),
+    [("2x1", 1, 0.5), ("2x1", 2, 1.0), ("2x1", 32, 1.0), ("1x2", 1, 1.0),
+     ("4x1", 3, 0.75)],
+)  # fmt: skip
+def test_fewer_clients_than_workers_can_use_only_part_of_the_limit(
+    layout, clients, share
+):
+    reachable = limit_for_clients(200.0, Layout.parse(layout), clients)
+    assert reachable == pytest.approx(200.0 * share)
 
 
 def test_a_measuring_process_that_fails_is_reported_with_its_error(tmp_path):
