@@ -2,6 +2,7 @@
 
 import os
 import signal
+from pathlib import Path
 
 from serving.server import BentoServer
 
@@ -24,3 +25,12 @@ def test_both_workers_are_up_and_none_outlives_a_killed_server(served, tmp_path)
         server.process.wait()
         assert all(worker.running() for worker in workers)
     assert not any(worker.running() for worker in workers)
+
+
+def test_the_workers_parse_http_in_c_on_libuvs_event_loop(server):
+    # uvicorn chooses httptools and uvloop only if they import in the worker;
+    # without them it falls back to pure-Python h11 and asyncio's own loop.
+    for worker in server.worker_processes:
+        libraries = Path(f"/proc/{worker.pid}/maps").read_text()
+        assert "/httptools/" in libraries, worker
+        assert "/uvloop/" in libraries, worker
