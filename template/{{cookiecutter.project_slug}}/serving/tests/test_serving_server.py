@@ -1,4 +1,5 @@
-"""`serving.server.BentoServer`: every worker is up before use, none outlives it."""
+"""`serving.server.BentoServer`: every worker is up before use, none outlives it,
+and each runs the HTTP stack `serving/requirements.txt` asks for."""
 
 import os
 import signal
@@ -30,6 +31,7 @@ def test_both_workers_are_up_and_none_outlives_a_killed_server(served, tmp_path)
 def test_the_workers_parse_http_in_c_on_libuvs_event_loop(server):
     # uvicorn chooses httptools and uvloop only if they import in the worker;
     # without them it falls back to pure-Python h11 and asyncio's own loop.
+    assert server.worker_processes
     for worker in server.worker_processes:
         libraries = Path(f"/proc/{worker.pid}/maps").read_text()
         assert "/httptools/" in libraries, worker
