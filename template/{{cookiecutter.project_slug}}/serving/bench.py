@@ -57,7 +57,11 @@ from .bench_model import (
 )
 from .model_store import checkpoint_path, latest_model
 from .plot import Series, latency_throughput_chart
-from .request_records import ACCESS_LOG_VARIABLE, TRACING_VARIABLE, switch_from_env
+from .request_records import (
+    ACCESS_LOG_VARIABLE,
+    TRACING_VARIABLE,
+    RequestRecordSwitches,
+)
 from .runtimes import THREADS_VARIABLE, VARIANTS, WORKERS_VARIABLE
 from .server import BentoServer, ServerError, request
 
@@ -146,7 +150,7 @@ def limit_for_clients(limit: float, layout: Layout, clients: int) -> float:
     workers idle however fast the server is: one client of a ``2x1`` server
     can reach half of what both workers compute together.
     """
-    return limit * min(clients, layout.workers) / layout.workers
+    return limit * layout.busy_workers(clients) / layout.workers
 
 
 def serve_and_load(
@@ -313,7 +317,7 @@ def serving_cost_ms(row: ServedResult) -> float:
     throughput/busy requests per second served and limit/busy in process; the
     difference of their inverses is what serving adds to every request here.
     """
-    busy = min(row.clients, Layout.parse(row.layout).workers)
+    busy = Layout.parse(row.layout).busy_workers(row.clients)
     return 1000 * busy * (1 / row.throughput_rps - 1 / row.limit_rps)
 
 
@@ -369,13 +373,7 @@ def write_report(
 ) -> Path:
     batch_sizes = args.batch_sizes
     eager = next((v for v in variants if v.variant == "eager"), None)
-    records = {
-        name: "on" if switch_from_env(variable) else "off"
-        for name, variable in (
-            ("access log", ACCESS_LOG_VARIABLE),
-            ("tracing", TRACING_VARIABLE),
-        )
-    }
+    records = RequestRecordSwitches.from_env().describe()
     lines = [
         "# Serving options",
         "",
@@ -395,8 +393,7 @@ def write_report(
         "- Layout: workers x compute threads per worker. In process, `2x1` is two "
         "processes of one thread measuring at the same time, rates summed; served, "
         "`SERVING_WORKERS=2 SERVING_THREADS=1`.",
-        f"- Request records: BentoML's access log {records['access log']}, "
-        f"tracing {records['tracing']} (`{ACCESS_LOG_VARIABLE}`, "
+        f"- Request records: BentoML's {records} (`{ACCESS_LOG_VARIABLE}`, "
         f"`{TRACING_VARIABLE}`; the servers inherit them from this run).",
         "",
         "## In process: the limit (decode + forward, no HTTP)",

@@ -65,6 +65,10 @@ class Layout:
     def label(self) -> str:
         return f"{self.workers}x{self.threads}"
 
+    def busy_workers(self, clients: int) -> int:
+        """Workers ``clients`` can keep busy: each has one request in flight."""
+        return min(clients, self.workers)
+
     @classmethod
     def parse(cls, text: str) -> "Layout":
         workers, _, threads = text.partition("x")

@@ -15,6 +15,7 @@ sample rate (0) no span is ever exported. So both are off unless asked for:
 """
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from .runtimes import RuntimeOptionError
@@ -43,10 +44,30 @@ def switch_from_env(
         raise RuntimeOptionError(f"{name}={text!r} must be on or off") from None
 
 
+@dataclass(frozen=True)
+class RequestRecordSwitches:
+    access_log: bool
+    tracing: bool
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "RequestRecordSwitches":
+        return cls(
+            switch_from_env(ACCESS_LOG_VARIABLE, env=env),
+            switch_from_env(TRACING_VARIABLE, env=env),
+        )
+
+    def describe(self) -> str:
+        """E.g. "access log off, tracing off", for reports."""
+        return (
+            f"access log {'on' if self.access_log else 'off'}, "
+            f"tracing {'on' if self.tracing else 'off'}"
+        )
+
+
 def request_records_from_env(env: dict[str, str] | None = None) -> dict[str, Any]:
     """The ``logging`` and ``tracing`` arguments of ``@bentoml.service``."""
-    access_log = switch_from_env(ACCESS_LOG_VARIABLE, env=env)
-    records: dict[str, Any] = {"logging": {"access": {"enabled": access_log}}}
-    if not switch_from_env(TRACING_VARIABLE, env=env):
+    switches = RequestRecordSwitches.from_env(env)
+    records: dict[str, Any] = {"logging": {"access": {"enabled": switches.access_log}}}
+    if not switches.tracing:
         records["tracing"] = {"excluded_urls": EVERY_URL}
     return records

@@ -5,7 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from serving.request_records import EVERY_URL, request_records_from_env
+from serving.request_records import (
+    EVERY_URL,
+    RequestRecordSwitches,
+    request_records_from_env,
+)
 from serving.runtimes import RuntimeOptionError
 from serving.server import BentoServer, request
 
@@ -49,6 +53,12 @@ def test_off_and_blank_keep_them_off(off):
     assert request_records_from_env(
         {"SERVING_ACCESS_LOG": off, "SERVING_TRACING": off}
     ) == request_records_from_env({})
+
+
+def test_reports_describe_the_switches_the_services_read():
+    switches = RequestRecordSwitches.from_env({"SERVING_TRACING": "yes"})
+    assert switches == RequestRecordSwitches(access_log=False, tracing=True)
+    assert switches.describe() == "access log off, tracing on"
 
 
 @pytest.mark.parametrize("name", ["SERVING_ACCESS_LOG", "SERVING_TRACING"])
