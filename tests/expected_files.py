@@ -47,6 +47,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "tests": (
         "requirements.txt",
         "test_shared_contract.py",
+        "test_shared_hardware.py",
         "test_shared_model.py",
         "test_shared_photos.py",
     ),

@@ -8,8 +8,10 @@ Each simulated client (a locust user) sends the contract's input sample, then
 photos from the dataset's evaluation split, one request after the other with no
 pause, until the request budget is spent or the duration is up, whichever comes
 first. The run reports what came back: answers, errors by status, throughput
-and latency percentiles. The serving benchmark uses it for every concurrency
-level; the operation milestone can point it at a deployed endpoint.
+and latency percentiles, and how this machine's CPU time was spent meanwhile
+(busy, idle, stolen by the hypervisor; Linux only). The serving benchmark uses
+it for every concurrency level; the operation milestone can point it at a
+deployed endpoint.
 
 Exit codes: 0 every request answered 200; 1 some failed; 2 nothing to send.
 """
@@ -26,6 +28,7 @@ from typing import Any
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.contract import predict_request
+from {{ cookiecutter.package_name }}.hardware import CpuWatch
 from {{ cookiecutter.package_name }}.photos import labelled_photos
 
 # Status recorded for a request that got no HTTP answer (refused, reset, timeout).
@@ -49,6 +52,8 @@ class TrafficReport:
     throughput_rps: float = 0.0
     latency_ms: dict[str, float | None] = field(default_factory=dict)
     stopped_by: str = "budget"
+    # This machine's CPU over the load (`CpuUse` as a dict); None: not Linux.
+    cpu: dict[str, float] | None = None
 
     @property
     def errors(self) -> int:
@@ -158,11 +163,13 @@ def run_traffic(
 
     environment = Environment(user_classes=[ContractClient])
     runner = environment.create_local_runner()
-    runner.start(users, spawn_rate=max(users, 1) * 100)
-    if not budget_spent.wait(timeout=duration_s):
-        report.stopped_by = "duration"
-    runner.quit()
-    gevent.sleep(0)
+    with CpuWatch() as watch:
+        runner.start(users, spawn_rate=max(users, 1) * 100)
+        if not budget_spent.wait(timeout=duration_s):
+            report.stopped_by = "duration"
+        runner.quit()
+        gevent.sleep(0)
+    report.cpu = None if watch.use is None else asdict(watch.use)
 
     report.sent = sum(statuses.values())
     report.answered = statuses[200]
@@ -219,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         f"p95 {latency['p95']} p99 {latency['p99']} ms (stopped by "
         f"{report.stopped_by})"
     )
+    if report.cpu is not None:
+        print(
+            "this machine's CPU meanwhile: "
+            + ", ".join(f"{share:.0%} {kind}" for kind, share in report.cpu.items())
+        )
     return 0 if report.errors == 0 and report.sent > 0 else 1
 
 

@@ -21,6 +21,11 @@ machine it measures:
    errors, and throughput as a share of the same layout's limit (the part of
    it that many clients can use: one client keeps one worker busy).
 
+Every row also says how the machine's CPU was spent while it was measured:
+the share the hypervisor gave to other guests (stolen), and for served rows
+the idle share. On a shared virtual machine the stolen share explains why two
+runs of the same command differ; the verdicts say when it was too high to judge.
+
 Writes reports/serving-options.md, .json and a latency/throughput chart .png.
 The figures are this machine's; the report says which machine that was.
 """
@@ -76,6 +81,9 @@ TARGET_SPEEDUP = 2.0
 TARGET_ACCURACY_POINTS = 1.0
 # Serving costs a model this many times its own work per request reach the target.
 WORK_FOR_TARGET = TARGET_SHARE_OF_LIMIT / (1 - TARGET_SHARE_OF_LIMIT)
+# Above this share of the CPU stolen by the hypervisor, a row measured the host's
+# other guests as much as the server: its verdict says to measure again.
+STOLEN_WARNING = 0.05
 
 
 class BenchError(RuntimeError):
@@ -97,6 +105,9 @@ class ServedResult:
     limit_rps: float  # the in-process limit these clients could reach
     share_of_limit: float | None
     stopped_by: str
+    # This machine's CPU during the load (from data.traffic; None: unknown).
+    cpu_idle: float | None = None
+    cpu_stolen: float | None = None
 
     @property
     def option(self) -> tuple[str, str, str]:
@@ -189,6 +200,7 @@ def serve_and_load(
             )  # fmt: skip
             latency = load["latency_ms"]
             throughput = float(load["throughput_rps"])
+            cpu = load.get("cpu") or {}
             reachable = limit_for_clients(limit, layout, clients)
             results.append(
                 ServedResult(
@@ -207,13 +219,17 @@ def serve_and_load(
                         round(throughput / reachable, 3) if reachable else None
                     ),
                     stopped_by=str(load["stopped_by"]),
+                    cpu_idle=cpu.get("idle"),
+                    cpu_stolen=cpu.get("stolen"),
                 )
             )
             print(
                 f"served {variant:<11} batching {batching:<3} {layout.label:>4} "
                 f"{clients:>3} clients: "
                 f"{throughput:7.1f} req/s, p95 {latency['p95']} ms, "
-                f"{load['errors']} errors, {results[-1].share_of_limit} of the limit"
+                f"{load['errors']} errors, {results[-1].share_of_limit} of the limit, "
+                f"CPU {_percent(cpu.get('idle'))} idle, "
+                f"{_percent(cpu.get('stolen'))} stolen"
             )
     return results
 
@@ -242,6 +258,10 @@ def serve_variant(
 
 def _cell(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share * 100:.0f} %"
 
 
 def model_level_verdict(variants: list[VariantResult]) -> str:
@@ -349,6 +369,15 @@ def served_verdicts(
             f"{worst:.2f} of the limit; {errors} errors up to "
             f"{max(r.clients for r in rows)} clients)"
         )
+        stolen = [variants[variant].stolen.get(layout)]
+        stolen += [r.cpu_stolen for r in rows]
+        most_stolen = max((s for s in stolen if s is not None), default=0.0)
+        if most_stolen >= STOLEN_WARNING:
+            line += (
+                f"; the hypervisor took up to {_percent(most_stolen)} of the CPU "
+                "while this option or its limit was measured, so measure again on "
+                "a quieter machine before judging it"
+            )
         limit = variants[variant].limit(layout)
         if limit and best.throughput_rps and share < 1:
             work = 1000 * Layout.parse(layout).workers / limit
@@ -395,13 +424,20 @@ def write_report(
         "`SERVING_WORKERS=2 SERVING_THREADS=1`.",
         f"- Request records: BentoML's {records} (`{ACCESS_LOG_VARIABLE}`, "
         f"`{TRACING_VARIABLE}`; the servers inherit them from this run).",
+        "- CPU stolen: the share of the machine's CPU time (/proc/stat) that the "
+        "hypervisor gave to other guests while a row was measured. Above "
+        f"{_percent(STOLEN_WARNING)} a row says as much about the host as about "
+        "the server. CPU idle (served rows): time no process had anything to run; "
+        "a row below its limit with idle CPU was held back by concurrency (fewer "
+        "clients than workers, or connections that stayed with one worker), not "
+        "by the cores.",
         "",
         "## In process: the limit (decode + forward, no HTTP)",
         "",
         "| variant | layout | accuracy | change vs eager (points) | "
         + " | ".join(f"img/s at batch {size}" for size in batch_sizes)
-        + " | best vs eager's best |",
-        "|---|---|---|---|" + "---|" * len(batch_sizes) + "---|",
+        + " | best vs eager's best | CPU stolen |",
+        "|---|---|---|---|" + "---|" * len(batch_sizes) + "---|---|",
     ]
     for result in variants:
         change = (
@@ -415,7 +451,8 @@ def write_report(
             rates = " | ".join(_cell(per_size.get(s)) for s in batch_sizes)
             lines.append(
                 f"| {result.variant} | {layout} | {accuracy} % | {_cell(change)} | "
-                f"{rates} | {_cell(speedup, 2)} |"
+                f"{rates} | {_cell(speedup, 2)} | "
+                f"{_percent(result.stolen.get(layout))} |"
             )
     lines += [
         "",
@@ -430,15 +467,17 @@ def write_report(
         "HTTP, BentoML and the load client on the same cores cost.",
         "",
         "| variant | batching | layout | clients | requests | errors | req/s | "
-        "p50 ms | p95 ms | p99 ms | limit, img/s | share of limit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "p50 ms | p95 ms | p99 ms | limit, img/s | share of limit | CPU idle | "
+        "CPU stolen |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in served:
         lines.append(
             f"| {row.variant} | {row.batching} | {row.layout} | {row.clients} | "
             f"{row.sent} | {row.errors} | {_cell(row.throughput_rps)} | "
             f"{_cell(row.p50_ms)} | {_cell(row.p95_ms)} | {_cell(row.p99_ms)} | "
-            f"{_cell(row.limit_rps)} | {_cell(row.share_of_limit, 2)} |"
+            f"{_cell(row.limit_rps)} | {_cell(row.share_of_limit, 2)} | "
+            f"{_percent(row.cpu_idle)} | {_percent(row.cpu_stolen)} |"
         )
     lines += [
         "",
@@ -516,6 +555,7 @@ def run(args: argparse.Namespace) -> Path:
             print(
                 f"in process {variant:<11} {layout:>4} accuracy {result.accuracy:.3f}, "
                 + ", ".join(f"batch {b}: {r} img/s" for b, r in rates.items())
+                + f", CPU {_percent(result.stolen.get(layout))} stolen"
             )
         if variant in to_serve:
             served += serve_variant(args, result, layouts, scratch)

@@ -9,7 +9,8 @@ Rates are measured per `Layout`, the way a server shares the CPU: ``2x1`` is
 two processes of one compute thread each, started together, their rates
 summed, as two service workers would run. Each process is a fresh
 ``python -m serving.bench_model`` (this module's command line), so no process
-inherits another's thread settings.
+inherits another's thread settings. While they measure, the machine's CPU time
+is watched: the share the hypervisor gave to other guests is kept with the rates.
 """
 
 import argparse
@@ -27,6 +28,7 @@ import torch
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.contract import decode_image, predict_request
+from {{ cookiecutter.package_name }}.hardware import CpuUse, CpuWatch
 from {{ cookiecutter.package_name }}.model import load_checkpoint
 from {{ cookiecutter.package_name }}.photos import labelled_photos
 from {{ cookiecutter.package_name }}.preprocessing import open_image, to_array
@@ -91,6 +93,8 @@ class VariantResult:
     accuracy: float | None
     # layout label -> batch size -> requests (images) per second, decode + forward
     rates: dict[str, dict[int, float]] = field(default_factory=dict)
+    # layout label -> share of the CPU stolen while its rates were measured
+    stolen: dict[str, float | None] = field(default_factory=dict)
 
     def limit(self, layout: str | None = None) -> float:
         """The best rate over the batch sizes of ``layout`` (default: any layout)."""
@@ -186,9 +190,15 @@ class Measurement:
         ]
 
 
+@dataclass(frozen=True)
+class LayoutRates:
+    rates: dict[int, float]  # batch size -> img/s, summed over the processes
+    cpu: CpuUse | None  # the machine's CPU while they measured (None: unknown)
+
+
 def layout_rates(
     measurement: Measurement, layout: Layout, workdir: Path
-) -> dict[int, float]:
+) -> LayoutRates:
     """Summed rates of ``layout.workers`` processes measuring at the same time."""
     workdir.mkdir(parents=True, exist_ok=True)
     # Warnings go to a file: a full stderr pipe would stall a process unread.
@@ -226,11 +236,12 @@ def layout_rates(
             if not line:  # the process ended before it was ready
                 process.wait(timeout=timeout)
                 raise failure(log)
-        for process in processes:
-            assert process.stdin is not None
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        outputs = [process.communicate(timeout=timeout)[0] for process in processes]
+        with CpuWatch() as watch:
+            for process in processes:
+                assert process.stdin is not None
+                process.stdin.write("go\n")
+                process.stdin.flush()
+            outputs = [process.communicate(timeout=timeout)[0] for process in processes]
     except subprocess.TimeoutExpired:
         raise failure(logs[0]) from None
     finally:
@@ -244,7 +255,9 @@ def layout_rates(
             raise failure(log)
         for size, rate in json.loads(out.splitlines()[-1]).items():
             totals[int(size)] += rate
-    return {size: round(rate, 1) for size, rate in totals.items()}
+    return LayoutRates(
+        {size: round(rate, 1) for size, rate in totals.items()}, watch.use
+    )
 
 
 def measure_variant(
@@ -259,8 +272,10 @@ def measure_variant(
     predictor = load_predictor(measurement.checkpoint, options, folder / "accuracy")
     result = VariantResult(measurement.variant, accuracy(predictor, evaluation))
     for layout in layouts:
-        result.rates[layout.label] = layout_rates(
-            measurement, layout, folder / layout.label
+        measured = layout_rates(measurement, layout, folder / layout.label)
+        result.rates[layout.label] = measured.rates
+        result.stolen[layout.label] = (
+            None if measured.cpu is None else measured.cpu.stolen
         )
     return result
 

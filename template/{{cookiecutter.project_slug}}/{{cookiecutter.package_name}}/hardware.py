@@ -1,12 +1,19 @@
 """What a run or a measurement ran on, so its figures can be read and repeated.
 
 Training records it with every run; both benchmarks print it above their tables.
+`CpuWatch` tells how the machine's CPU time was spent while a measurement ran:
+on a virtual machine, time the hypervisor gave to other guests (steal) makes a
+figure that of a smaller, busier machine.
 """
 
 import os
 import platform
+from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
+
+PROC_STAT = Path("/proc/stat")
 
 
 def cpu_name() -> str:
@@ -32,3 +39,75 @@ def machine(gpu: str | None) -> dict[str, Any]:
         "torch": torch.__version__,
         "host": platform.node(),
     }
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """Shares of the machine's CPU time over an interval, summing to 1."""
+
+    busy: float  # running anything: the measured code, its load client, others
+    idle: float  # nothing to run (waiting for I/O included)
+    stolen: float  # runnable, but the hypervisor ran another guest instead
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    """The machine's CPU time since boot, in clock ticks summed over its cores."""
+
+    busy: int
+    idle: int
+    stolen: int
+
+    @classmethod
+    def read(cls, stat: Path = PROC_STAT) -> "CpuTimes | None":
+        """The totals now, from /proc/stat; None where there is none (not Linux)."""
+        try:
+            fields = stat.read_text().split("\n", 1)[0].split()
+        except OSError:
+            return None
+        if not fields or fields[0] != "cpu":
+            return None
+        # user nice system idle iowait irq softirq steal; guest time is in user.
+        ticks = [int(value) for value in fields[1:9]]
+        user, nice, system, idle, iowait, irq, softirq, steal = ticks + [0] * (
+            8 - len(ticks)
+        )
+        return cls(user + nice + system + irq + softirq, idle + iowait, steal)
+
+    def use_since(self, earlier: "CpuTimes") -> CpuUse | None:
+        """How the CPU time between ``earlier`` and now was spent (None: no tick)."""
+        busy = self.busy - earlier.busy
+        idle = self.idle - earlier.idle
+        stolen = self.stolen - earlier.stolen
+        total = busy + idle + stolen
+        if total <= 0:
+            return None
+        return CpuUse(
+            round(busy / total, 3), round(idle / total, 3), round(stolen / total, 3)
+        )
+
+
+class CpuWatch:
+    """``with CpuWatch() as watch: ...``, then ``watch.use``: a `CpuUse` or None.
+
+    None where /proc/stat does not exist, or if the block took less than a tick.
+    """
+
+    def __init__(self, stat: Path = PROC_STAT) -> None:
+        self.stat = stat
+        self.use: CpuUse | None = None
+        self._start: CpuTimes | None = None
+
+    def __enter__(self) -> "CpuWatch":
+        self._start = CpuTimes.read(self.stat)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        end = CpuTimes.read(self.stat)
+        if self._start is not None and end is not None:
+            self.use = end.use_since(self._start)

@@ -121,6 +121,15 @@ def test_the_duration_stops_a_run_whose_budget_is_not_spent(server, artifacts):
     report = json.loads((artifacts / "t.json").read_text())
     assert report["stopped_by"] == "duration", result.stderr
     assert 0 < report["sent"] < 100000
+    # How the machine's CPU was spent during the load: read from /proc/stat.
+    if sys.platform == "linux":
+        cpu = report["cpu"]
+        assert set(cpu) == {"busy", "idle", "stolen"}
+        assert sum(cpu.values()) == pytest.approx(1.0, abs=0.002)
+        assert cpu["busy"] > 0  # the clients themselves ran
+        assert "this machine's CPU meanwhile:" in result.stdout
+    else:
+        assert report["cpu"] is None
 
 
 def test_without_anything_to_send_it_says_what_is_missing(artifacts, tmp_path):

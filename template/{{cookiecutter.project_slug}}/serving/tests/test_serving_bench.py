@@ -6,6 +6,7 @@ what is checked is that every option was measured and reported.
 
 import json
 import re
+import sys
 
 import pytest
 from PIL import Image
@@ -30,6 +31,8 @@ from serving.bench_model import (
 
 CLIENTS = (1, 4)
 LAYOUTS = ("1x1", "2x1")
+# A CPU share read from /proc/stat, which only Linux has.
+CPU_SHARE = r"\d+ %" if sys.platform == "linux" else "n/a"
 
 
 def write_evaluation_split(artifacts, per_class: int = 1) -> None:
@@ -90,6 +93,7 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
     for row in in_process:
         assert re.fullmatch(r"\d+\.\d %", row[2]), row  # accuracy
         assert all(float(cell) > 0 for cell in row[4:7]), row  # img/s, speed-up
+        assert re.fullmatch(CPU_SHARE, row[7]), row  # stolen while measuring
     assert in_process[0][3] == "0.0"  # eager against itself
 
     served_rows = table_rows(markdown, "## Served")
@@ -106,6 +110,7 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
         assert requests == 12 and errors == 0, row
         assert throughput > 0 and 0 < p50 <= p95 <= p99 and share > 0, row
         assert share == pytest.approx(throughput / limit, abs=0.006), row
+        assert all(re.fullmatch(CPU_SHARE, cell) for cell in row[12:14]), row
     # One client of the 2x1 server can keep one of its two workers busy.
     limit_2x1 = max(float(cell) for cell in in_process[3][4:6])
     one_client, four_clients = (float(row[10]) for row in served_rows[2:4])  # 2x1
@@ -125,6 +130,11 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
     assert document["model"]["arch"] == "small_cnn"
     assert document["layouts"] == list(LAYOUTS)
     assert len(document["served"]) == len(expected)
+    if sys.platform == "linux":  # the CPU shares behind the table's columns
+        for row in document["served"]:
+            assert 0 <= row["cpu_idle"] + row["cpu_stolen"] <= 1, row
+        for variant in document["in_process"]:
+            assert set(variant["stolen"]) == set(LAYOUTS), variant
     # The 2x1 server really ran two workers.
     server_log = artifacts / "serving" / "bench" / "server-onnx-int8-off-2x1.log"
     assert "--worker-id 2" in server_log.read_text() or re.search(
@@ -165,10 +175,12 @@ def test_the_default_layouts_are_one_wide_worker_and_one_worker_per_core():
     assert default_layouts(1) == [Layout(1, 1)]
 
 
-def served_row(layout: str, clients: int, throughput: float, limit: float):
+def served_row(
+    layout: str, clients: int, throughput: float, limit: float, stolen: float = 0.0
+):
     return ServedResult(
         "eager", "off", layout, clients, 100, 0, throughput, 1.0, 2.0, 3.0, limit,
-        throughput / limit, "budget",
+        throughput / limit, "budget", cpu_idle=0.1, cpu_stolen=stolen,
     )  # fmt: skip
 
 
@@ -189,6 +201,21 @@ def test_the_share_target_holds_only_when_every_load_level_reaches_it():
     assert "met at every load level" in served_verdicts(rows, variants)[0]
     rows[1].errors = 1  # a level with errors does not count, however fast
     assert "not met: 2 of 3 load levels" in served_verdicts(rows, variants)[0]
+
+
+def test_a_verdict_measured_while_the_hypervisor_took_the_cpu_says_so():
+    variants = {"eager": VariantResult("eager", 1.0, {"1x2": {1: 100.0}})}
+    variants["eager"].stolen["1x2"] = 0.02
+    rows = [served_row("1x2", c, 70.0, 100.0, stolen=0.01) for c in (1, 8)]
+    assert "hypervisor" not in served_verdicts(rows, variants)[0]
+    rows[1].cpu_stolen = 0.18  # one load level on a busy host is enough
+    (line,) = served_verdicts(rows, variants)
+    assert "the hypervisor took up to 18 % of the CPU" in line
+    assert "measure again on a quieter machine" in line
+    rows[1].cpu_stolen = None  # unknown (not Linux) is not a warning...
+    assert "hypervisor" not in served_verdicts(rows, variants)[0]
+    variants["eager"].stolen["1x2"] = 0.07  # ...but a stolen limit is
+    assert "up to 7 % of the CPU" in served_verdicts(rows, variants)[0]
 
 
 @pytest.mark.parametrize(
