@@ -28,7 +28,7 @@ from typing import Any
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.contract import predict_request
-from {{ cookiecutter.package_name }}.hardware import CpuWatch
+from {{ cookiecutter.package_name }}.hardware import CpuUse, CpuWatch
 from {{ cookiecutter.package_name }}.photos import labelled_photos
 
 # Status recorded for a request that got no HTTP answer (refused, reset, timeout).
@@ -227,10 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{report.stopped_by})"
     )
     if report.cpu is not None:
-        print(
-            "this machine's CPU meanwhile: "
-            + ", ".join(f"{share:.0%} {kind}" for kind, share in report.cpu.items())
-        )
+        print(f"this machine's CPU meanwhile: {CpuUse(**report.cpu).describe()}")
     return 0 if report.errors == 0 and report.sent > 0 else 1
 
 

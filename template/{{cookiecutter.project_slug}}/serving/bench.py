@@ -46,7 +46,7 @@ from typing import Any
 import torch
 
 from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.hardware import machine
+from {{ cookiecutter.package_name }}.hardware import STOLEN_WARNING, machine
 from {{ cookiecutter.package_name }}.photos import labelled_photos
 
 from .bench_model import (
@@ -81,9 +81,6 @@ TARGET_SPEEDUP = 2.0
 TARGET_ACCURACY_POINTS = 1.0
 # Serving costs a model this many times its own work per request reach the target.
 WORK_FOR_TARGET = TARGET_SHARE_OF_LIMIT / (1 - TARGET_SHARE_OF_LIMIT)
-# Above this share of the CPU stolen by the hypervisor, a row measured the host's
-# other guests as much as the server: its verdict says to measure again.
-STOLEN_WARNING = 0.05
 
 
 class BenchError(RuntimeError):

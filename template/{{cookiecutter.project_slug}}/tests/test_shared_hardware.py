@@ -35,6 +35,15 @@ def test_a_watched_block_gets_the_shares_of_the_ticks_it_spanned(tmp_path):
     assert watch.use == CpuUse(busy=0.5, idle=0.3, stolen=0.2)
 
 
+def test_the_description_says_to_measure_again_when_much_was_stolen():
+    quiet = CpuUse(busy=0.9, idle=0.08, stolen=0.02)
+    assert quiet.describe() == "90 % busy, 8 % idle, 2 % stolen by the hypervisor"
+    busy_host = CpuUse(busy=0.6, idle=0.1, stolen=0.3)
+    assert busy_host.describe().endswith(
+        "30 % stolen by the hypervisor (measure again on a quieter machine)"
+    )
+
+
 def test_no_tick_or_no_proc_stat_gives_no_shares(tmp_path):
     stat = tmp_path / "stat"
     write_stat(stat, user=1, system=1, idle=1, iowait=0, softirq=0, steal=0)

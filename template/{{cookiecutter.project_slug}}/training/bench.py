@@ -40,7 +40,7 @@ import torch
 from torch.nn import functional
 
 from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.hardware import machine
+from {{ cookiecutter.package_name }}.hardware import CpuUse, CpuWatch, machine
 from {{ cookiecutter.package_name }}.model import build_model
 
 from .acceleration import CompiledModel, choose_precision, select_device
@@ -336,6 +336,9 @@ def write_report(out: Path, results: dict[str, Any], command: str) -> Path:
         f"{machine['gpu'] or 'none'} (host {machine['host']}); torch "
         f"{machine['torch']}, compute threads: {results['threads']}.",
         f"- Base configuration: {results['base']}.",
+        "- This machine's CPU during the measurements: "
+        + (CpuUse(**results["cpu"]).describe() if results["cpu"] else "not known")
+        + ".",
         "",
         "## The training loop's own overhead",
         "",
@@ -402,6 +405,39 @@ def measure_all(args: argparse.Namespace, command: str) -> Path:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
 
+    with CpuWatch() as watch:
+        loops, loading, runs, energy = measure_everything(args, base, device)
+    results = {
+        "hardware": hardware(device),
+        # This machine's CPU over all the measurements (None: not Linux).
+        "cpu": None if watch.use is None else asdict(watch.use),
+        "base": " ".join(args.overrides) or "training/config.yaml as it is",
+        "threads": torch.get_num_threads(),
+        "steps": args.steps,
+        "rounds": args.rounds,
+        "target": args.target,
+        "max_epochs": args.max_epochs,
+        "loops": {**asdict(loops), "overhead": round(loops.overhead, 4)},
+        "loading": {
+            **asdict(loading),
+            "loader_is_bottleneck": loading.loader_is_bottleneck,
+        },
+        "time_to_accuracy": [asdict(r) for r in runs],
+        "energy": (
+            "measured by Zeus on the GPU, from the start of training to the end "
+            "of the epoch that reached the target"
+            if energy.measuring
+            else f"not measured ({energy.reason})"
+        ),
+    }
+    (out / "training-bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    return write_report(out, results, command)
+
+
+def measure_everything(
+    args: argparse.Namespace, base: TrainingConfig, device: torch.device
+) -> tuple[LoopRates, LoadingRates, list[TimeToAccuracy], EnergyMeter]:
+    """The loops, the loader and each configuration's time to accuracy."""
     batches = load_batches(base, args.steps, device)
     loops = measure_loops(base, batches, device, args.rounds)
     print(
@@ -430,29 +466,7 @@ def measure_all(args: argparse.Namespace, command: str) -> Path:
             f"{result.reached_epoch} "
             f"({result.seconds} s, energy {result.energy_j} J)"
         )
-    results = {
-        "hardware": hardware(device),
-        "base": " ".join(args.overrides) or "training/config.yaml as it is",
-        "threads": torch.get_num_threads(),
-        "steps": args.steps,
-        "rounds": args.rounds,
-        "target": args.target,
-        "max_epochs": args.max_epochs,
-        "loops": {**asdict(loops), "overhead": round(loops.overhead, 4)},
-        "loading": {
-            **asdict(loading),
-            "loader_is_bottleneck": loading.loader_is_bottleneck,
-        },
-        "time_to_accuracy": [asdict(r) for r in runs],
-        "energy": (
-            "measured by Zeus on the GPU, from the start of training to the end "
-            "of the epoch that reached the target"
-            if energy.measuring
-            else f"not measured ({energy.reason})"
-        ),
-    }
-    (out / "training-bench.json").write_text(json.dumps(results, indent=2) + "\n")
-    return write_report(out, results, command)
+    return loops, loading, runs, energy
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,9 @@ from types import TracebackType
 from typing import Any
 
 PROC_STAT = Path("/proc/stat")
+# Above this share of the CPU stolen by the hypervisor, a measurement says as
+# much about the host's other guests as about the code: measure again.
+STOLEN_WARNING = 0.05
 
 
 def cpu_name() -> str:
@@ -48,6 +51,15 @@ class CpuUse:
     busy: float  # running anything: the measured code, its load client, others
     idle: float  # nothing to run (waiting for I/O included)
     stolen: float  # runnable, but the hypervisor ran another guest instead
+
+    def describe(self) -> str:
+        text = (
+            f"{self.busy * 100:.0f} % busy, {self.idle * 100:.0f} % idle, "
+            f"{self.stolen * 100:.0f} % stolen by the hypervisor"
+        )
+        if self.stolen >= STOLEN_WARNING:
+            text += " (measure again on a quieter machine)"
+        return text
 
 
 @dataclass(frozen=True)

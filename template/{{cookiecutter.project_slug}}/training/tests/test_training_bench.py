@@ -1,6 +1,7 @@
 """`python -m training.bench` on the tiny dataset: it runs and its tables are whole."""
 
 import json
+import sys
 
 from {{ cookiecutter.package_name }} import paths
 
@@ -47,6 +48,12 @@ def test_the_benchmark_reports_overhead_loading_and_time_to_accuracy(
     assert all("| not measured |" in row for row in rows)
     assert "Energy: not measured (no GPU here" in report
     assert "python -m training.bench image_size=32" in report
+    # How the machine's CPU was spent while all of it was measured.
+    if sys.platform == "linux":
+        assert set(results["cpu"]) == {"busy", "idle", "stolen"}
+        assert "stolen by the hypervisor" in report
+    else:
+        assert "CPU during the measurements: not known" in report
 
     # The benchmark's training runs never replace the team's model.
     assert not paths.latest_model_path().exists()
