@@ -18,8 +18,10 @@ machine it measures:
    `serving.batched_service`) and layout (``SERVING_WORKERS`` x
    ``SERVING_THREADS``): a real `bentoml serve`, loaded by `data.traffic`
    with each number of concurrent clients: throughput, p50/p95/p99 latency,
-   errors, and throughput as a share of the same layout's limit (the part of
-   it that many clients can use: one client keeps one worker busy).
+   errors, and throughput as a share of the same work's limit: the same
+   layout's rate at batch 1 for batching off (that service forwards one image
+   per call), its best rate for batching on, and of that the part these
+   clients can use (one client keeps one worker busy).
 
 Every row also says how the machine's CPU was spent while it was measured:
 the share the hypervisor gave to other guests (stolen), and for served rows
@@ -79,6 +81,8 @@ TARGET_SHARE_OF_LIMIT = 0.85
 TARGET_CLIENTS = 32
 TARGET_SPEEDUP = 2.0
 TARGET_ACCURACY_POINTS = 1.0
+# A best batch this much faster in process than the limit a verdict used is named.
+BATCHING_GAIN_WORTH_NAMING = 1.1
 # Serving costs a model this many times its own work per request reach the target.
 WORK_FOR_TARGET = TARGET_SHARE_OF_LIMIT / (1 - TARGET_SHARE_OF_LIMIT)
 
@@ -149,6 +153,20 @@ def traffic(
             "room's Python."
         )
     return json.loads(report_path.read_text())
+
+
+def limit_for_batching(result: VariantResult, layout: str, batching: str) -> float:
+    """The in-process rate of the work a server with ``batching`` does.
+
+    Batching off forwards one image per call, so it is compared with the rate
+    at batch 1: measured against a larger batch, the share would mix what
+    serving costs with what batching gains. Batching on forms batches, so it is
+    compared with the best batch size. Without a batch 1 measurement, the best.
+    """
+    rates = result.rates.get(layout, {})
+    if batching == "off" and 1 in rates:
+        return rates[1]
+    return result.limit(layout)
 
 
 def limit_for_clients(limit: float, layout: Layout, clients: int) -> float:
@@ -244,7 +262,7 @@ def serve_variant(
             try:
                 served += serve_and_load(
                     args, result.variant, batching, layout,
-                    result.limit(layout.label), scratch,
+                    limit_for_batching(result, layout.label, batching), scratch,
                 )  # fmt: skip
             except ServerError as error:
                 message = f"{result.variant}, batching {batching}: {error}"
@@ -343,7 +361,7 @@ def served_verdicts(
 ) -> list[str]:
     lines = []
     for option in options_of(served):
-        variant, _, layout = option
+        variant, batching, layout = option
         rows = [r for r in served if r.option == option and r.clients <= TARGET_CLIENTS]
         if not rows:
             continue
@@ -375,7 +393,13 @@ def served_verdicts(
                 "while this option or its limit was measured, so measure again on "
                 "a quieter machine before judging it"
             )
-        limit = variants[variant].limit(layout)
+        limit = limit_for_batching(variants[variant], layout, batching)
+        best_limit = variants[variant].limit(layout)
+        if limit and best_limit >= BATCHING_GAIN_WORTH_NAMING * limit:
+            line += (
+                f"; in process, larger batches ran {best_limit / limit:.2f}x "
+                "this limit (what batching could add if it cost nothing)"
+            )
         if limit and best.throughput_rps and share < 1:
             work = 1000 * Layout.parse(layout).workers / limit
             cost = serving_cost_ms(best)
@@ -457,11 +481,14 @@ def write_report(
         "",
         "Batching off is `serving.service` (the default service); on is "
         "`serving.batched_service` (adaptive batching in a second service). "
-        "Limit: the best in-process rate of the same variant and layout, or the "
-        "part of it these clients can use when they are fewer than the workers "
-        "(each client has one request in flight, so one client keeps one worker "
-        "busy). Share of limit: served throughput / that limit, so it shows what "
-        "HTTP, BentoML and the load client on the same cores cost.",
+        "Limit: the in-process rate of the same work, same variant and layout: "
+        "at batch 1 for batching off (that service forwards one image per call), "
+        "the best batch size for batching on; or the part of it these clients can "
+        "use when they are fewer than the workers (each client has one request in "
+        "flight, so one client keeps one worker busy). Share of limit: served "
+        "throughput / that limit, so it shows what HTTP, BentoML and the load "
+        "client on the same cores cost. What larger batches gain in process is in "
+        "the table above.",
         "",
         "| variant | batching | layout | clients | requests | errors | req/s | "
         "p50 ms | p95 ms | p99 ms | limit, img/s | share of limit | CPU idle | "

@@ -15,6 +15,7 @@ from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS
 
 from serving.bench import (
     ServedResult,
+    limit_for_batching,
     limit_for_clients,
     served_verdicts,
     serving_cost_ms,
@@ -111,11 +112,15 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
         assert throughput > 0 and 0 < p50 <= p95 <= p99 and share > 0, row
         assert share == pytest.approx(throughput / limit, abs=0.006), row
         assert all(re.fullmatch(CPU_SHARE, cell) for cell in row[12:14]), row
+    # Batching off forwards one image per call: its limit is the batch 1 rate.
+    # Batching on forms batches: its limit is the best batch size's rate.
     # One client of the 2x1 server can keep one of its two workers busy.
-    limit_2x1 = max(float(cell) for cell in in_process[3][4:6])
-    one_client, four_clients = (float(row[10]) for row in served_rows[2:4])  # 2x1
-    assert one_client == pytest.approx(limit_2x1 / 2, abs=0.1)
-    assert four_clients == pytest.approx(limit_2x1, abs=0.1)
+    batch_1_2x1 = float(in_process[3][4])
+    best_2x1 = max(float(cell) for cell in in_process[3][4:6])
+    for rows, limit in ((served_rows[2:4], batch_1_2x1), (served_rows[6:8], best_2x1)):
+        one_client, four_clients = (float(row[10]) for row in rows)
+        assert one_client == pytest.approx(limit / 2, abs=0.1), rows
+        assert four_clients == pytest.approx(limit, abs=0.1), rows
 
     assert "## Targets" in markdown
     verdicts = markdown.split("## Targets", 1)[1].split("## Right-sizing", 1)[0]
@@ -201,6 +206,20 @@ def test_the_share_target_holds_only_when_every_load_level_reaches_it():
     assert "met at every load level" in served_verdicts(rows, variants)[0]
     rows[1].errors = 1  # a level with errors does not count, however fast
     assert "not met: 2 of 3 load levels" in served_verdicts(rows, variants)[0]
+
+
+def test_batching_off_is_judged_against_batch_1_and_on_against_the_best():
+    rates = {"1x2": {1: 100.0, 8: 150.0}, "2x1": {8: 90.0}}
+    result = VariantResult("eager", 1.0, rates)
+    assert limit_for_batching(result, "1x2", "off") == 100.0
+    assert limit_for_batching(result, "1x2", "on") == 150.0
+    assert limit_for_batching(result, "2x1", "off") == 90.0  # no batch 1: the best
+    rows = [served_row("1x2", 8, 90.0, 100.0)]
+    (line,) = served_verdicts(rows, {"eager": result})
+    # The verdict names what larger batches ran in process, and its model work
+    # is the batch 1 rate's: 1 / 100 img/s = 10 ms.
+    assert "larger batches ran 1.50x this limit" in line
+    assert "to 10.0 ms of model work" in line
 
 
 def test_a_verdict_measured_while_the_hypervisor_took_the_cpu_says_so():
