@@ -25,8 +25,9 @@ machine it measures:
 
 Every row also says how the machine's CPU was spent while it was measured:
 the share the hypervisor gave to other guests (stolen), and for served rows
-the idle share. On a shared virtual machine the stolen share explains why two
-runs of the same command differ; the verdicts say when it was too high to judge.
+the idle share. On a shared virtual machine, steal is one reason two runs of
+the same command differ (not the only one: another guest on the same physical
+core slows a vCPU without any steal); the verdicts say when it was too high.
 
 Writes reports/serving-options.md, .json and a latency/throughput chart .png.
 The figures are this machine's; the report says which machine that was.
