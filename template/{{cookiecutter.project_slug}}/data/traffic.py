@@ -52,8 +52,8 @@ class TrafficReport:
     throughput_rps: float = 0.0
     latency_ms: dict[str, float | None] = field(default_factory=dict)
     stopped_by: str = "budget"
-    # This machine's CPU over the load (`CpuUse` as a dict); None: not Linux.
-    cpu: dict[str, float] | None = None
+    # This machine's CPU over the load; None: not Linux.
+    cpu: CpuUse | None = None
 
     @property
     def errors(self) -> int:
@@ -169,7 +169,7 @@ def run_traffic(
             report.stopped_by = "duration"
         runner.quit()
         gevent.sleep(0)
-    report.cpu = None if watch.use is None else asdict(watch.use)
+    report.cpu = watch.use
 
     report.sent = sum(statuses.values())
     report.answered = statuses[200]
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{report.stopped_by})"
     )
     if report.cpu is not None:
-        print(f"this machine's CPU meanwhile: {CpuUse(**report.cpu).describe()}")
+        print(f"this machine's CPU meanwhile: {report.cpu.describe()}")
     return 0 if report.errors == 0 and report.sent > 0 else 1
 
 

@@ -49,7 +49,7 @@ from typing import Any
 import torch
 
 from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.hardware import STOLEN_WARNING, machine
+from {{ cookiecutter.package_name }}.hardware import STOLEN_WARNING, machine, percent
 from {{ cookiecutter.package_name }}.photos import labelled_photos
 
 from .bench_model import (
@@ -244,8 +244,8 @@ def serve_and_load(
                 f"{clients:>3} clients: "
                 f"{throughput:7.1f} req/s, p95 {latency['p95']} ms, "
                 f"{load['errors']} errors, {results[-1].share_of_limit} of the limit, "
-                f"CPU {_percent(cpu.get('idle'))} idle, "
-                f"{_percent(cpu.get('stolen'))} stolen"
+                f"CPU {percent(cpu.get('idle'))} idle, "
+                f"{percent(cpu.get('stolen'))} stolen"
             )
     return results
 
@@ -274,10 +274,6 @@ def serve_variant(
 
 def _cell(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def _percent(share: float | None) -> str:
-    return "n/a" if share is None else f"{share * 100:.0f} %"
 
 
 def model_level_verdict(variants: list[VariantResult]) -> str:
@@ -390,7 +386,7 @@ def served_verdicts(
         most_stolen = max((s for s in stolen if s is not None), default=0.0)
         if most_stolen >= STOLEN_WARNING:
             line += (
-                f"; the hypervisor took up to {_percent(most_stolen)} of the CPU "
+                f"; the hypervisor took up to {percent(most_stolen)} of the CPU "
                 "while this option or its limit was measured, so measure again on "
                 "a quieter machine before judging it"
             )
@@ -448,7 +444,7 @@ def write_report(
         f"`{TRACING_VARIABLE}`; the servers inherit them from this run).",
         "- CPU stolen: the share of the machine's CPU time (/proc/stat) that the "
         "hypervisor gave to other guests while a row was measured. Above "
-        f"{_percent(STOLEN_WARNING)} a row says as much about the host as about "
+        f"{percent(STOLEN_WARNING)} a row says as much about the host as about "
         "the server. CPU idle (served rows): time no process had anything to run; "
         "a row below its limit with idle CPU was held back by concurrency (fewer "
         "clients than workers, or connections that stayed with one worker), not "
@@ -474,7 +470,7 @@ def write_report(
             lines.append(
                 f"| {result.variant} | {layout} | {accuracy} % | {_cell(change)} | "
                 f"{rates} | {_cell(speedup, 2)} | "
-                f"{_percent(result.stolen.get(layout))} |"
+                f"{percent(result.stolen.get(layout))} |"
             )
     lines += [
         "",
@@ -502,7 +498,7 @@ def write_report(
             f"{row.sent} | {row.errors} | {_cell(row.throughput_rps)} | "
             f"{_cell(row.p50_ms)} | {_cell(row.p95_ms)} | {_cell(row.p99_ms)} | "
             f"{_cell(row.limit_rps)} | {_cell(row.share_of_limit, 2)} | "
-            f"{_percent(row.cpu_idle)} | {_percent(row.cpu_stolen)} |"
+            f"{percent(row.cpu_idle)} | {percent(row.cpu_stolen)} |"
         )
     lines += [
         "",
@@ -580,7 +576,7 @@ def run(args: argparse.Namespace) -> Path:
             print(
                 f"in process {variant:<11} {layout:>4} accuracy {result.accuracy:.3f}, "
                 + ", ".join(f"batch {b}: {r} img/s" for b, r in rates.items())
-                + f", CPU {_percent(result.stolen.get(layout))} stolen"
+                + f", CPU {percent(result.stolen.get(layout))} stolen"
             )
         if variant in to_serve:
             served += serve_variant(args, result, layouts, scratch)

@@ -44,6 +44,11 @@ def machine(gpu: str | None) -> dict[str, Any]:
     }
 
 
+def percent(share: float | None) -> str:
+    """A CPU share as reports print it, e.g. "12 %"; "n/a" when unknown."""
+    return "n/a" if share is None else f"{share * 100:.0f} %"
+
+
 @dataclass(frozen=True)
 class CpuUse:
     """Shares of the machine's CPU time over an interval, summing to 1."""
@@ -54,8 +59,8 @@ class CpuUse:
 
     def describe(self) -> str:
         text = (
-            f"{self.busy * 100:.0f} % busy, {self.idle * 100:.0f} % idle, "
-            f"{self.stolen * 100:.0f} % stolen by the hypervisor"
+            f"{percent(self.busy)} busy, {percent(self.idle)} idle, "
+            f"{percent(self.stolen)} stolen by the hypervisor"
         )
         if self.stolen >= STOLEN_WARNING:
             text += " (measure again on a quieter machine)"
