@@ -20,14 +20,20 @@ machine it measures:
    with each number of concurrent clients: throughput, p50/p95/p99 latency,
    errors, and throughput as a share of the same work's limit: the same
    layout's rate at batch 1 for batching off (that service forwards one image
-   per call), its best rate for batching on, and of that the part these
-   clients can use (one client keeps one worker busy).
+   per call), at its best batch size for batching on, and of that the part
+   these clients can use (one client keeps one worker busy). That limit is
+   measured again in process right before and right after each load level,
+   while the server idles, and the row uses their mean: a shared machine's
+   speed drifts over minutes, so a limit measured at the start would not be
+   the speed the server had.
 
 Every row also says how the machine's CPU was spent while it was measured:
 the share the hypervisor gave to other guests (stolen), and for served rows
-the idle share. On a shared virtual machine, steal is one reason two runs of
-the same command differ (not the only one: another guest on the same physical
-core slows a vCPU without any steal); the verdicts say when it was too high.
+the idle share and how far the limit moved across the load level. On a shared
+virtual machine, steal is one reason two runs of the same command differ (not
+the only one: another guest on the same physical core slows a vCPU without
+any steal, which only the moving limit shows); the verdicts say when either
+was too high.
 
 Writes reports/serving-options.md, .json and a latency/throughput chart .png.
 The figures are this machine's; the report says which machine that was.
@@ -41,6 +47,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +62,8 @@ from {{ cookiecutter.package_name }}.photos import labelled_photos
 from .bench_model import (
     Layout,
     LayoutError,
+    LayoutProbe,
+    LayoutRates,
     Measurement,
     MeasurementError,
     ModelFacts,
@@ -84,6 +93,8 @@ TARGET_SPEEDUP = 2.0
 TARGET_ACCURACY_POINTS = 1.0
 # A best batch this much faster in process than the limit a verdict used is named.
 BATCHING_GAIN_WORTH_NAMING = 1.1
+# A limit that moved this much across a load level says the machine's speed did.
+LIMIT_MOVED_WARNING = 0.10
 # Serving costs a model this many times its own work per request reach the target.
 WORK_FOR_TARGET = TARGET_SHARE_OF_LIMIT / (1 - TARGET_SHARE_OF_LIMIT)
 
@@ -110,10 +121,23 @@ class ServedResult:
     # This machine's CPU during the load (from data.traffic; None: unknown).
     cpu_idle: float | None = None
     cpu_stolen: float | None = None
+    # The whole layout's in-process rate right before and after this load level
+    # (at limit_batch_size), and the most CPU stolen while either was measured.
+    limit_batch_size: int = 1
+    limit_before_rps: float | None = None
+    limit_after_rps: float | None = None
+    limit_stolen: float | None = None
 
     @property
     def option(self) -> tuple[str, str, str]:
         return self.variant, self.batching, self.layout
+
+    @property
+    def limit_moved(self) -> float | None:
+        """How much the limit changed across this load level: +0.1 is 10 % faster."""
+        if not self.limit_before_rps or self.limit_after_rps is None:
+            return None
+        return self.limit_after_rps / self.limit_before_rps - 1
 
 
 def hardware() -> dict[str, Any]:
@@ -156,8 +180,8 @@ def traffic(
     return json.loads(report_path.read_text())
 
 
-def limit_for_batching(result: VariantResult, layout: str, batching: str) -> float:
-    """The in-process rate of the work a server with ``batching`` does.
+def limit_batch_size(result: VariantResult, layout: str, batching: str) -> int:
+    """The batch size whose in-process rate a server with ``batching`` is held to.
 
     Batching off forwards one image per call, so it is compared with the rate
     at batch 1: measured against a larger batch, the share would mix what
@@ -166,8 +190,14 @@ def limit_for_batching(result: VariantResult, layout: str, batching: str) -> flo
     """
     rates = result.rates.get(layout, {})
     if batching == "off" and 1 in rates:
-        return rates[1]
-    return result.limit(layout)
+        return 1
+    return max(rates, key=rates.__getitem__, default=1)
+
+
+def limit_for_batching(result: VariantResult, layout: str, batching: str) -> float:
+    """The in-process rate of the work a server with ``batching`` does."""
+    rates = result.rates.get(layout, {})
+    return rates.get(limit_batch_size(result, layout, batching), 0.0)
 
 
 def limit_for_clients(limit: float, layout: Layout, clients: int) -> float:
@@ -180,14 +210,29 @@ def limit_for_clients(limit: float, layout: Layout, clients: int) -> float:
     return limit * layout.busy_workers(clients) / layout.workers
 
 
+def _stolen(rates: LayoutRates) -> float | None:
+    return None if rates.cpu is None else rates.cpu.stolen
+
+
 def serve_and_load(
     args: argparse.Namespace,
     variant: str,
     batching: str,
-    layout: Layout,
-    limit: float,
+    probe: LayoutProbe,
+    batch_size: int,
     out: Path,
 ) -> list[ServedResult]:
+    """Serve one option and load it at each client level, limit measured around each.
+
+    ``probe`` measures the option's limit (its layout's in-process rate at
+    ``batch_size``) while the server idles: before the first load level, then
+    after each, so every level lies between two measurements of the limit.
+    """
+    layout = probe.layout
+
+    def measure_limit() -> LayoutRates:
+        return probe.measure([batch_size], args.seconds)
+
     env = {
         "SERVING_VARIANT": variant,
         WORKERS_VARIABLE: str(layout.workers),
@@ -209,15 +254,19 @@ def serve_and_load(
         sample = (paths.contracts_dir() / "input.sample.json").read_bytes()
         for _ in range(3):  # warm-up: first requests allocate and compile
             request(server.url + "/predict", sample)
+        before = measure_limit()
         for clients in args.clients:
             load = traffic(
                 args.traffic_python, server.url, clients, args.requests,
                 args.duration, out / option,
             )  # fmt: skip
+            after = measure_limit()
+            limit = (before.rates[batch_size] + after.rates[batch_size]) / 2
             latency = load["latency_ms"]
             throughput = float(load["throughput_rps"])
             cpu = load.get("cpu") or {}
             reachable = limit_for_clients(limit, layout, clients)
+            stolen = [s for s in map(_stolen, (before, after)) if s is not None]
             results.append(
                 ServedResult(
                     variant=variant,
@@ -237,34 +286,41 @@ def serve_and_load(
                     stopped_by=str(load["stopped_by"]),
                     cpu_idle=cpu.get("idle"),
                     cpu_stolen=cpu.get("stolen"),
+                    limit_batch_size=batch_size,
+                    limit_before_rps=before.rates[batch_size],
+                    limit_after_rps=after.rates[batch_size],
+                    limit_stolen=max(stolen, default=None),
                 )
             )
+            row = results[-1]
             print(
                 f"served {variant:<11} batching {batching:<3} {layout.label:>4} "
                 f"{clients:>3} clients: "
                 f"{throughput:7.1f} req/s, p95 {latency['p95']} ms, "
-                f"{load['errors']} errors, {results[-1].share_of_limit} of the limit, "
+                f"{load['errors']} errors, {row.share_of_limit} of the limit "
+                f"({row.limit_rps} img/s, moved {signed_percent(row.limit_moved)}), "
                 f"CPU {percent(cpu.get('idle'))} idle, "
                 f"{percent(cpu.get('stolen'))} stolen"
             )
+            before = after
     return results
 
 
 def serve_variant(
     args: argparse.Namespace,
     result: VariantResult,
-    layouts: list[Layout],
+    probes: list[LayoutProbe],
     scratch: Path,
 ) -> list[ServedResult]:
     """Every batching and layout of one measured variant, served and loaded."""
     served: list[ServedResult] = []
     for batching in args.batching:
-        for layout in layouts:
+        for probe in probes:
+            size = limit_batch_size(result, probe.layout.label, batching)
             try:
                 served += serve_and_load(
-                    args, result.variant, batching, layout,
-                    limit_for_batching(result, layout.label, batching), scratch,
-                )  # fmt: skip
+                    args, result.variant, batching, probe, size, scratch
+                )
             except ServerError as error:
                 message = f"{result.variant}, batching {batching}: {error}"
                 raise BenchError(message) from None
@@ -274,6 +330,11 @@ def serve_variant(
 
 def _cell(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def signed_percent(share: float | None) -> str:
+    """A change as a signed whole percentage, "+12 %"; "n/a" when unknown."""
+    return "n/a" if share is None else f"{share * 100:+.0f} %"
 
 
 def model_level_verdict(variants: list[VariantResult]) -> str:
@@ -353,6 +414,30 @@ def serving_cost_ms(row: ServedResult) -> float:
     return 1000 * busy * (1 / row.throughput_rps - 1 / row.limit_rps)
 
 
+def machine_noise(rows: list[ServedResult]) -> str:
+    """Why ``rows`` say as much about the host as about the server ("": no reason).
+
+    Steal shows in /proc/stat; a neighbour on the same physical core does not,
+    but it changes the limit measured before and after a load level.
+    """
+    reasons = []
+    stolen = [r.cpu_stolen for r in rows] + [r.limit_stolen for r in rows]
+    most_stolen = max((s for s in stolen if s is not None), default=0.0)
+    if most_stolen >= STOLEN_WARNING:
+        reasons.append(
+            f"the hypervisor took up to {percent(most_stolen)} of the CPU while "
+            "this option or its limit was measured"
+        )
+    moved = [r.limit_moved for r in rows if r.limit_moved is not None]
+    most_moved = max(moved, key=abs, default=0.0)
+    if abs(most_moved) >= LIMIT_MOVED_WARNING:
+        reasons.append(
+            f"the limit moved by up to {signed_percent(most_moved)} across a load "
+            "level (measured right before and after it)"
+        )
+    return " and ".join(reasons)
+
+
 def served_verdicts(
     served: list[ServedResult], variants: dict[str, VariantResult]
 ) -> list[str]:
@@ -377,18 +462,14 @@ def served_verdicts(
             else f"not met: {levels_met} of {len(rows)} load levels"
         )
         line = (
-            f"- {describe(option)}: {verdict} (best {share:.2f}, lowest "
-            f"{worst:.2f} of the limit; {errors} errors up to "
+            f"- {describe(option)}: {verdict} (best {share:.3f}, lowest "
+            f"{worst:.3f} of the limit; {errors} errors up to "
             f"{max(r.clients for r in rows)} clients)"
         )
-        stolen = [variants[variant].stolen.get(layout)]
-        stolen += [r.cpu_stolen for r in rows]
-        most_stolen = max((s for s in stolen if s is not None), default=0.0)
-        if most_stolen >= STOLEN_WARNING:
+        noise = machine_noise(rows)
+        if noise:
             line += (
-                f"; the hypervisor took up to {percent(most_stolen)} of the CPU "
-                "while this option or its limit was measured, so measure again on "
-                "a quieter machine before judging it"
+                f"; {noise}, so measure again on a quieter machine before judging it"
             )
         limit = limit_for_batching(variants[variant], layout, batching)
         best_limit = variants[variant].limit(layout)
@@ -397,8 +478,9 @@ def served_verdicts(
                 f"; in process, larger batches ran {best_limit / limit:.2f}x "
                 "this limit (what batching could add if it cost nothing)"
             )
-        if limit and best.throughput_rps and share < 1:
-            work = 1000 * Layout.parse(layout).workers / limit
+        if best.limit_rps and best.throughput_rps and share < 1:
+            busy = Layout.parse(layout).busy_workers(best.clients)
+            work = 1000 * busy / best.limit_rps
             cost = serving_cost_ms(best)
             line += (
                 f"; serving adds {cost:.1f} ms per request to {work:.1f} ms of "
@@ -448,7 +530,11 @@ def write_report(
         "the server. CPU idle (served rows): time no process had anything to run; "
         "a row below its limit with idle CPU was held back by concurrency (fewer "
         "clients than workers, or connections that stayed with one worker), not "
-        "by the cores.",
+        "by the cores. Limit moved (served rows): the in-process limit measured "
+        "right after the load level against right before it; another guest on "
+        "the same physical core slows this machine without any steal, and shows "
+        f"here. Beyond {percent(LIMIT_MOVED_WARNING)} either way, the row's share "
+        "is uncertain by as much.",
         "",
         "## In process: the limit (decode + forward, no HTTP)",
         "",
@@ -482,22 +568,26 @@ def write_report(
         "at batch 1 for batching off (that service forwards one image per call), "
         "the best batch size for batching on; or the part of it these clients can "
         "use when they are fewer than the workers (each client has one request in "
-        "flight, so one client keeps one worker busy). Share of limit: served "
+        "flight, so one client keeps one worker busy). It is measured again right "
+        "before and right after each load level, while the server idles, and the "
+        "row uses their mean, so a machine whose speed drifts is compared with "
+        "the speed it had while serving. Share of limit: served "
         "throughput / that limit, so it shows what HTTP, BentoML and the load "
         "client on the same cores cost. What larger batches gain in process is in "
         "the table above.",
         "",
         "| variant | batching | layout | clients | requests | errors | req/s | "
-        "p50 ms | p95 ms | p99 ms | limit, img/s | share of limit | CPU idle | "
-        "CPU stolen |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "p50 ms | p95 ms | p99 ms | limit, img/s | limit moved | share of limit | "
+        "CPU idle | CPU stolen |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in served:
         lines.append(
             f"| {row.variant} | {row.batching} | {row.layout} | {row.clients} | "
             f"{row.sent} | {row.errors} | {_cell(row.throughput_rps)} | "
             f"{_cell(row.p50_ms)} | {_cell(row.p95_ms)} | {_cell(row.p99_ms)} | "
-            f"{_cell(row.limit_rps)} | {_cell(row.share_of_limit, 2)} | "
+            f"{_cell(row.limit_rps)} | {signed_percent(row.limit_moved)} | "
+            f"{_cell(row.share_of_limit, 3)} | "
             f"{percent(row.cpu_idle)} | {percent(row.cpu_stolen)} |"
         )
     lines += [
@@ -560,26 +650,37 @@ def run(args: argparse.Namespace) -> Path:
     variants: list[VariantResult] = []
     served: list[ServedResult] = []
     to_serve = args.serve_variants or args.variants
-    # Each variant is served right after its in-process measurement, so that a
-    # shared machine's drifting speed spreads less between a limit and the
-    # served figures compared with it.
     for variant in args.variants:
         measurement = Measurement(
             checkpoint, variant, args.batch_sizes, args.seconds, args.images
         )
-        try:
-            result = measure_variant(measurement, layouts, evaluation, scratch)
-        except MeasurementError as error:
-            raise BenchError(str(error)) from None
-        variants.append(result)
-        for layout, rates in result.rates.items():
-            print(
-                f"in process {variant:<11} {layout:>4} accuracy {result.accuracy:.3f}, "
-                + ", ".join(f"batch {b}: {r} img/s" for b, r in rates.items())
-                + f", CPU {percent(result.stolen.get(layout))} stolen"
-            )
-        if variant in to_serve:
-            served += serve_variant(args, result, layouts, scratch)
+        folder = scratch / variant
+        # The measuring processes stay loaded while the variant is served: they
+        # measure its limit again around every load level.
+        with ExitStack() as probes_open:
+            try:
+                probes = [
+                    probes_open.enter_context(
+                        LayoutProbe(measurement, layout, folder / layout.label)
+                    )
+                    for layout in layouts
+                ]
+                result = measure_variant(measurement, probes, evaluation, folder)
+            except MeasurementError as error:
+                raise BenchError(str(error)) from None
+            variants.append(result)
+            for layout, rates in result.rates.items():
+                print(
+                    f"in process {variant:<11} {layout:>4} "
+                    f"accuracy {result.accuracy:.3f}, "
+                    + ", ".join(f"batch {b}: {r} img/s" for b, r in rates.items())
+                    + f", CPU {percent(result.stolen.get(layout))} stolen"
+                )
+            if variant in to_serve:
+                try:
+                    served += serve_variant(args, result, probes, scratch)
+                except MeasurementError as error:
+                    raise BenchError(str(error)) from None
 
     command = "python -m serving.bench " + " ".join(sys.argv[1:])
     report = write_report(

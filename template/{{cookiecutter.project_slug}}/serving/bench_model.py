@@ -9,15 +9,19 @@ Rates are measured per `Layout`, the way a server shares the CPU: ``2x1`` is
 two processes of one compute thread each, started together, their rates
 summed, as two service workers would run. Each process is a fresh
 ``python -m serving.bench_model`` (this module's command line), so no process
-inherits another's thread settings. While they measure, the machine's CPU time
-is watched: the share the hypervisor gave to other guests is kept with the rates.
+inherits another's thread settings; a `LayoutProbe` keeps them loaded, so the
+benchmark can measure again around each load level. While they measure, the
+machine's CPU time is watched: the share the hypervisor gave to other guests is
+kept with the rates.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,6 +42,8 @@ from .runtimes import Predictor, RuntimeOptions, load_predictor
 ACCURACY_BATCH = 64
 # A measuring process prints this once loaded, then waits for a line to start.
 READY = "ready"
+# Seconds a measuring process may take to load its model and warm up.
+LOAD_TIMEOUT_S = 300
 
 
 @dataclass(frozen=True)
@@ -185,7 +191,7 @@ class Measurement:
             *("-m", "serving.bench_model", "--checkpoint", str(self.checkpoint)),
             *("--variant", self.variant, "--threads", str(threads)),
             *("--batch-sizes", *map(str, self.batch_sizes)),
-            *("--seconds", str(self.seconds), "--images", str(self.images)),
+            *("--images", str(self.images)),
             *("--workdir", str(workdir)),
         ]
 
@@ -196,19 +202,108 @@ class LayoutRates:
     cpu: CpuUse | None  # the machine's CPU while they measured (None: unknown)
 
 
-def layout_rates(
-    measurement: Measurement, layout: Layout, workdir: Path
-) -> LayoutRates:
-    """Summed rates of ``layout.workers`` processes measuring at the same time."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    # Warnings go to a file: a full stderr pipe would stall a process unread.
-    logs = [workdir / f"process-{number}.log" for number in range(layout.workers)]
-    processes = []
-    for number, log in enumerate(logs):
+def first_line_starting(
+    process: subprocess.Popen[str], prefix: str, timeout: float
+) -> str | None:
+    """The process's next output line starting with ``prefix``; None if none came.
+
+    A library may print lines of its own first. A process that has not printed
+    the line within ``timeout`` seconds is killed, which ends its output.
+    """
+    assert process.stdout is not None
+    watchdog = threading.Timer(timeout, process.kill)
+    watchdog.start()
+    try:
+        for line in process.stdout:
+            if line.startswith(prefix):
+                return line.strip()
+        return None
+    finally:
+        watchdog.cancel()
+
+
+class LayoutProbe:
+    """``layout.workers`` measuring processes, loaded once, measured on demand.
+
+    Each `measure` starts all of them together and sums their rates. Between
+    measurements they wait for the next request without using the CPU, so the
+    benchmark can measure the limit again right before and after each load
+    level while a server idles: on a shared machine whose speed drifts, a served
+    figure is compared with the speed the machine had around it, not minutes
+    earlier.
+    """
+
+    def __init__(self, measurement: Measurement, layout: Layout, workdir: Path):
+        self.measurement = measurement
+        self.layout = layout
+        self.workdir = workdir
+        self.processes: list[subprocess.Popen[str]] = []
+        # Warnings go to files: a full stderr pipe would stall a process unread.
+        self.logs = [workdir / f"process-{n}.log" for n in range(layout.workers)]
+
+    def __enter__(self) -> "LayoutProbe":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            for number, log in enumerate(self.logs):
+                self._start(number, log)
+            # Each process loads and warms up first, then says it is ready.
+            for process, log in zip(self.processes, self.logs, strict=True):
+                if first_line_starting(process, READY, LOAD_TIMEOUT_S) is None:
+                    raise self._failure(log)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def measure(self, batch_sizes: Sequence[int], seconds: float) -> LayoutRates:
+        """Rates at each of ``batch_sizes``, every process measuring at once."""
+        order = json.dumps({"batch_sizes": list(batch_sizes), "seconds": seconds})
+        # Warm-up and each cell, with room to spare for a slow machine.
+        timeout = 60 + 3 * seconds * len(batch_sizes)
+        with CpuWatch() as watch:
+            for process, log in zip(self.processes, self.logs, strict=True):
+                assert process.stdin is not None
+                try:
+                    process.stdin.write(order + "\n")
+                    process.stdin.flush()
+                except BrokenPipeError:  # the process has ended
+                    raise self._failure(log) from None
+            answers = [first_line_starting(p, "{", timeout) for p in self.processes]
+        totals: dict[int, float] = dict.fromkeys(batch_sizes, 0.0)
+        for answer, log in zip(answers, self.logs, strict=True):
+            if answer is None:
+                raise self._failure(log)
+            for size, rate in json.loads(answer).items():
+                totals[int(size)] += rate
+        return LayoutRates(
+            {size: round(rate, 1) for size, rate in totals.items()}, watch.use
+        )
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.stdin is not None and not process.stdin.closed:
+                with contextlib.suppress(BrokenPipeError):  # it has ended already
+                    process.stdin.close()  # end of input: the process exits
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+
+    def _start(self, number: int, log: Path) -> None:
+        command = self.measurement.command(
+            self.layout.threads, self.workdir / f"process-{number}"
+        )
         with log.open("w") as errors:
-            processes.append(
+            self.processes.append(
                 subprocess.Popen(
-                    measurement.command(layout.threads, workdir / f"process-{number}"),
+                    command,
                     cwd=paths.REPO_ROOT,
                     env={**os.environ, "PYTHONPATH": str(paths.REPO_ROOT)},
                     stdin=subprocess.PIPE,
@@ -218,91 +313,66 @@ def layout_rates(
                 )
             )
 
-    def failure(log: Path) -> MeasurementError:
+    def _failure(self, log: Path) -> MeasurementError:
         tail = log.read_text(errors="replace")[-2000:]
         return MeasurementError(
-            f"measuring {measurement.variant} as {layout.label} failed:\n{tail}"
+            f"measuring {self.measurement.variant} as {self.layout.label} "
+            f"failed:\n{tail}"
         )
 
-    # Loading and warming up, then the cells themselves, with room to spare.
-    timeout = 300 + 2 * measurement.seconds * len(measurement.batch_sizes)
-    try:
-        # Each process loads and warms up first; all start measuring together.
-        for process, log in zip(processes, logs, strict=True):
-            assert process.stdout is not None
-            line = "start"
-            while line and line.strip() != READY:  # a library may print first
-                line = process.stdout.readline()
-            if not line:  # the process ended before it was ready
-                process.wait(timeout=timeout)
-                raise failure(log)
-        with CpuWatch() as watch:
-            for process in processes:
-                assert process.stdin is not None
-                process.stdin.write("go\n")
-                process.stdin.flush()
-            outputs = [process.communicate(timeout=timeout)[0] for process in processes]
-    except subprocess.TimeoutExpired:
-        raise failure(logs[0]) from None
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    totals: dict[int, float] = dict.fromkeys(measurement.batch_sizes, 0.0)
-    for process, out, log in zip(processes, outputs, logs, strict=True):
-        if process.returncode != 0:
-            raise failure(log)
-        for size, rate in json.loads(out.splitlines()[-1]).items():
-            totals[int(size)] += rate
-    return LayoutRates(
-        {size: round(rate, 1) for size, rate in totals.items()}, watch.use
-    )
+
+def layout_rates(
+    measurement: Measurement, layout: Layout, workdir: Path
+) -> LayoutRates:
+    """Summed rates of ``layout.workers`` processes measuring at the same time."""
+    with LayoutProbe(measurement, layout, workdir) as probe:
+        return probe.measure(measurement.batch_sizes, measurement.seconds)
 
 
 def measure_variant(
     measurement: Measurement,
-    layouts: Sequence[Layout],
+    probes: Sequence[LayoutProbe],
     evaluation: list[tuple[Path, int]],
     workdir: Path,
 ) -> VariantResult:
-    """Accuracy on ``evaluation``, and the rate of each layout at each batch size."""
-    folder = workdir / measurement.variant
+    """Accuracy on ``evaluation``, and each probe's layout's rate at each batch size."""
     options = RuntimeOptions(measurement.variant)
-    predictor = load_predictor(measurement.checkpoint, options, folder / "accuracy")
+    predictor = load_predictor(measurement.checkpoint, options, workdir / "accuracy")
     result = VariantResult(measurement.variant, accuracy(predictor, evaluation))
-    for layout in layouts:
-        measured = layout_rates(measurement, layout, folder / layout.label)
-        result.rates[layout.label] = measured.rates
-        result.stolen[layout.label] = (
+    for probe in probes:
+        measured = probe.measure(measurement.batch_sizes, measurement.seconds)
+        result.rates[probe.layout.label] = measured.rates
+        result.stolen[probe.layout.label] = (
             None if measured.cpu is None else measured.cpu.stolen
         )
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    """One measuring process of `layout_rates`: prints its rates as JSON."""
+    """One measuring process of a `LayoutProbe`: prints rates as JSON lines."""
     parser = argparse.ArgumentParser(prog="python -m serving.bench_model")
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--variant", required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--batch-sizes", type=int, nargs="+", required=True)
-    parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--images", type=int, required=True)
     parser.add_argument("--workdir", type=Path, required=True)
     args = parser.parse_args(argv)
     options = RuntimeOptions(args.variant, args.threads)
     predictor = load_predictor(args.checkpoint, options, args.workdir)
     bodies = request_bodies(args.images)
-    for batch_size in args.batch_sizes:  # first-call allocations, before the start
+    for batch_size in args.batch_sizes:  # first-call allocations, before orders
         decode_and_predict(predictor, bodies[:1] * batch_size)
     print(READY, flush=True)
-    sys.stdin.readline()
-    rates = {
-        size: images_per_second(predictor, bodies, size, args.seconds)
-        for size in args.batch_sizes
-    }
-    print(json.dumps(rates), flush=True)
+    # One order per line, {"batch_sizes": [...], "seconds": ...}, until the end
+    # of input: one JSON line of rates for each.
+    for order in sys.stdin:
+        wanted = json.loads(order)
+        rates = {
+            size: images_per_second(predictor, bodies, size, wanted["seconds"])
+            for size in wanted["batch_sizes"]
+        }
+        print(json.dumps(rates), flush=True)
     return 0
 
 

@@ -6,7 +6,9 @@ what is checked is that every option was measured and reported.
 
 import json
 import re
+import subprocess
 import sys
+import time
 
 import pytest
 from PIL import Image
@@ -15,18 +17,22 @@ from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS
 
 from serving.bench import (
     ServedResult,
+    limit_batch_size,
     limit_for_batching,
     limit_for_clients,
+    machine_noise,
     served_verdicts,
     serving_cost_ms,
 )
 from serving.bench_model import (
     Layout,
     LayoutError,
+    LayoutProbe,
     Measurement,
     MeasurementError,
     VariantResult,
     default_layouts,
+    first_line_starting,
     layout_rates,
 )
 
@@ -107,20 +113,13 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
     assert [tuple(row[:4]) for row in served_rows] == expected
     for row in served_rows:
         requests, errors, throughput = int(row[4]), int(row[5]), float(row[6])
-        p50, p95, p99, limit, share = map(float, row[7:12])
+        p50, p95, p99, limit = map(float, row[7:11])
+        share = float(row[12])
         assert requests == 12 and errors == 0, row
         assert throughput > 0 and 0 < p50 <= p95 <= p99 and share > 0, row
+        assert re.fullmatch(r"[+-]\d+ %", row[11]), row  # the limit moved
         assert share == pytest.approx(throughput / limit, abs=0.006), row
-        assert all(re.fullmatch(CPU_SHARE, cell) for cell in row[12:14]), row
-    # Batching off forwards one image per call: its limit is the batch 1 rate.
-    # Batching on forms batches: its limit is the best batch size's rate.
-    # One client of the 2x1 server can keep one of its two workers busy.
-    batch_1_2x1 = float(in_process[3][4])
-    best_2x1 = max(float(cell) for cell in in_process[3][4:6])
-    for rows, limit in ((served_rows[2:4], batch_1_2x1), (served_rows[6:8], best_2x1)):
-        one_client, four_clients = (float(row[10]) for row in rows)
-        assert one_client == pytest.approx(limit / 2, abs=0.1), rows
-        assert four_clients == pytest.approx(limit, abs=0.1), rows
+        assert all(re.fullmatch(CPU_SHARE, cell) for cell in row[13:15]), row
 
     assert "## Targets" in markdown
     verdicts = markdown.split("## Targets", 1)[1].split("## Right-sizing", 1)[0]
@@ -135,6 +134,22 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
     assert document["model"]["arch"] == "small_cnn"
     assert document["layouts"] == list(LAYOUTS)
     assert len(document["served"]) == len(expected)
+    # Each row's limit was measured again right before and after its load level,
+    # the next level's "before" being this one's "after": batch 1 for batching
+    # off (one image per call), the table's best batch size for batching on.
+    # One client of the 2x1 server can keep one of its two workers busy.
+    (onnx_int8,) = [v for v in document["in_process"] if v["variant"] == "onnx-int8"]
+    rows = document["served"]
+    for first, second in zip(rows[::2], rows[1::2], strict=True):
+        assert first["limit_after_rps"] == second["limit_before_rps"], first
+    for row in document["served"]:
+        rates = onnx_int8["rates"][row["layout"]]
+        size = 1 if row["batching"] == "off" else int(max(rates, key=rates.get))
+        assert row["limit_batch_size"] == size, row
+        whole = (row["limit_before_rps"] + row["limit_after_rps"]) / 2
+        busy = Layout.parse(row["layout"]).busy_workers(row["clients"])
+        reachable = whole * busy / Layout.parse(row["layout"]).workers
+        assert row["limit_rps"] == pytest.approx(reachable, abs=0.051), row
     if sys.platform == "linux":  # the CPU shares behind the table's columns
         for row in document["served"]:
             assert 0 <= row["cpu_idle"] + row["cpu_stolen"] <= 1, row
@@ -186,6 +201,7 @@ def served_row(
     return ServedResult(
         "eager", "off", layout, clients, 100, 0, throughput, 1.0, 2.0, 3.0, limit,
         throughput / limit, "budget", cpu_idle=0.1, cpu_stolen=stolen,
+        limit_before_rps=limit, limit_after_rps=limit, limit_stolen=0.0,
     )  # fmt: skip
 
 
@@ -201,7 +217,10 @@ def test_the_share_target_holds_only_when_every_load_level_reaches_it():
     variants = {"eager": VariantResult("eager", 1.0, {"1x2": {1: 100.0}})}
     rows = [served_row("1x2", c, t, 100.0) for c, t in ((1, 90), (8, 80), (32, 95))]
     (line,) = served_verdicts(rows, variants)
-    assert "not met: 2 of 3 load levels (best 0.95, lowest 0.80" in line
+    assert "not met: 2 of 3 load levels (best 0.950, lowest 0.800" in line
+    rows[1] = served_row("1x2", 8, 84.7, 100.0)  # 0.847: not rounded up to 0.85
+    (line,) = served_verdicts(rows, variants)
+    assert "not met: 2 of 3 load levels (best 0.950, lowest 0.847" in line
     rows[1] = served_row("1x2", 8, 86.0, 100.0)
     assert "met at every load level" in served_verdicts(rows, variants)[0]
     rows[1].errors = 1  # a level with errors does not count, however fast
@@ -209,11 +228,14 @@ def test_the_share_target_holds_only_when_every_load_level_reaches_it():
 
 
 def test_batching_off_is_judged_against_batch_1_and_on_against_the_best():
-    rates = {"1x2": {1: 100.0, 8: 150.0}, "2x1": {8: 90.0}}
+    rates = {"1x2": {1: 100.0, 8: 150.0, 32: 120.0}, "2x1": {8: 90.0, 32: 80.0}}
     result = VariantResult("eager", 1.0, rates)
+    assert limit_batch_size(result, "1x2", "off") == 1
+    assert limit_batch_size(result, "1x2", "on") == 8
+    assert limit_batch_size(result, "2x1", "off") == 8  # no batch 1: the best
     assert limit_for_batching(result, "1x2", "off") == 100.0
     assert limit_for_batching(result, "1x2", "on") == 150.0
-    assert limit_for_batching(result, "2x1", "off") == 90.0  # no batch 1: the best
+    assert limit_for_batching(result, "2x1", "off") == 90.0
     rows = [served_row("1x2", 8, 90.0, 100.0)]
     (line,) = served_verdicts(rows, {"eager": result})
     # The verdict names what larger batches ran in process, and its model work
@@ -224,8 +246,8 @@ def test_batching_off_is_judged_against_batch_1_and_on_against_the_best():
 
 def test_a_verdict_measured_while_the_hypervisor_took_the_cpu_says_so():
     variants = {"eager": VariantResult("eager", 1.0, {"1x2": {1: 100.0}})}
-    variants["eager"].stolen["1x2"] = 0.02
     rows = [served_row("1x2", c, 70.0, 100.0, stolen=0.01) for c in (1, 8)]
+    rows[0].limit_stolen = 0.02
     assert "hypervisor" not in served_verdicts(rows, variants)[0]
     rows[1].cpu_stolen = 0.18  # one load level on a busy host is enough
     (line,) = served_verdicts(rows, variants)
@@ -233,8 +255,28 @@ def test_a_verdict_measured_while_the_hypervisor_took_the_cpu_says_so():
     assert "measure again on a quieter machine" in line
     rows[1].cpu_stolen = None  # unknown (not Linux) is not a warning...
     assert "hypervisor" not in served_verdicts(rows, variants)[0]
-    variants["eager"].stolen["1x2"] = 0.07  # ...but a stolen limit is
+    rows[0].limit_stolen = 0.07  # ...but a limit measured on a busy host is
     assert "up to 7 % of the CPU" in served_verdicts(rows, variants)[0]
+
+
+def test_a_limit_that_moved_across_a_load_level_makes_the_verdict_say_so():
+    variants = {"eager": VariantResult("eager", 1.0, {"1x2": {1: 100.0}})}
+    rows = [served_row("1x2", c, 90.0, 100.0) for c in (1, 8, 32)]
+    rows[1].limit_before_rps, rows[1].limit_after_rps = 100.0, 108.0
+    assert rows[1].limit_moved == pytest.approx(0.08)
+    assert machine_noise(rows) == ""  # within 10 %: no warning
+    rows[2].limit_before_rps, rows[2].limit_after_rps = 108.0, 54.0
+    (line,) = served_verdicts(rows, variants)
+    assert "the limit moved by up to -50 % across a load level" in line
+    assert "measure again on a quieter machine" in line
+    rows[2].cpu_stolen = 0.2  # both reasons, in one clause
+    assert machine_noise(rows) == (
+        "the hypervisor took up to 20 % of the CPU while this option or its limit "
+        "was measured and the limit moved by up to -50 % across a load level "
+        "(measured right before and after it)"
+    )
+    rows[2].limit_after_rps = None  # not measured: nothing to say about it
+    assert "moved" not in machine_noise(rows)
 
 
 @pytest.mark.parametrize(
@@ -255,3 +297,44 @@ def test_a_measuring_process_that_fails_is_reported_with_its_error(tmp_path):
     with pytest.raises(MeasurementError, match="measuring eager as 2x1 failed") as err:
         layout_rates(measurement, Layout(2, 1), tmp_path / "work")
     assert "no-such-model.pt" in str(err.value)
+
+
+def test_a_probe_stays_loaded_and_measures_whenever_asked(
+    save_model, tmp_path, monkeypatch
+):
+    artifacts = tmp_path / "artifacts"
+    write_evaluation_split(artifacts)
+    monkeypatch.setenv("ARTIFACTS_DIR", str(artifacts))  # what the processes read
+    checkpoint = save_model(artifacts / "models" / "model.pt")
+    measurement = Measurement(checkpoint, "eager", (1, 2), 0.05, 4)
+    with LayoutProbe(measurement, Layout(2, 1), tmp_path / "probe") as probe:
+        pids = [process.pid for process in probe.processes]
+        first = probe.measure([2], 0.05)
+        second = probe.measure([1, 2], 0.05)
+        # The same two processes answered both orders, each rate summed.
+        assert [process.pid for process in probe.processes] == pids
+        assert all(process.poll() is None for process in probe.processes)
+    assert set(first.rates) == {2} and set(second.rates) == {1, 2}
+    assert all(rate > 0 for rate in (*first.rates.values(), *second.rates.values()))
+    # Closed: the end of their input ended them.
+    assert all(process.returncode == 0 for process in probe.processes)
+
+
+def test_an_answer_that_never_comes_ends_the_wait_and_the_process():
+    silent_after_noise = "print('noise', flush=True); __import__('time').sleep(60)"
+    quiet = subprocess.Popen(
+        [sys.executable, "-c", silent_after_noise],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    started = time.monotonic()
+    assert first_line_starting(quiet, "{", timeout=1.0) is None
+    assert time.monotonic() - started < 30
+    assert quiet.wait(timeout=10) != 0  # killed
+    talking = subprocess.Popen(
+        [sys.executable, "-c", "print('noise'); print('{\"1\": 2.0}')"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert first_line_starting(talking, "{", timeout=30) == '{"1": 2.0}'
+    talking.wait(timeout=10)
