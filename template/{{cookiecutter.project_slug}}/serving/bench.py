@@ -333,8 +333,11 @@ def _cell(value: float | None, digits: int = 1) -> str:
 
 
 def signed_percent(share: float | None) -> str:
-    """A change as a signed whole percentage, "+12 %"; "n/a" when unknown."""
-    return "n/a" if share is None else f"{share * 100:+.0f} %"
+    """A change as a signed whole percentage, "+12 %" ("0 %" unsigned, "n/a")."""
+    if share is None:
+        return "n/a"
+    whole = round(share * 100)
+    return f"{whole:+d} %" if whole else "0 %"
 
 
 def model_level_verdict(variants: list[VariantResult]) -> str:

@@ -23,6 +23,7 @@ from serving.bench import (
     machine_noise,
     served_verdicts,
     serving_cost_ms,
+    signed_percent,
 )
 from serving.bench_model import (
     Layout,
@@ -117,7 +118,7 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
         share = float(row[12])
         assert requests == 12 and errors == 0, row
         assert throughput > 0 and 0 < p50 <= p95 <= p99 and share > 0, row
-        assert re.fullmatch(r"[+-]\d+ %", row[11]), row  # the limit moved
+        assert re.fullmatch(r"[+-][1-9]\d* %|0 %", row[11]), row  # the limit moved
         assert share == pytest.approx(throughput / limit, abs=0.006), row
         assert all(re.fullmatch(CPU_SHARE, cell) for cell in row[13:15]), row
 
@@ -257,6 +258,14 @@ def test_a_verdict_measured_while_the_hypervisor_took_the_cpu_says_so():
     assert "hypervisor" not in served_verdicts(rows, variants)[0]
     rows[0].limit_stolen = 0.07  # ...but a limit measured on a busy host is
     assert "up to 7 % of the CPU" in served_verdicts(rows, variants)[0]
+
+
+@pytest.mark.parametrize(
+    ("share", "text"),
+    [(0.126, "+13 %"), (-0.3, "-30 %"), (-0.004, "0 %"), (0.0, "0 %"), (None, "n/a")],
+)
+def test_a_change_is_a_signed_whole_percentage(share, text):
+    assert signed_percent(share) == text
 
 
 def test_a_limit_that_moved_across_a_load_level_makes_the_verdict_say_so():
