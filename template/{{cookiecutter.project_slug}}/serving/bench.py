@@ -210,10 +210,6 @@ def limit_for_clients(limit: float, layout: Layout, clients: int) -> float:
     return limit * layout.busy_workers(clients) / layout.workers
 
 
-def _stolen(rates: LayoutRates) -> float | None:
-    return None if rates.cpu is None else rates.cpu.stolen
-
-
 def serve_and_load(
     args: argparse.Namespace,
     variant: str,
@@ -266,7 +262,7 @@ def serve_and_load(
             throughput = float(load["throughput_rps"])
             cpu = load.get("cpu") or {}
             reachable = limit_for_clients(limit, layout, clients)
-            stolen = [s for s in map(_stolen, (before, after)) if s is not None]
+            stolen = [s for s in (before.stolen, after.stolen) if s is not None]
             results.append(
                 ServedResult(
                     variant=variant,
@@ -669,21 +665,18 @@ def run(args: argparse.Namespace) -> Path:
                     for layout in layouts
                 ]
                 result = measure_variant(measurement, probes, evaluation, folder)
+                variants.append(result)
+                for layout, rates in result.rates.items():
+                    print(
+                        f"in process {variant:<11} {layout:>4} "
+                        f"accuracy {result.accuracy:.3f}, "
+                        + ", ".join(f"batch {b}: {r} img/s" for b, r in rates.items())
+                        + f", CPU {percent(result.stolen.get(layout))} stolen"
+                    )
+                if variant in to_serve:
+                    served += serve_variant(args, result, probes, scratch)
             except MeasurementError as error:
                 raise BenchError(str(error)) from None
-            variants.append(result)
-            for layout, rates in result.rates.items():
-                print(
-                    f"in process {variant:<11} {layout:>4} "
-                    f"accuracy {result.accuracy:.3f}, "
-                    + ", ".join(f"batch {b}: {r} img/s" for b, r in rates.items())
-                    + f", CPU {percent(result.stolen.get(layout))} stolen"
-                )
-            if variant in to_serve:
-                try:
-                    served += serve_variant(args, result, probes, scratch)
-                except MeasurementError as error:
-                    raise BenchError(str(error)) from None
 
     command = "python -m serving.bench " + " ".join(sys.argv[1:])
     report = write_report(

@@ -201,6 +201,11 @@ class LayoutRates:
     rates: dict[int, float]  # batch size -> img/s, summed over the processes
     cpu: CpuUse | None  # the machine's CPU while they measured (None: unknown)
 
+    @property
+    def stolen(self) -> float | None:
+        """The share of the CPU stolen while they measured (None: unknown)."""
+        return None if self.cpu is None else self.cpu.stolen
+
 
 def first_line_starting(
     process: subprocess.Popen[str], prefix: str, timeout: float
@@ -342,9 +347,7 @@ def measure_variant(
     for probe in probes:
         measured = probe.measure(measurement.batch_sizes, measurement.seconds)
         result.rates[probe.layout.label] = measured.rates
-        result.stolen[probe.layout.label] = (
-            None if measured.cpu is None else measured.cpu.stolen
-        )
+        result.stolen[probe.layout.label] = measured.stolen
     return result
 
 
