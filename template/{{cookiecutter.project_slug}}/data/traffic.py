@@ -2,6 +2,7 @@
 
 Usage: python -m data.traffic --url http://127.0.0.1:3000 [--users 8]
                               [--requests 400] [--duration 60] [--images 200]
+                              [--rounds 1] [--wait-between-rounds]
                               [--json artifacts/traffic/last.json]
 
 Each simulated client (a locust user) sends the contract's input sample, then
@@ -13,6 +14,14 @@ and latency percentiles, and how this machine's CPU time was spent meanwhile
 it for every concurrency level; the operation milestone can point it at a
 deployed endpoint.
 
+``--rounds N`` splits the budget and the duration into N rounds, each with
+fresh clients (and connections), and reports every round as well as the whole:
+behaviour over time for the operation milestone. With
+``--wait-between-rounds`` it prints each round's report as a JSON line and,
+after each round but the last, waits for a line on its standard input: the
+serving benchmark measures the model in process during those pauses, with
+the server idle, so rounds and measurements alternate.
+
 Exit codes: 0 every request answered 200; 1 some failed; 2 nothing to send.
 """
 
@@ -22,13 +31,14 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.contract import predict_request
-from {{ cookiecutter.package_name }}.hardware import CpuUse, CpuWatch
+from {{ cookiecutter.package_name }}.hardware import CpuTimes, CpuUse, CpuWatch
 from {{ cookiecutter.package_name }}.photos import labelled_photos
 
 # Status recorded for a request that got no HTTP answer (refused, reset, timeout).
@@ -40,6 +50,24 @@ class TrafficError(Exception):
 
 
 @dataclass
+class RoundReport:
+    """One round of a run: its own requests, throughput and CPU."""
+
+    sent: int
+    answered: int
+    elapsed_s: float  # first request sent to last answer received
+    throughput_rps: float
+    stopped_by: str  # "budget" or "duration"
+    cpu: CpuUse | None  # this machine's CPU over the round; None: not Linux
+
+    def describe(self) -> str:
+        return (
+            f"{self.answered}/{self.sent} answered in {self.elapsed_s} s, "
+            f"{self.throughput_rps} req/s (stopped by {self.stopped_by})"
+        )
+
+
+@dataclass
 class TrafficReport:
     url: str
     users: int
@@ -48,12 +76,13 @@ class TrafficReport:
     sent: int = 0
     answered: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
-    elapsed_s: float = 0.0
+    elapsed_s: float = 0.0  # the rounds' time, without the pauses between them
     throughput_rps: float = 0.0
     latency_ms: dict[str, float | None] = field(default_factory=dict)
     stopped_by: str = "budget"
-    # This machine's CPU over the load; None: not Linux.
+    # This machine's CPU over the rounds; None: not Linux.
     cpu: CpuUse | None = None
+    rounds: list[RoundReport] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -96,6 +125,38 @@ def percentiles_ms(latencies_ms: list[float]) -> dict[str, float | None]:
     }
 
 
+def split_evenly(total: int, parts: int) -> list[int]:
+    """``total`` in ``parts`` whole shares differing by one at most, larger first."""
+    return [total // parts + (part < total % parts) for part in range(parts)]
+
+
+class RoundInProgress:
+    """What the clients of one round have sent and got back so far."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.issued = 0
+        self.statuses: Counter[int] = Counter()
+        self.latencies_ms: list[float] = []
+        self.first_start: float | None = None
+        self.last_end = 0.0
+
+    def report(self, stopped_by: str, cpu: CpuUse | None) -> RoundReport:
+        sent = sum(self.statuses.values())
+        answered = self.statuses[200]
+        elapsed = 0.0
+        if self.first_start is not None:
+            elapsed = max(self.last_end - self.first_start, 1e-9)
+        return RoundReport(
+            sent=sent,
+            answered=answered,
+            elapsed_s=round(elapsed, 3),
+            throughput_rps=round(answered / elapsed, 2) if elapsed else 0.0,
+            stopped_by=stopped_by,
+            cpu=cpu,
+        )
+
+
 def run_traffic(
     url: str,
     bodies: list[bytes],
@@ -104,8 +165,15 @@ def run_traffic(
     request_budget: int,
     duration_s: float,
     timeout_s: float = 60.0,
+    rounds: int = 1,
+    after_round: Callable[[int, RoundReport], None] | None = None,
 ) -> TrafficReport:
-    """Send up to ``request_budget`` requests from ``users`` clients; report them."""
+    """Send up to ``request_budget`` requests from ``users`` clients; report them.
+
+    In ``rounds`` rounds that split the budget and the duration; each starts
+    fresh clients once the previous one is over. ``after_round(index, report)``
+    is called as each round ends, before the next one starts.
+    """
     # Imported here: locust patches the standard library for gevent on import,
     # which only the process that sends traffic should get.
     import gevent
@@ -115,12 +183,9 @@ def run_traffic(
     from locust.exception import StopUser
 
     report = TrafficReport(url, users, request_budget, duration_s)
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    issued = 0
+    current = RoundInProgress(0)
     budget_spent = Event()
-    first_start: list[float] = []
-    last_end = [0.0]
+    bodies_sent = 0  # over all rounds: each round goes on where the last stopped
 
     class ContractClient(FastHttpUser):
         host = url
@@ -130,14 +195,16 @@ def run_traffic(
 
         @task
         def predict(self) -> None:
-            nonlocal issued
-            if issued >= request_budget:
+            nonlocal bodies_sent
+            this_round = current
+            if this_round.issued >= this_round.budget:
                 raise StopUser
-            issued += 1
-            body = bodies[(issued - 1) % len(bodies)]
+            this_round.issued += 1
+            body = bodies[bodies_sent % len(bodies)]
+            bodies_sent += 1
             started = time.perf_counter()
-            if not first_start:
-                first_start.append(started)
+            if this_round.first_start is None:
+                this_round.first_start = started
             status = NO_ANSWER
             try:
                 with self.client.post(
@@ -154,29 +221,46 @@ def run_traffic(
             except Exception:
                 status = NO_ANSWER
             ended = time.perf_counter()
-            last_end[0] = max(last_end[0], ended)
-            statuses[status] += 1
+            this_round.last_end = max(this_round.last_end, ended)
+            this_round.statuses[status] += 1
             if status == 200:
-                latencies.append((ended - started) * 1000)
-            if sum(statuses.values()) >= request_budget:
+                this_round.latencies_ms.append((ended - started) * 1000)
+            if sum(this_round.statuses.values()) >= this_round.budget:
                 budget_spent.set()
 
     environment = Environment(user_classes=[ContractClient])
     runner = environment.create_local_runner()
-    with CpuWatch() as watch:
-        runner.start(users, spawn_rate=max(users, 1) * 100)
-        if not budget_spent.wait(timeout=duration_s):
-            report.stopped_by = "duration"
-        runner.quit()
-        gevent.sleep(0)
-    report.cpu = watch.use
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    spent: CpuTimes | None = None
+    for index, budget in enumerate(split_evenly(request_budget, rounds)):
+        current = RoundInProgress(budget)
+        budget_spent.clear()
+        with CpuWatch() as watch:
+            runner.start(users, spawn_rate=max(users, 1) * 100)
+            spent_in_time = budget_spent.wait(timeout=duration_s / rounds)
+            stopped_by = "budget" if spent_in_time else "duration"
+            runner.stop()
+            gevent.sleep(0)
+        finished = current.report(stopped_by, watch.use)
+        report.rounds.append(finished)
+        statuses += current.statuses
+        latencies += current.latencies_ms
+        if watch.spent is not None:
+            spent = watch.spent if spent is None else spent + watch.spent
+        if after_round is not None:
+            after_round(index, finished)
+    runner.quit()
 
     report.sent = sum(statuses.values())
     report.answered = statuses[200]
     report.statuses = {str(code): count for code, count in sorted(statuses.items())}
-    if first_start:
-        report.elapsed_s = round(max(last_end[0] - first_start[0], 1e-9), 3)
+    report.elapsed_s = round(sum(r.elapsed_s for r in report.rounds), 3)
+    if report.elapsed_s:
         report.throughput_rps = round(report.answered / report.elapsed_s, 2)
+    if any(r.stopped_by == "duration" for r in report.rounds):
+        report.stopped_by = "duration"
+    report.cpu = None if spent is None else spent.shares()
     report.latency_ms = percentiles_ms(latencies)
     return report
 
@@ -197,10 +281,35 @@ def main(argv: list[str] | None = None) -> int:
         help="the contract's input sample, sent first",
     )
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="split the budget and the duration into this many rounds",
+    )
+    parser.add_argument(
+        "--wait-between-rounds",
+        action="store_true",
+        help="print each round's report as a JSON line; after each but the last, "
+        "wait for a line on standard input",
+    )
     args = parser.parse_args(argv)
-    for name in ("users", "requests", "duration"):
+    for name in ("users", "requests", "duration", "rounds"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name} must be positive, got {getattr(args, name)}")
+    if args.rounds > args.requests:
+        parser.error(
+            f"--rounds {args.rounds} is more than --requests {args.requests}: "
+            "every round needs a request"
+        )
+
+    def after_round(index: int, finished: RoundReport) -> None:
+        if args.wait_between_rounds:  # for the program driving this run
+            print(json.dumps({"round": index + 1, **asdict(finished)}), flush=True)
+            if index + 1 < args.rounds:
+                sys.stdin.readline()  # end of input: go on without waiting
+        elif args.rounds > 1:
+            print(f"round {index + 1}/{args.rounds}: {finished.describe()}", flush=True)
 
     try:
         bodies = request_bodies(args.sample, args.images)
@@ -213,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         users=args.users,
         request_budget=args.requests,
         duration_s=args.duration,
+        rounds=args.rounds,
+        after_round=after_round,
     )
     document = report.to_json()
     if args.json is not None:

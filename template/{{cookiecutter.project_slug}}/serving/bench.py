@@ -2,7 +2,7 @@
 
 Usage: python -m serving.bench [--variants eager onnx ...] [--serve-variants ...]
                                [--batching off on] [--layouts 1x2 2x1]
-                               [--clients 1 8 32] [--requests 400]
+                               [--clients 1 8 32] [--requests 400] [--rounds 4]
                                [--batch-sizes 1 8 32]
                                [--traffic-python PATH] [--out reports]
 
@@ -21,19 +21,23 @@ machine it measures:
    errors, and throughput as a share of the same work's limit: the same
    layout's rate at batch 1 for batching off (that service forwards one image
    per call), at its best batch size for batching on, and of that the part
-   these clients can use (one client keeps one worker busy). That limit is
-   measured again in process right before and right after each load level,
-   while the server idles, and the row uses their mean: a shared machine's
-   speed drifts over minutes, so a limit measured at the start would not be
-   the speed the server had.
+   these clients can use (one client keeps one worker busy).
+
+A shared virtual machine's speed moves from one second to the next (measured
+here: the same in-process rate 42 to 67 img/s within a minute), so a limit
+measured minutes, or even seconds, away from a served figure is another
+machine's. Each served row therefore sends its requests in ``--rounds``
+rounds; right after each round, with the server idle, the limit is measured
+for as long as that round took, and the round's throughput is compared with
+it. The row's share is the median of those paired shares, and the report
+shows their range. Another guest only ever slows a measurement down, so each
+in-process rate of the first table is the fastest of ``--rounds``
+measurements.
 
 Every row also says how the machine's CPU was spent while it was measured:
 the share the hypervisor gave to other guests (stolen), and for served rows
-the idle share and how far the limit moved across the load level. On a shared
-virtual machine, steal is one reason two runs of the same command differ (not
-the only one: another guest on the same physical core slows a vCPU without
-any steal, which only the moving limit shows); the verdicts say when either
-was too high.
+the idle share and how far apart the limits between its rounds were; the
+verdicts say when either was high.
 
 Writes reports/serving-options.md, .json and a latency/throughput chart .png.
 The figures are this machine's; the report says which machine that was.
@@ -47,10 +51,13 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import torch
@@ -69,8 +76,10 @@ from .bench_model import (
     ModelFacts,
     VariantResult,
     default_layouts,
+    first_line_starting,
     measure_variant,
     model_facts,
+    most_stolen,
 )
 from .model_store import checkpoint_path, latest_model
 from .plot import Series, latency_throughput_chart
@@ -93,8 +102,10 @@ TARGET_SPEEDUP = 2.0
 TARGET_ACCURACY_POINTS = 1.0
 # A best batch this much faster in process than the limit a verdict used is named.
 BATCHING_GAIN_WORTH_NAMING = 1.1
-# A limit that moved this much across a load level says the machine's speed did.
-LIMIT_MOVED_WARNING = 0.10
+# Limits of one load level this far apart say the machine's speed moved.
+LIMIT_SPREAD_WARNING = 0.10
+# data.traffic --wait-between-rounds starts each round's JSON line with this.
+ROUND_LINE = '{"round"'
 # Serving costs a model this many times its own work per request reach the target.
 WORK_FOR_TARGET = TARGET_SHARE_OF_LIMIT / (1 - TARGET_SHARE_OF_LIMIT)
 
@@ -111,21 +122,24 @@ class ServedResult:
     clients: int
     sent: int
     errors: int
-    throughput_rps: float
+    throughput_rps: float  # over all rounds, without the pauses between them
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
-    limit_rps: float  # the in-process limit these clients could reach
-    share_of_limit: float | None
+    limit_rps: float  # the median limit measured after the rounds, these clients'
+    share_of_limit: float | None  # the median of the rounds' shares
     stopped_by: str
-    # This machine's CPU during the load (from data.traffic; None: unknown).
+    # This machine's CPU during the rounds (from data.traffic; None: unknown).
     cpu_idle: float | None = None
     cpu_stolen: float | None = None
-    # The whole layout's in-process rate right before and after this load level
-    # (at limit_batch_size), and the most CPU stolen while either was measured.
     limit_batch_size: int = 1
-    limit_before_rps: float | None = None
-    limit_after_rps: float | None = None
+    # Each round's throughput, the whole layout's in-process rate (at
+    # limit_batch_size) measured right after it with the server idle, and the
+    # round's share of the part of that rate these clients could use.
+    rounds_rps: list[float] = field(default_factory=list)
+    limits_rps: list[float] = field(default_factory=list)
+    round_shares: list[float] = field(default_factory=list)
+    # The most CPU stolen while any of those limits was measured.
     limit_stolen: float | None = None
 
     @property
@@ -133,11 +147,11 @@ class ServedResult:
         return self.variant, self.batching, self.layout
 
     @property
-    def limit_moved(self) -> float | None:
-        """How much the limit changed across this load level: +0.1 is 10 % faster."""
-        if not self.limit_before_rps or self.limit_after_rps is None:
+    def limit_spread(self) -> float | None:
+        """How far below the fastest limit measured here the slowest fell: 0.1, 10 %."""
+        if not self.limits_rps or not max(self.limits_rps):
             return None
-        return self.limit_after_rps / self.limit_before_rps - 1
+        return 1 - min(self.limits_rps) / max(self.limits_rps)
 
 
 def hardware() -> dict[str, Any]:
@@ -153,29 +167,63 @@ def hardware() -> dict[str, Any]:
 
 
 def traffic(
-    python: str, url: str, clients: int, requests: int, duration: float, out: Path
+    args: argparse.Namespace,
+    url: str,
+    clients: int,
+    out: Path,
+    after_round: Callable[[dict[str, Any]], None],
 ) -> dict[str, Any]:
-    """One run of the load generator (data.traffic) against ``url``."""
+    """One run of the load generator (data.traffic) against ``url``, in rounds.
+
+    ``after_round`` gets each round's report as it ends, the next round waiting
+    until it returns; the run's whole report is returned.
+    """
+    out.mkdir(parents=True, exist_ok=True)
     report_path = out / f"traffic-{clients}.json"
-    result = subprocess.run(
-        [
-            python,
-            *("-m", "data.traffic", "--url", url, "--users", str(clients)),
-            *("--requests", str(requests), "--duration", str(duration)),
-            *("--json", str(report_path)),
-        ],
-        cwd=paths.REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(paths.REPO_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=duration + 120,
-    )
+    log_path = out / f"traffic-{clients}.log"
+    command = [
+        args.traffic_python,
+        *("-m", "data.traffic", "--url", url, "--users", str(clients)),
+        *("--requests", str(args.requests), "--duration", str(args.duration)),
+        *("--rounds", str(args.rounds), "--wait-between-rounds"),
+        *("--json", str(report_path)),
+    ]
+    # Warnings go to a file: a full stderr pipe would stall the clients unread.
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=paths.REPO_ROOT,
+            env={**os.environ, "PYTHONPATH": str(paths.REPO_ROOT)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        for number in range(1, args.rounds + 1):
+            line = first_line_starting(process, ROUND_LINE, args.duration + 120)
+            if line is None:  # it ended, or was killed for taking too long
+                break
+            after_round(json.loads(line))
+            if number < args.rounds:
+                process.stdin.write("\n")  # start the next round
+                process.stdin.flush()
+        process.stdin.close()
+        process.wait(timeout=120)
+    except (BrokenPipeError, subprocess.TimeoutExpired):
+        pass  # it has ended or hangs: judged by its report below
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
     if not report_path.is_file():
         raise BenchError(
-            f"the load generator failed (exit {result.returncode}): "
-            f"{result.stderr.strip()[-800:]}\nIs locust installed for {python}? "
-            "It is in data/requirements.txt; nox -s bench-serve passes the data "
-            "room's Python."
+            f"the load generator failed (exit {process.returncode}): "
+            f"{log_path.read_text(errors='replace').strip()[-800:]}\n"
+            f"Is locust installed for {args.traffic_python}? It is in "
+            "data/requirements.txt; nox -s bench-serve passes the data room's Python."
         )
     return json.loads(report_path.read_text())
 
@@ -210,6 +258,27 @@ def limit_for_clients(limit: float, layout: Layout, clients: int) -> float:
     return limit * layout.busy_workers(clients) / layout.workers
 
 
+def paired_shares(
+    rounds_rps: list[float], limits_rps: list[float], layout: Layout, clients: int
+) -> list[float]:
+    """Each round's throughput / the limit ``clients`` could use, measured after it."""
+    return [
+        round(served / limit_for_clients(limit, layout, clients), 3)
+        for served, limit in zip(rounds_rps, limits_rps, strict=True)
+        if limit
+    ]
+
+
+def measure_after_round(
+    probe: LayoutProbe,
+    batch_size: int,
+    limits: list[LayoutRates],
+    finished: dict[str, Any],
+) -> None:
+    """Add the limit at ``batch_size``, measured as long as round ``finished`` took."""
+    limits.append(probe.measure([batch_size], float(finished["elapsed_s"])))
+
+
 def serve_and_load(
     args: argparse.Namespace,
     variant: str,
@@ -218,17 +287,14 @@ def serve_and_load(
     batch_size: int,
     out: Path,
 ) -> list[ServedResult]:
-    """Serve one option and load it at each client level, limit measured around each.
+    """Serve one option and load it at each client level, in rounds.
 
-    ``probe`` measures the option's limit (its layout's in-process rate at
-    ``batch_size``) while the server idles: before the first load level, then
-    after each, so every level lies between two measurements of the limit.
+    After each round, with the server idle, ``probe`` measures the option's
+    limit (its layout's in-process rate at ``batch_size``) for as long as the
+    round took, so each round is compared with the speed the machine had
+    right then; the row's share is the median of those paired shares.
     """
     layout = probe.layout
-
-    def measure_limit() -> LayoutRates:
-        return probe.measure([batch_size], args.seconds)
-
     env = {
         "SERVING_VARIANT": variant,
         WORKERS_VARIABLE: str(layout.workers),
@@ -250,55 +316,48 @@ def serve_and_load(
         sample = (paths.contracts_dir() / "input.sample.json").read_bytes()
         for _ in range(3):  # warm-up: first requests allocate and compile
             request(server.url + "/predict", sample)
-        before = measure_limit()
         for clients in args.clients:
-            load = traffic(
-                args.traffic_python, server.url, clients, args.requests,
-                args.duration, out / option,
-            )  # fmt: skip
-            after = measure_limit()
-            limit = (before.rates[batch_size] + after.rates[batch_size]) / 2
+            limits: list[LayoutRates] = []
+            measure_limit = partial(measure_after_round, probe, batch_size, limits)
+            load = traffic(args, server.url, clients, out / option, measure_limit)
+            whole = [measured.rates[batch_size] for measured in limits]
+            rounds = [float(r["throughput_rps"]) for r in load["rounds"]]
+            shares = paired_shares(rounds, whole, layout, clients)
+            reachable = limit_for_clients(median(whole), layout, clients)
             latency = load["latency_ms"]
-            throughput = float(load["throughput_rps"])
             cpu = load.get("cpu") or {}
-            reachable = limit_for_clients(limit, layout, clients)
-            stolen = [s for s in (before.stolen, after.stolen) if s is not None]
-            results.append(
-                ServedResult(
-                    variant=variant,
-                    batching=batching,
-                    layout=layout.label,
-                    clients=clients,
-                    sent=int(load["sent"]),
-                    errors=int(load["errors"]),
-                    throughput_rps=throughput,
-                    p50_ms=latency["p50"],
-                    p95_ms=latency["p95"],
-                    p99_ms=latency["p99"],
-                    limit_rps=round(reachable, 1),
-                    share_of_limit=(
-                        round(throughput / reachable, 3) if reachable else None
-                    ),
-                    stopped_by=str(load["stopped_by"]),
-                    cpu_idle=cpu.get("idle"),
-                    cpu_stolen=cpu.get("stolen"),
-                    limit_batch_size=batch_size,
-                    limit_before_rps=before.rates[batch_size],
-                    limit_after_rps=after.rates[batch_size],
-                    limit_stolen=max(stolen, default=None),
-                )
+            row = ServedResult(
+                variant=variant,
+                batching=batching,
+                layout=layout.label,
+                clients=clients,
+                sent=int(load["sent"]),
+                errors=int(load["errors"]),
+                throughput_rps=float(load["throughput_rps"]),
+                p50_ms=latency["p50"],
+                p95_ms=latency["p95"],
+                p99_ms=latency["p99"],
+                limit_rps=round(reachable, 1),
+                share_of_limit=round(median(shares), 3) if shares else None,
+                stopped_by=str(load["stopped_by"]),
+                cpu_idle=cpu.get("idle"),
+                cpu_stolen=cpu.get("stolen"),
+                limit_batch_size=batch_size,
+                rounds_rps=rounds,
+                limits_rps=whole,
+                round_shares=shares,
+                limit_stolen=most_stolen(measured.stolen for measured in limits),
             )
-            row = results[-1]
+            results.append(row)
             print(
                 f"served {variant:<11} batching {batching:<3} {layout.label:>4} "
                 f"{clients:>3} clients: "
-                f"{throughput:7.1f} req/s, p95 {latency['p95']} ms, "
-                f"{load['errors']} errors, {row.share_of_limit} of the limit "
-                f"({row.limit_rps} img/s, moved {signed_percent(row.limit_moved)}), "
-                f"CPU {percent(cpu.get('idle'))} idle, "
-                f"{percent(cpu.get('stolen'))} stolen"
+                f"{row.throughput_rps:7.1f} req/s, p95 {latency['p95']} ms, "
+                f"{row.errors} errors, {row.share_of_limit} of the limit "
+                f"(rounds {share_range(row)}; {row.limit_rps} img/s, "
+                f"spread {percent(row.limit_spread)}), "
+                f"CPU {percent(row.cpu_idle)} idle, {percent(row.cpu_stolen)} stolen"
             )
-            before = after
     return results
 
 
@@ -326,14 +385,6 @@ def serve_variant(
 
 def _cell(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def signed_percent(share: float | None) -> str:
-    """A change as a signed whole percentage, "+12 %" ("0 %" unsigned, "n/a")."""
-    if share is None:
-        return "n/a"
-    whole = round(share * 100)
-    return f"{whole:+d} %" if whole else "0 %"
 
 
 def model_level_verdict(variants: list[VariantResult]) -> str:
@@ -405,34 +456,40 @@ def right_sizing(
 def serving_cost_ms(row: ServedResult) -> float:
     """Worker time per request beyond the model's own work (HTTP, BentoML, client).
 
-    Each of the ``busy`` workers the row's clients keep busy handles
-    throughput/busy requests per second served and limit/busy in process; the
-    difference of their inverses is what serving adds to every request here.
+    Each of the ``busy`` workers the row's clients keep busy computes
+    limit/busy images per second in process, and serves share x that; the
+    difference of their inverses is what serving adds to every request.
     """
     busy = Layout.parse(row.layout).busy_workers(row.clients)
-    return 1000 * busy * (1 / row.throughput_rps - 1 / row.limit_rps)
+    share = row.share_of_limit or 0.0
+    return 1000 * busy / row.limit_rps * (1 / share - 1)
+
+
+def share_range(row: ServedResult) -> str:
+    """The lowest and highest of a row's round shares, e.g. "0.812-0.934"."""
+    if not row.round_shares:
+        return "n/a"
+    return f"{min(row.round_shares):.3f}-{max(row.round_shares):.3f}"
 
 
 def machine_noise(rows: list[ServedResult]) -> str:
     """Why ``rows`` say as much about the host as about the server ("": no reason).
 
     Steal shows in /proc/stat; a neighbour on the same physical core does not,
-    but it changes the limit measured before and after a load level.
+    but it makes the limits measured between the rounds of a level differ.
     """
     reasons = []
-    stolen = [r.cpu_stolen for r in rows] + [r.limit_stolen for r in rows]
-    most_stolen = max((s for s in stolen if s is not None), default=0.0)
-    if most_stolen >= STOLEN_WARNING:
+    stolen = most_stolen([r.cpu_stolen for r in rows] + [r.limit_stolen for r in rows])
+    if stolen is not None and stolen >= STOLEN_WARNING:
         reasons.append(
-            f"the hypervisor took up to {percent(most_stolen)} of the CPU while "
-            "this option or its limit was measured"
+            f"the hypervisor took up to {percent(stolen)} of the CPU while this "
+            "option or its limit was measured"
         )
-    moved = [r.limit_moved for r in rows if r.limit_moved is not None]
-    most_moved = max(moved, key=abs, default=0.0)
-    if abs(most_moved) >= LIMIT_MOVED_WARNING:
+    spreads = [r.limit_spread for r in rows if r.limit_spread is not None]
+    if max(spreads, default=0.0) >= LIMIT_SPREAD_WARNING:
         reasons.append(
-            f"the limit moved by up to {signed_percent(most_moved)} across a load "
-            "level (measured right before and after it)"
+            f"the limits measured between its rounds differed by up to "
+            f"{percent(max(spreads))}"
         )
     return " and ".join(reasons)
 
@@ -468,7 +525,8 @@ def served_verdicts(
         noise = machine_noise(rows)
         if noise:
             line += (
-                f"; {noise}, so measure again on a quieter machine before judging it"
+                f"; {noise}, so its req/s and latencies are a busy host's (each "
+                "share compares a round with the limit measured right after it)"
             )
         limit = limit_for_batching(variants[variant], layout, batching)
         best_limit = variants[variant].limit(layout)
@@ -477,7 +535,7 @@ def served_verdicts(
                 f"; in process, larger batches ran {best_limit / limit:.2f}x "
                 "this limit (what batching could add if it cost nothing)"
             )
-        if best.limit_rps and best.throughput_rps and share < 1:
+        if best.limit_rps and 0 < share < 1:
             busy = Layout.parse(layout).busy_workers(best.clients)
             work = 1000 * busy / best.limit_rps
             cost = serving_cost_ms(best)
@@ -529,11 +587,17 @@ def write_report(
         "the server. CPU idle (served rows): time no process had anything to run; "
         "a row below its limit with idle CPU was held back by concurrency (fewer "
         "clients than workers, or connections that stayed with one worker), not "
-        "by the cores. Limit moved (served rows): the in-process limit measured "
-        "right after the load level against right before it; another guest on "
-        "the same physical core slows this machine without any steal, and shows "
-        f"here. Beyond {percent(LIMIT_MOVED_WARNING)} either way, the row's share "
-        "is uncertain by as much.",
+        "by the cores. Limit spread (served rows): how far the slowest of the "
+        "limits measured after the row's rounds fell below the fastest; "
+        "another guest on the same physical core slows this machine without any "
+        f"steal, and shows here. Beyond {percent(LIMIT_SPREAD_WARNING)}, the "
+        "row's req/s and latencies are a busy host's.",
+        "- Side by side: this machine's speed may move from one second to the "
+        f"next. Each served row sends its requests in {args.rounds} rounds and "
+        "measures the limit right after each, for as long as that round took; "
+        "its share is the median of the rounds' shares. Another guest only ever "
+        "slows a measurement down, so each in-process rate is the fastest of "
+        f"{args.rounds} measurements of {args.seconds:g} s.",
         "",
         "## In process: the limit (decode + forward, no HTTP)",
         "",
@@ -567,26 +631,27 @@ def write_report(
         "at batch 1 for batching off (that service forwards one image per call), "
         "the best batch size for batching on; or the part of it these clients can "
         "use when they are fewer than the workers (each client has one request in "
-        "flight, so one client keeps one worker busy). It is measured again right "
-        "before and right after each load level, while the server idles, and the "
-        "row uses their mean, so a machine whose speed drifts is compared with "
-        "the speed it had while serving. Share of limit: served "
-        "throughput / that limit, so it shows what HTTP, BentoML and the load "
-        "client on the same cores cost. What larger batches gain in process is in "
-        "the table above.",
+        "flight, so one client keeps one worker busy). It is measured after each "
+        "round, while the server idles; the limit column is their median. "
+        "req/s, latencies and CPU: all the rounds together, without the pauses "
+        "between them. Share of limit: the median over the rounds of a round's "
+        "throughput / the limit measured right after it, so it shows what HTTP, "
+        "BentoML and the load client on the same cores cost; rounds' shares: "
+        "the lowest and highest. What larger batches gain in process is in the "
+        "table above.",
         "",
         "| variant | batching | layout | clients | requests | errors | req/s | "
-        "p50 ms | p95 ms | p99 ms | limit, img/s | limit moved | share of limit | "
-        "CPU idle | CPU stolen |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "p50 ms | p95 ms | p99 ms | limit, img/s | limit spread | share of limit | "
+        "rounds' shares | CPU idle | CPU stolen |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in served:
         lines.append(
             f"| {row.variant} | {row.batching} | {row.layout} | {row.clients} | "
             f"{row.sent} | {row.errors} | {_cell(row.throughput_rps)} | "
             f"{_cell(row.p50_ms)} | {_cell(row.p95_ms)} | {_cell(row.p99_ms)} | "
-            f"{_cell(row.limit_rps)} | {signed_percent(row.limit_moved)} | "
-            f"{_cell(row.share_of_limit, 3)} | "
+            f"{_cell(row.limit_rps)} | {percent(row.limit_spread)} | "
+            f"{_cell(row.share_of_limit, 3)} | {share_range(row)} | "
             f"{percent(row.cpu_idle)} | {percent(row.cpu_stolen)} |"
         )
     lines += [
@@ -651,8 +716,9 @@ def run(args: argparse.Namespace) -> Path:
     to_serve = args.serve_variants or args.variants
     for variant in args.variants:
         measurement = Measurement(
-            checkpoint, variant, args.batch_sizes, args.seconds, args.images
-        )
+            checkpoint, variant, args.batch_sizes, args.seconds, args.images,
+            repeats=args.rounds,
+        )  # fmt: skip
         folder = scratch / variant
         # The measuring processes stay loaded while the variant is served: they
         # measure its limit again around every load level.
@@ -746,7 +812,14 @@ def main(argv: list[str] | None = None) -> int:
     add("--batch-sizes", nargs="+", type=positive_ints, default=[1, 8, 32])
     add("--requests", type=positive_ints, default=400, help="budget per level")
     add("--duration", type=float, default=60.0, help="seconds per level at most")
-    add("--seconds", type=float, default=3.0, help="seconds per in-process cell")
+    add(
+        "--rounds",
+        type=positive_ints,
+        default=4,
+        help="rounds per load level, each followed by its limit; and "
+        "measurements per in-process cell, of which the fastest counts",
+    )
+    add("--seconds", type=float, default=1.5, help="seconds per in-process cell")
     add("--images", type=positive_ints, default=500, help="evaluation images used")
     add(
         "--layouts",
@@ -765,6 +838,11 @@ def main(argv: list[str] | None = None) -> int:
     add("--ready-timeout", type=float, default=180.0)
     add("--out", type=Path, default=paths.REPO_ROOT / "reports")
     args = parser.parse_args(argv)
+    if args.rounds > args.requests:
+        parser.error(
+            f"--rounds {args.rounds} is more than --requests {args.requests}: "
+            "every round needs a request"
+        )
     try:
         report = run(args)
     except BenchError as error:

@@ -35,6 +35,22 @@ def test_a_watched_block_gets_the_shares_of_the_ticks_it_spanned(tmp_path):
     assert watch.use == CpuUse(busy=0.5, idle=0.3, stolen=0.2)
 
 
+def test_blocks_add_up_to_their_ticks_without_the_time_between_them(tmp_path):
+    stat = tmp_path / "stat"
+    write_stat(stat, user=100, system=0, idle=100, iowait=0, softirq=0, steal=0)
+    with CpuWatch(stat) as first:
+        write_stat(stat, user=130, system=0, idle=110, iowait=0, softirq=0, steal=0)
+    # Between the blocks: 1000 idle ticks, which neither block saw.
+    write_stat(stat, user=130, system=0, idle=1110, iowait=0, softirq=0, steal=0)
+    with CpuWatch(stat) as second:
+        write_stat(stat, user=140, system=0, idle=1140, iowait=0, softirq=0, steal=20)
+    assert first.spent == CpuTimes(busy=30, idle=10, stolen=0)
+    assert second.spent == CpuTimes(busy=10, idle=30, stolen=20)
+    both = first.spent + second.spent
+    assert both == CpuTimes(busy=40, idle=40, stolen=20)
+    assert both.shares() == CpuUse(busy=0.4, idle=0.4, stolen=0.2)
+
+
 def test_the_description_says_to_measure_again_when_much_was_stolen():
     quiet = CpuUse(busy=0.9, idle=0.08, stolen=0.02)
     assert quiet.describe() == "90 % busy, 8 % idle, 2 % stolen by the hypervisor"

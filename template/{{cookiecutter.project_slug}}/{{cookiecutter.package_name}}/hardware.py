@@ -91,16 +91,25 @@ class CpuTimes:
         )
         return cls(user + nice + system + irq + softirq, idle + iowait, steal)
 
-    def use_since(self, earlier: "CpuTimes") -> CpuUse | None:
-        """How the CPU time between ``earlier`` and now was spent (None: no tick)."""
-        busy = self.busy - earlier.busy
-        idle = self.idle - earlier.idle
-        stolen = self.stolen - earlier.stolen
-        total = busy + idle + stolen
+    def __add__(self, other: "CpuTimes") -> "CpuTimes":
+        return CpuTimes(
+            self.busy + other.busy, self.idle + other.idle, self.stolen + other.stolen
+        )
+
+    def __sub__(self, other: "CpuTimes") -> "CpuTimes":
+        return CpuTimes(
+            self.busy - other.busy, self.idle - other.idle, self.stolen - other.stolen
+        )
+
+    def shares(self) -> CpuUse | None:
+        """These ticks as shares of their total (None: no tick)."""
+        total = self.busy + self.idle + self.stolen
         if total <= 0:
             return None
         return CpuUse(
-            round(busy / total, 3), round(idle / total, 3), round(stolen / total, 3)
+            round(self.busy / total, 3),
+            round(self.idle / total, 3),
+            round(self.stolen / total, 3),
         )
 
 
@@ -108,12 +117,18 @@ class CpuWatch:
     """``with CpuWatch() as watch: ...``, then ``watch.use``: a `CpuUse` or None.
 
     None where /proc/stat does not exist, or if the block took less than a tick.
+    ``watch.spent`` keeps the block's ticks, so several blocks can be added up
+    (e.g. the rounds of a load, without the pauses between them).
     """
 
     def __init__(self, stat: Path = PROC_STAT) -> None:
         self.stat = stat
-        self.use: CpuUse | None = None
+        self.spent: CpuTimes | None = None
         self._start: CpuTimes | None = None
+
+    @property
+    def use(self) -> CpuUse | None:
+        return None if self.spent is None else self.spent.shares()
 
     def __enter__(self) -> "CpuWatch":
         self._start = CpuTimes.read(self.stat)
@@ -127,4 +142,4 @@ class CpuWatch:
     ) -> None:
         end = CpuTimes.read(self.stat)
         if self._start is not None and end is not None:
-            self.use = end.use_since(self._start)
+            self.spent = end - self._start

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -153,3 +154,71 @@ def test_an_unreachable_server_counts_as_errors_not_a_crash(artifacts):
     report = json.loads((artifacts / "t.json").read_text())
     assert report["answered"] == 0
     assert report["statuses"] == {"0": 3}
+
+
+def test_rounds_split_the_budget_and_each_is_reported(server, artifacts, tmp_path):
+    write_evaluation_images(artifacts, 2)
+    report_path = tmp_path / "traffic.json"
+    result = run_traffic(
+        artifacts,
+        *("--url", server.url, "--users", "2", "--requests", "10", "--rounds", "3"),
+        *("--duration", "60", "--json", str(report_path)),
+    )
+    report = json.loads(report_path.read_text())
+    rounds = report["rounds"]
+    assert [r["sent"] for r in rounds] == [4, 3, 3], result.stderr
+    assert len(server.bodies) == report["sent"] == 10
+    # Requests 5 and 10 got a 503: the second round's last and the third's last.
+    assert [r["answered"] for r in rounds] == [4, 2, 2]
+    assert report["statuses"] == {"200": 8, "503": 2}
+    assert all(r["stopped_by"] == "budget" and r["throughput_rps"] > 0 for r in rounds)
+    # The whole is the rounds' time, without the pauses between them.
+    assert report["elapsed_s"] == pytest.approx(sum(r["elapsed_s"] for r in rounds))
+    assert report["throughput_rps"] == pytest.approx(8 / report["elapsed_s"], rel=0.01)
+    assert "round 1/3: 4/4 answered" in result.stdout
+    assert "round 3/3: 2/3 answered" in result.stdout
+
+
+def test_waiting_between_rounds_sends_nothing_until_a_line_arrives(server, artifacts):
+    write_evaluation_images(artifacts, 1)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            *("-m", "data.traffic", "--url", server.url, "--users", "1"),
+            *("--requests", "4", "--rounds", "2", "--wait-between-rounds"),
+        ],
+        cwd=REPO_ROOT,
+        env={"PATH": "/usr/bin:/bin", "ARTIFACTS_DIR": str(artifacts)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        first = json.loads(process.stdout.readline())
+        assert first["round"] == 1 and first["answered"] == 2
+        time.sleep(1.0)  # a waiting run sends nothing meanwhile
+        assert len(server.bodies) == 2
+        process.stdin.write("\n")
+        process.stdin.flush()
+        second = json.loads(process.stdout.readline())
+        assert second["round"] == 2 and second["answered"] == 2
+        assert process.wait(timeout=30) == 0
+        assert len(server.bodies) == 4
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--rounds", "0"), "--rounds must be positive, got 0"),
+        (("--requests", "3", "--rounds", "4"), "every round needs a request"),
+    ],
+)
+def test_impossible_rounds_are_refused(artifacts, options, message):
+    result = run_traffic(artifacts, "--url", "http://127.0.0.1:9", *options)
+    assert result.returncode == 2
+    assert message in result.stderr

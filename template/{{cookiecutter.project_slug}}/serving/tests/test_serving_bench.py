@@ -4,16 +4,22 @@ Timings are not checked (they are the benchmark's output, not a property);
 what is checked is that every option was measured and reported.
 """
 
+import io
+import itertools
 import json
 import re
+import statistics
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
+from {{ cookiecutter.package_name }}.contract import predict_request
 from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS
+from {{ cookiecutter.package_name }}.preprocessing import IMAGENET_MEAN, IMAGENET_STD
 
 from serving.bench import (
     ServedResult,
@@ -21,23 +27,28 @@ from serving.bench import (
     limit_for_batching,
     limit_for_clients,
     machine_noise,
+    paired_shares,
     served_verdicts,
     serving_cost_ms,
-    signed_percent,
+    share_range,
 )
 from serving.bench_model import (
     Layout,
     LayoutError,
     LayoutProbe,
+    LayoutRates,
     Measurement,
     MeasurementError,
     VariantResult,
     default_layouts,
+    fastest,
     first_line_starting,
+    images_per_second,
     layout_rates,
 )
 
 CLIENTS = (1, 4)
+ROUNDS = 3
 LAYOUTS = ("1x1", "2x1")
 # A CPU share read from /proc/stat, which only Linux has.
 CPU_SHARE = r"\d+ %" if sys.platform == "linux" else "n/a"
@@ -80,7 +91,8 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
         *("-m", "serving.bench", "--variants", "eager", "onnx-int8"),
         *("--serve-variants", "onnx-int8"),
         *("--batching", "off", "on", "--clients", *map(str, CLIENTS)),
-        *("--requests", "12", "--seconds", "0.2", "--batch-sizes", "1", "2"),
+        *("--requests", "12", "--rounds", str(ROUNDS), "--seconds", "0.2"),
+        *("--batch-sizes", "1", "2"),
         *("--layouts", *LAYOUTS, "--traffic-python", traffic_python),
         *("--peak-rps", "100", "--latency-goal-ms", "10000"),
         *("--out", str(reports)),
@@ -117,10 +129,11 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
         p50, p95, p99, limit = map(float, row[7:11])
         share = float(row[12])
         assert requests == 12 and errors == 0, row
-        assert throughput > 0 and 0 < p50 <= p95 <= p99 and share > 0, row
-        assert re.fullmatch(r"[+-][1-9]\d* %|0 %", row[11]), row  # the limit moved
-        assert share == pytest.approx(throughput / limit, abs=0.006), row
-        assert all(re.fullmatch(CPU_SHARE, cell) for cell in row[13:15]), row
+        assert throughput > 0 and 0 < p50 <= p95 <= p99 and limit > 0, row
+        assert re.fullmatch(r"\d+ %", row[11]), row  # the limits' spread
+        lowest, highest = map(float, row[13].split("-"))  # the rounds' shares
+        assert 0 < lowest <= share <= highest, row
+        assert all(re.fullmatch(CPU_SHARE, cell) for cell in row[14:16]), row
 
     assert "## Targets" in markdown
     verdicts = markdown.split("## Targets", 1)[1].split("## Right-sizing", 1)[0]
@@ -135,22 +148,30 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
     assert document["model"]["arch"] == "small_cnn"
     assert document["layouts"] == list(LAYOUTS)
     assert len(document["served"]) == len(expected)
-    # Each row's limit was measured again right before and after its load level,
-    # the next level's "before" being this one's "after": batch 1 for batching
-    # off (one image per call), the table's best batch size for batching on.
-    # One client of the 2x1 server can keep one of its two workers busy.
+    # Each load level was sent in rounds, the limit measured after each: batch 1
+    # for batching off (one image per call), the table's best batch size for
+    # batching on. A round's share is of the limit right after it, and of the
+    # part the clients can use: one client of the 2x1 server keeps one of its
+    # two workers busy. The row's share is the rounds' median.
     (onnx_int8,) = [v for v in document["in_process"] if v["variant"] == "onnx-int8"]
-    rows = document["served"]
-    for first, second in zip(rows[::2], rows[1::2], strict=True):
-        assert first["limit_after_rps"] == second["limit_before_rps"], first
     for row in document["served"]:
         rates = onnx_int8["rates"][row["layout"]]
         size = 1 if row["batching"] == "off" else int(max(rates, key=rates.get))
         assert row["limit_batch_size"] == size, row
-        whole = (row["limit_before_rps"] + row["limit_after_rps"]) / 2
-        busy = Layout.parse(row["layout"]).busy_workers(row["clients"])
-        reachable = whole * busy / Layout.parse(row["layout"]).workers
-        assert row["limit_rps"] == pytest.approx(reachable, abs=0.051), row
+        assert len(row["rounds_rps"]) == len(row["limits_rps"]) == ROUNDS, row
+        layout = Layout.parse(row["layout"])
+        usable = layout.busy_workers(row["clients"]) / layout.workers
+        expected_shares = [
+            served / (limit * usable)
+            for served, limit in zip(row["rounds_rps"], row["limits_rps"], strict=True)
+        ]
+        assert row["round_shares"] == pytest.approx(expected_shares, abs=0.0006), row
+        assert row["share_of_limit"] == pytest.approx(
+            statistics.median(row["round_shares"]), abs=0.0006
+        ), row
+        assert row["limit_rps"] == pytest.approx(
+            statistics.median(row["limits_rps"]) * usable, abs=0.051
+        ), row
     if sys.platform == "linux":  # the CPU shares behind the table's columns
         for row in document["served"]:
             assert 0 <= row["cpu_idle"] + row["cpu_stolen"] <= 1, row
@@ -199,10 +220,12 @@ def test_the_default_layouts_are_one_wide_worker_and_one_worker_per_core():
 def served_row(
     layout: str, clients: int, throughput: float, limit: float, stolen: float = 0.0
 ):
+    """A row whose two rounds both served ``throughput`` against ``limit``."""
     return ServedResult(
         "eager", "off", layout, clients, 100, 0, throughput, 1.0, 2.0, 3.0, limit,
         throughput / limit, "budget", cpu_idle=0.1, cpu_stolen=stolen,
-        limit_before_rps=limit, limit_after_rps=limit, limit_stolen=0.0,
+        rounds_rps=[throughput] * 2, limits_rps=[limit] * 2,
+        round_shares=[throughput / limit] * 2, limit_stolen=0.0,
     )  # fmt: skip
 
 
@@ -253,39 +276,64 @@ def test_a_verdict_measured_while_the_hypervisor_took_the_cpu_says_so():
     rows[1].cpu_stolen = 0.18  # one load level on a busy host is enough
     (line,) = served_verdicts(rows, variants)
     assert "the hypervisor took up to 18 % of the CPU" in line
-    assert "measure again on a quieter machine" in line
+    assert "its req/s and latencies are a busy host's" in line
     rows[1].cpu_stolen = None  # unknown (not Linux) is not a warning...
     assert "hypervisor" not in served_verdicts(rows, variants)[0]
     rows[0].limit_stolen = 0.07  # ...but a limit measured on a busy host is
     assert "up to 7 % of the CPU" in served_verdicts(rows, variants)[0]
 
 
-@pytest.mark.parametrize(
-    ("share", "text"),
-    [(0.126, "+13 %"), (-0.3, "-30 %"), (-0.004, "0 %"), (0.0, "0 %"), (None, "n/a")],
-)
-def test_a_change_is_a_signed_whole_percentage(share, text):
-    assert signed_percent(share) == text
+def test_each_round_is_judged_against_the_limit_measured_right_after_it():
+    # A host whose speed moved: the second round and its limit were both slow.
+    shares = paired_shares([90.0, 45.0, 88.0], [100.0, 50.0, 100.0], Layout(1, 2), 8)
+    assert shares == [0.9, 0.9, 0.88]
+    # One client of two single-threaded workers can use half of each limit.
+    assert paired_shares([45.0], [100.0], Layout(2, 1), 1) == [0.9]
+    # A limit that could not be measured (0) judges no round.
+    assert paired_shares([45.0, 50.0], [0.0, 100.0], Layout(1, 2), 1) == [0.5]
 
 
-def test_a_limit_that_moved_across_a_load_level_makes_the_verdict_say_so():
+def test_a_rows_share_is_the_median_of_its_rounds_and_shows_their_range():
+    variants = {"eager": VariantResult("eager", 1.0, {"1x2": {1: 100.0}})}
+    row = served_row("1x2", 8, 80.0, 100.0)
+    row.round_shares = [0.62, 0.88, 0.91]  # one round on a busy moment
+    row.share_of_limit = statistics.median(row.round_shares)
+    assert share_range(row) == "0.620-0.910"
+    (line,) = served_verdicts([row], variants)
+    assert "met at every load level (best 0.880, lowest 0.880" in line
+    row.round_shares = []
+    assert share_range(row) == "n/a"
+
+
+def test_limits_that_differ_between_rounds_make_the_verdict_say_so():
     variants = {"eager": VariantResult("eager", 1.0, {"1x2": {1: 100.0}})}
     rows = [served_row("1x2", c, 90.0, 100.0) for c in (1, 8, 32)]
-    rows[1].limit_before_rps, rows[1].limit_after_rps = 100.0, 108.0
-    assert rows[1].limit_moved == pytest.approx(0.08)
+    rows[1].limits_rps = [100.0, 92.0, 96.0]
+    assert rows[1].limit_spread == pytest.approx(0.08)
     assert machine_noise(rows) == ""  # within 10 %: no warning
-    rows[2].limit_before_rps, rows[2].limit_after_rps = 108.0, 54.0
+    rows[2].limits_rps = [108.0, 54.0]
     (line,) = served_verdicts(rows, variants)
-    assert "the limit moved by up to -50 % across a load level" in line
-    assert "measure again on a quieter machine" in line
+    assert "the limits measured between its rounds differed by up to 50 %" in line
+    assert "its req/s and latencies are a busy host's" in line
     rows[2].cpu_stolen = 0.2  # both reasons, in one clause
     assert machine_noise(rows) == (
         "the hypervisor took up to 20 % of the CPU while this option or its limit "
-        "was measured and the limit moved by up to -50 % across a load level "
-        "(measured right before and after it)"
+        "was measured and the limits measured between its rounds differed by up "
+        "to 50 %"
     )
-    rows[2].limit_after_rps = None  # not measured: nothing to say about it
-    assert "moved" not in machine_noise(rows)
+    rows[2].limits_rps = []  # not measured: nothing to say about it
+    rows[2].cpu_stolen = 0.0
+    assert machine_noise(rows) == ""
+
+
+def test_of_several_in_process_measurements_the_fastest_counts():
+    measured = [
+        LayoutRates({1: 40.0, 8: 90.0}, stolen=0.01),
+        LayoutRates({1: 55.0, 8: 70.0}, stolen=None),  # unknown: not Linux
+        LayoutRates({1: 50.0, 8: 85.0}, stolen=0.12),
+    ]
+    assert fastest(measured) == LayoutRates({1: 55.0, 8: 90.0}, stolen=0.12)
+    assert fastest([LayoutRates({1: 5.0}, None)]).stolen is None
 
 
 @pytest.mark.parametrize(
@@ -298,6 +346,44 @@ def test_fewer_clients_than_workers_can_use_only_part_of_the_limit(
 ):
     reachable = limit_for_clients(200.0, Layout.parse(layout), clients)
     assert reachable == pytest.approx(200.0 * share)
+
+
+class CountingPredictor:
+    """Answers every batch after ``seconds``, keeping the photos' colours."""
+
+    variant = "counting"
+    image_size = 8
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.reds: list[int] = []
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        time.sleep(self.seconds)
+        # Undo the normalization: each photo's red, as it was drawn.
+        red = batch[:, 0].mean(axis=(1, 2)) * IMAGENET_STD[0] + IMAGENET_MEAN[0]
+        self.reds += [round(float(value) * 255) for value in red]
+        return np.zeros((len(batch), 11), dtype=np.float32)
+
+
+def photo_body(red: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (red, 0, 0)).save(buffer, format="PNG")
+    return predict_request(buffer.getvalue())
+
+
+def test_a_measurement_lasts_its_seconds_and_the_next_goes_on_with_the_photos():
+    bodies = itertools.cycle([photo_body(red) for red in range(0, 250, 10)])
+    predictor = CountingPredictor(seconds=0.02)
+    rate = images_per_second(predictor, bodies, batch_size=2, seconds=0.1)
+    # A warm-up batch, then batches until 0.1 s had passed: far fewer than the
+    # 25 photos (a measurement is not stretched to a whole pass over them).
+    assert 2 + 2 * 3 <= len(predictor.reds) <= 2 + 2 * 6
+    assert 0 < rate <= 2 / 0.02
+    first = len(predictor.reds)
+    images_per_second(predictor, bodies, batch_size=1, seconds=0.01)
+    # The next measurement takes the photos that came next.
+    assert predictor.reds[: first + 2] == list(range(0, 10 * (first + 2), 10))
 
 
 def test_a_measuring_process_that_fails_is_reported_with_its_error(tmp_path):
