@@ -80,6 +80,7 @@ from .bench_model import (
     measure_variant,
     model_facts,
     most_stolen,
+    start_talking,
 )
 from .model_store import checkpoint_path, latest_model
 from .plot import Series, latency_throughput_chart
@@ -188,17 +189,7 @@ def traffic(
         *("--rounds", str(args.rounds), "--wait-between-rounds"),
         *("--json", str(report_path)),
     ]
-    # Warnings go to a file: a full stderr pipe would stall the clients unread.
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=paths.REPO_ROOT,
-            env={**os.environ, "PYTHONPATH": str(paths.REPO_ROOT)},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-        )
+    process = start_talking(command, log_path)
     assert process.stdin is not None and process.stdout is not None
     try:
         for number in range(1, args.rounds + 1):

@@ -224,6 +224,23 @@ def fastest(measured: Sequence[LayoutRates]) -> LayoutRates:
     return LayoutRates(rates, most_stolen(m.stolen for m in measured))
 
 
+def start_talking(command: list[str], log: Path) -> subprocess.Popen[str]:
+    """``command`` at the repository root, spoken to through its input and output.
+
+    Its error output goes to ``log``: a full stderr pipe would stall it unread.
+    """
+    with log.open("w") as errors:
+        return subprocess.Popen(
+            command,
+            cwd=paths.REPO_ROOT,
+            env={**os.environ, "PYTHONPATH": str(paths.REPO_ROOT)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+
+
 def first_line_starting(
     process: subprocess.Popen[str], prefix: str, timeout: float
 ) -> str | None:
@@ -260,7 +277,6 @@ class LayoutProbe:
         self.layout = layout
         self.workdir = workdir
         self.processes: list[subprocess.Popen[str]] = []
-        # Warnings go to files: a full stderr pipe would stall a process unread.
         self.logs = [workdir / f"process-{n}.log" for n in range(layout.workers)]
 
     def __enter__(self) -> "LayoutProbe":
@@ -323,18 +339,7 @@ class LayoutProbe:
         command = self.measurement.command(
             self.layout.threads, self.workdir / f"process-{number}"
         )
-        with log.open("w") as errors:
-            self.processes.append(
-                subprocess.Popen(
-                    command,
-                    cwd=paths.REPO_ROOT,
-                    env={**os.environ, "PYTHONPATH": str(paths.REPO_ROOT)},
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=errors,
-                    text=True,
-                )
-            )
+        self.processes.append(start_talking(command, log))
 
     def _failure(self, log: Path) -> MeasurementError:
         tail = log.read_text(errors="replace")[-2000:]

@@ -4,6 +4,7 @@ Timings are not checked (they are the benchmark's output, not a property);
 what is checked is that every option was measured and reported.
 """
 
+import argparse
 import io
 import itertools
 import json
@@ -22,6 +23,7 @@ from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS
 from {{ cookiecutter.package_name }}.preprocessing import IMAGENET_MEAN, IMAGENET_STD
 
 from serving.bench import (
+    BenchError,
     ServedResult,
     limit_batch_size,
     limit_for_batching,
@@ -31,6 +33,7 @@ from serving.bench import (
     served_verdicts,
     serving_cost_ms,
     share_range,
+    traffic,
 )
 from serving.bench_model import (
     Layout,
@@ -384,6 +387,36 @@ def test_a_measurement_lasts_its_seconds_and_the_next_goes_on_with_the_photos():
     images_per_second(predictor, bodies, batch_size=1, seconds=0.01)
     # The next measurement takes the photos that came next.
     assert predictor.reds[: first + 2] == list(range(0, 10 * (first + 2), 10))
+
+
+def fake_load_generator(tmp_path, script: str) -> str:
+    """A program run as ``<it> -m data.traffic ...`` that does what ``script`` says."""
+    program = tmp_path / "fake-python"
+    program.write_text(f"#!/bin/sh\n{script}\n")
+    program.chmod(0o755)
+    return str(program)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script")
+def test_a_load_generator_that_fails_mid_run_is_reported_with_its_error(tmp_path):
+    one_round_then_fail = (
+        "echo 'starting'; "
+        'echo \'{"round": 1, "elapsed_s": 0.01, "throughput_rps": 5.0}\'; '
+        "read go; echo 'locust gave up' >&2; exit 3"
+    )
+    args = argparse.Namespace(
+        traffic_python=fake_load_generator(tmp_path, one_round_then_fail),
+        requests=4,
+        duration=5.0,
+        rounds=2,
+    )
+    rounds = []
+    with pytest.raises(BenchError, match="the load generator failed") as err:
+        traffic(args, "http://127.0.0.1:9", 1, tmp_path / "out", rounds.append)
+    # The first round was measured before the second was asked for.
+    assert [finished["round"] for finished in rounds] == [1]
+    assert "exit 3" in str(err.value) and "locust gave up" in str(err.value)
+    assert "Is locust installed for" in str(err.value)
 
 
 def test_a_measuring_process_that_fails_is_reported_with_its_error(tmp_path):
