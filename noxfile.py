@@ -1,6 +1,7 @@
 """Sessions for working on the template itself (`nox -l` lists them).
 
-`python3 tasks.py generate|test` bootstraps nox and runs `generate` or `tests`.
+`python3 tasks.py generate|test|fast` bootstraps nox and runs `generate`, `tests` or
+`fast`.
 """
 
 import os
@@ -35,9 +36,7 @@ def generated_project_env() -> dict[str, str]:
     }
 
 
-@nox.session
-def tests(session: nox.Session) -> None:
-    """The whole test suite: questionnaire, renderings, generated projects' own checks."""
+def run_template_tests(session: nox.Session, *pytest_args: str) -> None:
     session.install("-r", "requirements-dev.txt")
     # A folder of its own: pytest prunes old numbered folders under the shared
     # /tmp/pytest-of-<user>, and another pytest on the machine would otherwise
@@ -49,16 +48,36 @@ def tests(session: nox.Session) -> None:
         "pytest",
         "tests",
         f"--basetemp={basetemp}",
+        *pytest_args,
         *session.posargs,
         env=generated_project_env(),
     )
 
 
 @nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite: questionnaire, renderings, generated projects' own checks."""
+    run_template_tests(session)
+
+
+@nox.session
+def fast(session: nox.Session) -> None:
+    """Every test except the slow ones that run generated projects' nox sessions."""
+    run_template_tests(session, "-m", "not slow")
+
+
+@nox.session
 def generate(session: nox.Session) -> None:
-    """Render the default team project into build/ and run its end-to-end pipeline."""
+    """Render a team project into build/ and run its end-to-end pipeline.
+
+    `-- [FOLDER] [QUESTION=ANSWER ...]`: the folder under build/ (default
+    gourmetgram) and answers besides the defaults, e.g.
+    `nox -s generate -- ledger task=text-classification`.
+    """
     session.install("-r", "requirements-dev.txt")
-    destination = BUILD / (session.posargs[0] if session.posargs else "gourmetgram")
+    answers = [arg for arg in session.posargs if "=" in arg]
+    folders = [arg for arg in session.posargs if "=" not in arg]
+    destination = BUILD / (folders[0] if folders else "gourmetgram")
     shutil.rmtree(destination, ignore_errors=True)
     started = time.perf_counter()
     session.run(
@@ -68,6 +87,7 @@ def generate(session: nox.Session) -> None:
         "--vcs-ref",
         "HEAD",
         "--quiet",
+        *(option for answer in answers for option in ("--data", answer)),
         str(ROOT),
         str(destination),
     )

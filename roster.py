@@ -11,6 +11,8 @@ The CSV has a header row and these columns (see examples/teams.csv):
                 out get the questionnaire's defaults (monitoring: the serving owner)
     project_id  optional; by default the course prefix and the row's team number
                 (proj01 for the first team, ...)
+    task        optional; the problem kind (image-classification, the default,
+                text-classification or tabular-regression)
 
 Every other answer comes from course.yml. Each repository is rendered with copier
 from this template (the working tree, as `copier copy --vcs-ref HEAD` does), into
@@ -39,7 +41,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent
 
 REQUIRED_COLUMNS = ("team", "members", "roles")
-OPTIONAL_COLUMNS = ("project_id",)
+OPTIONAL_COLUMNS = ("project_id", "task")
 OWNER_ANSWERS = {"shared"}  # besides the members themselves
 
 
@@ -135,6 +137,8 @@ def read_roster(csv_path: Path) -> list[Team]:
             "project_id": project_id,
             "members": members,
         }
+        if row.get("task"):
+            team.answers["task"] = row["task"]
         for role, handle in parse_roles(
             row["roles"], f"{csv_path}: {team.where}", roles_in_use
         ).items():

@@ -2,6 +2,7 @@
 
     python3 tasks.py generate   # render the default team project and run its pipeline
     python3 tasks.py test       # the template's whole test suite (what CI runs)
+    python3 tasks.py fast       # the same without the generated projects' nox runs
 
 It keeps nox in `.venv-tasks/` (created on first use) and hands over to the nox
 session of the same name in noxfile.py; extra arguments go to the session.
@@ -16,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 TOOLS_ENV = ROOT / ".venv-tasks"
 NOX_REQUIREMENT = "nox==2026.10.20"
-SESSIONS = {"generate": "generate", "test": "tests"}
+SESSIONS = {"generate": "generate", "test": "tests", "fast": "fast"}
 
 
 def nox_executable() -> Path:

@@ -12,10 +12,23 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The rendering matrix: 3 and 4 members, shared and owned cicd, a name with spaces
-# and accents. Each entry is the data passed to copier on top of --defaults.
+# The problem kinds (copier.yml's `task` choices, the first the default) and the
+# module of the shared package that implements each.
+KIND_MODULES = {
+    "image-classification": "image",
+    "text-classification": "text",
+    "tabular-regression": "tabular",
+}
+TASKS = tuple(KIND_MODULES)
+
+# The rendering matrix: each problem kind; 3 and 4 members, shared and owned cicd, a
+# name with spaces and accents. Each entry is the data passed to copier on top of
+# --defaults. The kinds other than the default differ from the defaults in `task`
+# alone, so their rooms can be compared with the default rendering's byte for byte.
 SCENARIOS: dict[str, dict] = {
     "four-owned-cicd": {},
+    "text-classification": {"task": "text-classification"},
+    "tabular-regression": {"task": "tabular-regression"},
     "three-shared-cicd-accents": {
         "project_name": "Café Rétro Vision",
         "members": ["ana-r", "Bo", "chen99"],
@@ -45,6 +58,26 @@ DERIVED_NAMES = [
 ]
 
 
+# Scenarios that render each kind with otherwise default answers.
+KIND_SCENARIOS = {
+    "image-classification": "four-owned-cicd",
+    "text-classification": "text-classification",
+    "tabular-regression": "tabular-regression",
+}
+
+
+def task_of(scenario: str) -> str:
+    return SCENARIOS[scenario].get("task", TASKS[0])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "slow: runs a generated project's own nox sessions (room environments,"
+        " minutes); `nox -s fast` leaves these out",
+    )
+
+
 def render(destination: Path, **answers) -> Path:
     """Render the template at HEAD (plus uncommitted changes) with copier's API."""
     copier.run_copy(
@@ -71,6 +104,10 @@ def project_env() -> dict[str, str]:
     # A member's API key must never make the test suite log runs online.
     env["WANDB_MODE"] = "offline"
     env.pop("WANDB_API_KEY", None)
+    # The generated `nox -s tests` runs its slow tests on CI (CI=true); here the
+    # template's tests ask for them where they want them (`-- --slow`), alike on
+    # CI and on a laptop.
+    env.pop("CI", None)
     return env
 
 

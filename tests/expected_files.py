@@ -2,7 +2,9 @@
 
 Deliberately not derived from template/: a file that goes missing from the
 template, appears by accident or renders under the wrong name must fail a test,
-and adding a file must be a conscious change here too.
+and adding a file must be a conscious change here too. Every kind of problem
+(`task`) gets the common files and its own (KIND_FILES): its module in the shared
+package and that module's tests; its contract files bear the common names.
 """
 
 # folder -> the files directly inside it; "{package}" is the shared package.
@@ -26,16 +28,16 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "template-update.yml",
     ),
     "{package}": (
+        "README.md",
         "__init__.py",
         "contract.py",
-        "features.py",
         "hardware.py",
         "hashing.py",
-        "labels.py",
         "model.py",
         "paths.py",
-        "photos.py",
-        "preprocessing.py",
+        "problem.py",
+        "quality.py",
+        "spec.py",
         "telemetry.py",
     ),
     "contracts": (
@@ -49,13 +51,14 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_shared_contract.py",
         "test_shared_hardware.py",
         "test_shared_model.py",
-        "test_shared_photos.py",
+        "test_shared_quality.py",
     ),
     "data": (
         "README.md",
         "__init__.py",
         "__main__.py",
         "cli.py",
+        "contracts.py",
         "dataset.py",
         "ingest.py",
         "layout.py",
@@ -63,17 +66,16 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "prepare.py",
         "requirements.txt",
         "splits.py",
-        "synthetic.py",
         "traffic.py",
         "validate.py",
     ),
     "data/tests": (
         "conftest.py",
+        "test_data_contract.py",
         "test_data_ingest.py",
         "test_data_manifest.py",
         "test_data_prepare.py",
         "test_data_splits.py",
-        "test_data_synthetic.py",
         "test_data_traffic.py",
     ),
     "training": (
@@ -107,6 +109,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "README.md",
         "__init__.py",
         "answers.py",
+        "api_schema.py",
         "bad_requests.py",
         "batched_service.py",
         "bench.py",
@@ -114,6 +117,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "bentofile.yaml",
         "guard.py",
         "metrics.py",
+        "model_calls.py",
         "model_store.py",
         "package.py",
         "plot.py",
@@ -130,6 +134,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "conftest.py",
         "test_serving_http.py",
         "test_serving_bench.py",
+        "test_serving_guard.py",
         "test_serving_package.py",
         "test_serving_request_records.py",
         "test_serving_runtimes.py",
@@ -156,7 +161,10 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_monitoring_metrics.py",
         "test_monitoring_stats.py",
     ),
-    "monitoring/tests/data": ("bentoml-metrics.prom",),
+    "monitoring/tests/data": (
+        "bentoml-metrics-values.prom",
+        "bentoml-metrics.prom",
+    ),
     "cicd": (
         "README.md",
         "__init__.py",
@@ -185,6 +193,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_cicd_runner_gc.py",
         "test_cicd_runner_github.py",
         "test_cicd_runner_plan.py",
+        "test_cicd_summary.py",
         "test_cicd_workflows.py",
     ),
     "cicd/deploy": ("compose.yml", "rollout.sh"),
@@ -213,10 +222,38 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
 }
 
 
-def expected_files(package_name: str) -> set[str]:
-    """Every path (relative, POSIX) a freshly generated project holds."""
+# task -> folder -> the files only that kind's projects hold.
+KIND_FILES: dict[str, dict[str, tuple[str, ...]]] = {
+    "image-classification": {
+        "{package}": ("image.py", "image_synthetic.py"),
+        "tests": ("test_shared_image.py",),
+    },
+    "text-classification": {
+        "{package}": ("text.py", "text_files.py", "text_synthetic.py"),
+        "tests": ("test_shared_text.py",),
+    },
+    "tabular-regression": {
+        "{package}": (
+            "tabular.py",
+            "tabular_contract.py",
+            "tabular_csv.py",
+            "tabular_synthetic.py",
+        ),
+        "tests": ("test_shared_tabular.py",),
+    },
+}
+
+
+def _paths(files: dict[str, tuple[str, ...]], package_name: str) -> set[str]:
     return {
         f"{folder}/{name}".lstrip("/").replace("{package}", package_name)
-        for folder, names in FILES_BY_FOLDER.items()
+        for folder, names in files.items()
         for name in names
     }
+
+
+def expected_files(package_name: str, task: str) -> set[str]:
+    """Every path (relative, POSIX) a freshly generated project of ``task`` holds."""
+    return _paths(FILES_BY_FOLDER, package_name) | _paths(
+        KIND_FILES[task], package_name
+    )

@@ -1,8 +1,10 @@
 """Real releases of the template, for update tests: a copy of this repository in a
 temporary git repository, changed and tagged the way an instructor publishes fixes."""
 
+import io
 import shutil
 import subprocess
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,3 +69,27 @@ def new_template_repo(destination: Path) -> Path:
     copy_of_this_template(destination)
     git(destination, "init", "-q")
     return destination
+
+
+def this_template_at(commit: str, destination: Path) -> Path:
+    """The template as committed at ``commit`` of this repository's history."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout
+    destination.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(destination, filter="data")
+    return destination
+
+
+def replace_with_this_template(repo: Path) -> None:
+    """A release change: the template becomes this working tree (deleted files go)."""
+    for path in repo.iterdir():
+        if path.is_dir() and path.name != ".git":
+            shutil.rmtree(path)
+        elif path.is_file():
+            path.unlink()
+    copy_of_this_template(repo)

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DERIVED_NAMES, ROOT, SCENARIOS, render
-from cookiecutter_front import render_with_cookiecutter
+from conftest import DERIVED_NAMES, ROOT, SCENARIOS, TASKS, render
+from cookiecutter_front import checked_out_template, render_with_cookiecutter
 from test_questionnaire import INVALID_ANSWERS
 
 
@@ -59,6 +59,15 @@ def test_cookiecutter_json_offers_exactly_copier_questions_in_order():
     assert [name for name in offered if not name.startswith("_")] == asked_questions()
 
 
+def test_cookiecutter_offers_copier_choice_of_task():
+    """A plain text answer (not a cookiecutter choice list, which would refuse a
+    bad answer with a traceback before the questionnaire sees it): same default,
+    and its prompt names every kind."""
+    offered = json.loads((ROOT / "template" / "cookiecutter.json").read_text())
+    assert offered["task"] == TASKS[0]
+    assert all(task in offered["__prompts__"]["task"] for task in TASKS)
+
+
 @pytest.mark.parametrize(
     "answers, message", INVALID_ANSWERS.values(), ids=INVALID_ANSWERS.keys()
 )
@@ -73,10 +82,14 @@ def test_cookiecutter_refuses_what_copier_refuses(tmp_path, answers, message):
     )
 
 
-def test_cookiecutter_command_line_prints_the_refusal_without_traceback(tmp_path):
+def cookiecutter_command_line(
+    tmp_path: Path, *answers: str
+) -> subprocess.CompletedProcess:
+    """`cookiecutter --no-input ROOT --directory template ANSWER...` as a user types
+    it, into tmp_path/out."""
     config = tmp_path / "config.yaml"
     config.write_text(f"replay_dir: {tmp_path / 'replay'}\n")
-    result = subprocess.run(
+    return subprocess.run(
         [
             str(Path(sys.executable).with_name("cookiecutter")),
             "--no-input",
@@ -84,47 +97,58 @@ def test_cookiecutter_command_line_prints_the_refusal_without_traceback(tmp_path
             str(config),
             "--output-dir",
             str(tmp_path / "out"),
-            str(ROOT),
+            str(checked_out_template()),
             "--directory",
             "template",
-            "lease_hours=9",
-            "members=[amy, bob, cat]",
+            *answers,
         ],
         check=False,
         capture_output=True,
         text=True,
     )
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (
+            "lease_hours=9",
+            "Validation error for question 'lease_hours': lease_hours must be a whole number",
+        ),
+        (
+            "task=vision",
+            "Validation error for question 'task': Invalid choice 'vision'; choose one of "
+            + ", ".join(TASKS),
+        ),
+    ],
+)
+def test_cookiecutter_command_line_prints_the_refusal_without_traceback(
+    tmp_path, answer, message
+):
+    result = cookiecutter_command_line(tmp_path, answer, "members=[amy, bob, cat]")
     assert result.returncode == 1
     output = result.stdout + result.stderr
-    assert (
-        "Validation error for question 'lease_hours': lease_hours must be a whole number"
-        in output
-    )
+    assert message in output
     assert "Traceback" not in output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+def test_cookiecutter_command_line_takes_the_task(tmp_path):
+    result = cookiecutter_command_line(tmp_path, "task=tabular-regression")
+    assert result.returncode == 0, result.stdout + result.stderr
+    package = tmp_path / "out" / "gourmetgram" / "gourmetgram"
+    assert "from .tabular import" in (package / "problem.py").read_text()
+    assert not (package / "image.py").exists()
+
+
 def test_cookiecutter_command_line_takes_members_as_yaml(tmp_path):
-    config = tmp_path / "config.yaml"
-    config.write_text(f"replay_dir: {tmp_path / 'replay'}\n")
-    subprocess.run(
-        [
-            str(Path(sys.executable).with_name("cookiecutter")),
-            "--no-input",
-            "--config-file",
-            str(config),
-            "--output-dir",
-            str(tmp_path),
-            str(ROOT),
-            "--directory",
-            "template",
-            "project_name=Food Vision",
-            "members=[amy, bob, cat]",
-        ],
-        check=True,
-        capture_output=True,
+    result = cookiecutter_command_line(
+        tmp_path, "project_name=Food Vision", "members=[amy, bob, cat]"
     )
-    codeowners = (tmp_path / "food-vision" / ".github" / "CODEOWNERS").read_text()
+    assert result.returncode == 0, result.stdout + result.stderr
+    codeowners = (
+        tmp_path / "out" / "food-vision" / ".github" / "CODEOWNERS"
+    ).read_text()
     assert "* @amy @bob @cat" in codeowners
     assert "/cicd/ @amy @bob @cat" in codeowners, "three members share cicd by default"
 

@@ -1,7 +1,8 @@
 """The questionnaire: defaults, derived names, and the refusal of every bad answer."""
 
 import pytest
-from conftest import DERIVED_NAMES, answers_of, render
+import yaml
+from conftest import DERIVED_NAMES, KIND_MODULES, ROOT, TASKS, answers_of, render
 
 # (answers on top of the defaults, the message copier must refuse them with)
 INVALID_ANSWERS = {
@@ -102,6 +103,8 @@ INVALID_ANSWERS = {
     ),
     "lease zero": ({"lease_hours": 0}, "from 1 to 6"),
     "unknown ci runner": ({"ci_runner": "gitlab"}, "Invalid choice"),
+    "unknown task": ({"task": "image-segmentation"}, "Invalid choice"),
+    "task in other words": ({"task": "Text classification"}, "Invalid choice"),
     "time zone name": (
         {"course_timezone": "Eastern Time"},
         "course_timezone 'Eastern Time' is not an IANA time-zone name",
@@ -134,6 +137,13 @@ def test_refusal_names_the_question(tmp_path):
         render(tmp_path / "p", lease_hours=9)
 
 
+def test_bad_task_is_refused_naming_the_question_and_the_answer(tmp_path):
+    with pytest.raises(ValueError) as refusal:
+        render(tmp_path / "p", task="vision")
+    assert "'task'" in str(refusal.value) and "'vision'" in str(refusal.value)
+    assert not (tmp_path / "p").exists()
+
+
 def test_defaults_make_a_valid_four_member_demo_team(tmp_path):
     answers = answers_of(render(tmp_path / "p"))
     assert answers["project_name"] == "GourmetGram"
@@ -148,6 +158,26 @@ def test_defaults_make_a_valid_four_member_demo_team(tmp_path):
     assert owners == set(answers["members"]), "each of the 4 members owns a role"
     assert answers["monitoring_owner"] == answers["serving_owner"]
     assert answers["ci_runner"] == "github-hosted"
+    assert answers["task"] == "image-classification"
+
+
+def test_task_choices_are_the_kinds_the_tests_cover():
+    questions = yaml.safe_load(
+        (ROOT / "copier.yml").read_text().replace("!include", "")
+    )
+    assert tuple(questions["task"]["choices"]) == TASKS
+    assert questions["task"]["default"] == TASKS[0]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_task_is_recorded_and_picks_its_kind_module(tmp_path, task):
+    project = render(tmp_path / "p", task=task)
+    assert answers_of(project)["task"] == task
+    package = project / "gourmetgram"
+    kind = KIND_MODULES[task]
+    assert f"from .{kind} import" in (package / "problem.py").read_text()
+    modules = {f"{module}.py" for module in KIND_MODULES.values()}
+    assert {path.name for path in package.iterdir()} & modules == {f"{kind}.py"}
 
 
 def test_three_members_share_cicd_by_default(tmp_path):
@@ -175,3 +205,4 @@ def test_node_type_default_follows_the_site(tmp_path):
 def test_computed_values_stay_out_of_the_answers_file(tmp_path):
     answers = answers_of(render(tmp_path / "p"))
     assert "cookiecutter" not in answers and "roles" not in answers
+    assert "task_module" not in answers

@@ -38,7 +38,10 @@ def files_of(project: Path) -> set[str]:
 @scenarios
 def test_exact_file_set(rendered, scenario):
     project = rendered[scenario]
-    assert files_of(project) == expected_files(answers_of(project)["package_name"])
+    answers = answers_of(project)
+    expected = expected_files(answers["package_name"], answers["task"])
+    assert sorted(files_of(project) - expected) == []
+    assert sorted(expected - files_of(project)) == []
 
 
 @scenarios

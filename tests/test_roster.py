@@ -36,16 +36,19 @@ def test_example_roster_renders_one_committed_repository_per_team(tmp_path):
             "training_owner": "amy",
             "cicd_owner": "shared",
             "monitoring_owner": "bob",
+            "task": "image-classification",
         },
         "proj02-plate-check": {
             "members": ["dana", "eli", "fay", "gus"],
             "cicd_owner": "gus",
             "monitoring_owner": "eli",
+            "task": "text-classification",
         },
         "proj21-menu-lens": {
             "members": ["hal", "ivy", "joe"],
             "monitoring_owner": "joe",
             "data_owner": "joe",
+            "task": "tabular-regression",
         },
     }
     assert sorted(path.name for path in out.iterdir()) == sorted(expected)
@@ -113,6 +116,10 @@ BAD_ROSTERS = {
     "owner not a member": (
         HEADER + "A,amy bob cat,serving=zed,\n",
         "line 2 (team 'A'): Validation error for question 'serving_owner': serving_owner 'zed' is not one of the members",
+    ),
+    "unknown task": (
+        "team,members,roles,task\nA,amy bob cat,,vision\n",
+        "line 2 (team 'A'): Validation error for question 'task': Invalid choice 'vision'",
     ),
     "bad project id": (
         HEADER + "A,amy bob cat,,07\n",

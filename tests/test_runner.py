@@ -166,6 +166,7 @@ def test_compose_file_runs_one_stage_from_its_variables(rendered):
     )
 
 
+@pytest.mark.slow  # runs the generated `nox -s runner`
 def test_runner_session_plans_without_cloud_libraries(rendered, monkeypatch):
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     result = run_nox(
@@ -228,6 +229,7 @@ def runner(project, *args) -> tuple[int, dict | None, str]:
     )
 
 
+@pytest.mark.slow  # runs the generated `nox -s runner`
 def test_up_then_down_through_python_chi(clouds, monkeypatch):
     project, github, cloud = clouds
     monkeypatch.setenv("OS_RELEASE_APPLICATION_CREDENTIAL_ID", "release-id")
@@ -282,6 +284,7 @@ def test_up_then_down_through_python_chi(clouds, monkeypatch):
     assert not cloud.leases and not cloud.servers and not github.runners
 
 
+@pytest.mark.slow  # runs the generated `nox -s runner`
 def test_a_failed_up_leaves_nothing_behind(clouds):
     project, github, cloud = clouds
     cloud.refuse_servers = True
@@ -291,6 +294,7 @@ def test_a_failed_up_leaves_nothing_behind(clouds):
     assert not github.runners, "the runner registration of a failed up must be deleted"
 
 
+@pytest.mark.slow  # runs the generated `nox -s runner`
 def test_gc_removes_only_this_projects_stale_resources(clouds):
     project, github, cloud = clouds
     old, recent = "2020-01-01 00:00:00", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")

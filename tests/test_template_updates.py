@@ -5,6 +5,10 @@ v1 (this template as it is), v2 (an ordinary fix: a README line and .gitignore
 change) and v3 (a rename release: a file and an answer get new names, carried by
 dict-form `_migrations` that call migrations/rename.py). Projects are generated
 from v1, committed and edited by a "team", then updated.
+
+A second template repository has this repository's last release before the task
+kinds (CURRENT_RELEASE, from its git history) as v1 and the working tree as v2:
+projects generated from the release teams have now must take this one.
 """
 
 import os
@@ -17,7 +21,14 @@ import pytest
 import yaml
 from conftest import ROOT
 from copier.errors import UnsafeTemplateError
-from template_releases import git, new_template_repo, project_file, release
+from template_releases import (
+    git,
+    new_template_repo,
+    project_file,
+    release,
+    replace_with_this_template,
+    this_template_at,
+)
 
 OLD_ALERTS = "monitoring/prometheus/alerts.yml"
 NEW_ALERTS = "monitoring/prometheus/alert_rules.yml"
@@ -30,6 +41,7 @@ README_V1_LINE = "This repository was generated from mlsys-team-template. When t
 README_V2_LINE = "This repository was generated from mlsys-team-template (release v2). When the instructor publishes a"
 GITIGNORE_V2 = "# Editor settings (added in v2)\n.idea/\n"
 V3_MARKER = "# Renamed from alerts.yml in v3.\n"
+ALERTS_FIRST_LINE = "# Alert rules for the "
 V3_MIGRATIONS = """
 _migrations:
   - version: v3
@@ -54,7 +66,13 @@ def fix_release(repo: Path) -> None:
 def rename_release(repo: Path) -> None:
     """Rename the alert rules file and the wandb_project question, with migrations."""
     old = project_file(repo, OLD_ALERTS)
-    project_file(repo, NEW_ALERTS).write_text(V3_MARKER + old.read_text())
+    # Before the file's first comment line, not before its first character: the
+    # source may open with a `{%- ... -%}` statement that eats the line break before it.
+    source = old.read_text()
+    assert source.count(ALERTS_FIRST_LINE) == 1, ALERTS_FIRST_LINE
+    project_file(repo, NEW_ALERTS).write_text(
+        source.replace(ALERTS_FIRST_LINE, V3_MARKER + ALERTS_FIRST_LINE)
+    )
     old.unlink()
     for relative in ALERTS_USERS:
         user = project_file(repo, relative)
@@ -375,3 +393,93 @@ def test_update_workflow_pins_the_copier_the_template_is_tested_with():
         if line.startswith("copier==")
     )
     assert f"pip install {tested}\n" in workflow.read_text()
+
+
+# ---- From the release teams have now to the task kinds (issue 16) ----
+
+# The last commit before the problem became a question (`task`): the release every
+# existing team project was generated from.
+CURRENT_RELEASE = "89a8a8bb2d98a8046c0411dfc3ef296ef9ade12b"
+PACKAGE = "gourmetgram"
+# Shared modules the task kinds brought, and the image-only ones they replaced.
+NEW_SHARED = ("problem.py", "spec.py", "quality.py", "image.py")
+REMOVED_SHARED = ("labels.py", "preprocessing.py", "features.py", "photos.py")
+# A room file this update leaves alone, and one it changes on lines near the
+# team's edits (the quality gate became `quality_bar`).
+UNTOUCHED = "cicd/runner/settings.py"
+TOUCHED = "training/config.yaml"
+
+
+@pytest.fixture(scope="module")
+def kinds_repo(tmp_path_factory) -> Path:
+    repo = this_template_at(
+        CURRENT_RELEASE,
+        tmp_path_factory.mktemp("kinds") / "mlsys-team-template",
+    )
+    git(repo, "init", "-q")
+    release(repo, "v1")
+    release(repo, "v2", replace_with_this_template)
+    return repo
+
+
+def test_update_to_the_task_kinds_keeps_team_edits(kinds_repo, tmp_path):
+    unchanged = git(
+        kinds_repo,
+        "diff",
+        "--stat",
+        "v1",
+        "v2",
+        "--",
+        project_file(kinds_repo, UNTOUCHED),
+    )
+    assert unchanged == "", f"this release changes {UNTOUCHED}: pick another file"
+    project = generate(kinds_repo, tmp_path / "team", "v1")
+    assert "task" not in answers(project)
+    settings = (project / UNTOUCHED).read_text()
+    config = (project / TOUCHED).read_text()
+    assert "epochs: 6\n" in config and "min_accuracy: 0.6\n" in config
+    commit_team_edits(
+        project,
+        {
+            UNTOUCHED: settings + "# Our node notes.\n",
+            TOUCHED: config.replace("epochs: 6\n", "epochs: 40\n").replace(
+                "min_accuracy: 0.6\n", "min_accuracy: 0.75\n"
+            ),
+            "training/notes.md": "# What we tried\n",
+        },
+    )
+
+    update(project, "v2")
+
+    recorded = answers(project)
+    assert (recorded["task"], recorded["_commit"]) == ("image-classification", "v2")
+    assert (project / UNTOUCHED).read_text() == settings + "# Our node notes.\n"
+    assert (project / "training" / "notes.md").read_text() == "# What we tried\n"
+    config = (project / TOUCHED).read_text()
+    assert "epochs: 40\n" in config, "an edit away from the release's changes merges"
+    # Both changed the quality gate: both versions stay, marked for the team.
+    assert "<<<<<<< before updating" in config and ">>>>>>> after updating" in config
+    assert "min_accuracy: 0.75\n" in config and "quality_bar: 0.6\n" in config
+    package = project / PACKAGE
+    assert [name for name in NEW_SHARED if not (package / name).is_file()] == []
+    assert [name for name in REMOVED_SHARED if (package / name).exists()] == []
+
+
+def test_untouched_project_updates_to_a_fresh_copy_of_the_task_kinds(
+    kinds_repo, tmp_path
+):
+    project = generate(kinds_repo, tmp_path / "updated", "v1")
+    update(project, "v2")
+    fresh = tmp_path / "fresh"
+    copier.run_copy(
+        str(kinds_repo),
+        str(fresh),
+        defaults=True,
+        vcs_ref="v2",
+        quiet=True,
+        unsafe=False,
+    )
+    updated, expected = tree(project), tree(fresh)
+    assert sorted(updated.keys() - expected.keys()) == [], "left over from v1"
+    assert sorted(expected.keys() - updated.keys()) == [], "missing after the update"
+    assert [path for path in updated if updated[path] != expected[path]] == []

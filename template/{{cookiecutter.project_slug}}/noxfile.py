@@ -22,7 +22,7 @@ nox.options.sessions = ["lint", "tests"]
 
 ROOMS = ("data", "training", "serving", "monitoring", "cicd")
 SHARED_TESTS = "shared"
-SERVICE = "serving.service:Classifier"
+SERVICE = "serving.service:Predictor"
 SERVE_PORT = "3000"
 
 
@@ -51,15 +51,40 @@ def lint(session: nox.Session) -> None:
     run_in(session, "cicd", "ruff", "format", "--check", ".")
 
 
+# `-- --slow` asks `nox -s tests` for the tests marked slow as well (benchmarks,
+# real servers under load); CI (which sets CI=true) always runs them.
+SLOW_FLAG = "--slow"
+
+
+def wants_slow_tests(posargs: list[str]) -> bool:
+    return SLOW_FLAG in posargs or os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def marker_selection(posargs: list[str]) -> list[str]:
+    """pytest's marker option that leaves the slow tests out, unless they are wanted.
+
+    Chosen here rather than in a conftest.py so that it holds for every room's
+    tests alike; a member's own `-m EXPRESSION` is left to pytest.
+    """
+    if wants_slow_tests(posargs) or "-m" in posargs:
+        return []
+    return ["-m", "not slow"]
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Each room's tests in its own environment (`nox -s tests -- serving` for one).
 
     `-- shared` runs only the shared package and contract tests (CI's last job).
+    Tests marked slow (benchmarks, real servers under load) are skipped unless
+    `-- --slow` is given or the CI variable is set, as on GitHub Actions.
     """
     chosen = [arg for arg in session.posargs if arg in (*ROOMS, SHARED_TESTS)]
     rooms = [arg for arg in chosen if arg in ROOMS] if chosen else list(ROOMS)
-    pytest_args = [arg for arg in session.posargs if arg not in chosen]
+    pytest_args = [
+        arg for arg in session.posargs if arg not in chosen and arg != SLOW_FLAG
+    ]
+    pytest_args += marker_selection(session.posargs)
     for room in rooms:
         # The serving benchmark's tests drive traffic with the data room's tool.
         extra = {"TRAFFIC_PYTHON": traffic_python()} if room == "serving" else {}
@@ -115,7 +140,7 @@ def run_package(session: nox.Session, *, build: bool) -> None:
 
 @nox.session
 def data(session: nox.Session) -> None:
-    """Make the dataset: synthetic by default, `-- ingest PATH` for real Food-11."""
+    """Synthetic data by default, `-- ingest PATH [--target NAME]` for your own data."""
     run_data(session, session.posargs)
 
 

@@ -2,7 +2,7 @@
 
 nox makes one environment per *session*, so `train`, the training tests and the
 pipeline would each install PyTorch again. Here every session of a room runs in
-that room's environment, which is rebuilt only when its requirements change.
+that room's environment, which is built again only when its requirements change.
 
 Environment variables:
 
@@ -12,19 +12,37 @@ Environment variables:
   can pull in a default build. Default ``torch``; on a CPU-only machine with
   internet access ``torch --index-url https://download.pytorch.org/whl/cpu``
   avoids downloading CUDA libraries.
+
+Each environment's folder is named after the room and a hash of what it
+installs (``serving-3f2a...``), so checkouts whose requirements differ (another
+branch, another task kind) share ``ROOM_ENVS_DIR`` without rebuilding each
+other's environments, and a build holds a lock so that two runs never build one
+environment at once. A room keeps its `KEEP_PER_ROOM` most recently used
+environments; older ones are deleted when a new one is built.
 """
 
+import contextlib
 import hashlib
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Iterator
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: builds are not locked there
+    fcntl = None
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_REQUIREMENTS = ROOT / "tests" / "requirements.txt"
+STAMP = ".requirements-fingerprint"
+# Environments kept per room: enough for a few branches or task kinds at once.
+KEEP_PER_ROOM = 3
 
 
 def envs_dir() -> Path:
@@ -72,19 +90,57 @@ def bin_dir(env: Path) -> Path:
     return env / ("Scripts" if os.name == "nt" else "bin")
 
 
+def env_path(room: str) -> Path:
+    """The folder of the room's environment for its current requirements."""
+    return envs_dir() / f"{room.replace('/', '-')}-{fingerprint(room)[:12]}"
+
+
+@contextlib.contextmanager
+def build_lock(env: Path) -> Iterator[None]:
+    """Held while ``env`` is checked and built: one build at a time per env."""
+    env.parent.mkdir(parents=True, exist_ok=True)
+    with open(env.with_name(env.name + ".lock"), "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def prune(room: str, keep: Path) -> None:
+    """Delete the room's environments beyond the `KEEP_PER_ROOM` last used."""
+    prefix = room.replace("/", "-") + "-"
+    others = [
+        stamp.parent
+        for stamp in envs_dir().glob(f"{prefix}*/{STAMP}")
+        if stamp.parent != keep and len(stamp.parent.name) == len(prefix) + 12
+    ]
+    others.sort(key=lambda env: (env / STAMP).stat().st_mtime, reverse=True)
+    for env in others[KEEP_PER_ROOM - 1 :]:
+        shutil.rmtree(env, ignore_errors=True)
+
+
 def ensure(room: str, log=print) -> Path:
-    """The room's environment, created or updated if its requirements changed.
+    """The room's environment, built first if its requirements have none yet.
 
     Returns the folder holding its executables (python, pytest, bentoml, ...).
     A room may be a sub-folder with its own requirements.txt ("cicd/runner").
     """
-    env = envs_dir() / room.replace("/", "-")
-    stamp = env / ".requirements-fingerprint"
+    env = env_path(room)
+    stamp = env / STAMP
     wanted = fingerprint(room)
-    if stamp.exists() and stamp.read_text() == wanted:
-        return bin_dir(env)
-    log(f"Preparing the {room} environment in {env}")
-    venv.EnvBuilder(with_pip=True, clear=stamp.exists()).create(env)
+    with build_lock(env):
+        if stamp.exists() and stamp.read_text() == wanted:
+            stamp.touch()  # recently used: pruned last
+            return bin_dir(env)
+        log(f"Preparing the {room} environment in {env}")
+        build(room, env)
+        stamp.write_text(wanted)
+    prune(room, keep=env)
+    return bin_dir(env)
+
+
+def build(room: str, env: Path) -> None:
+    """A fresh virtual environment at ``env`` with the room's requirements."""
+    venv.EnvBuilder(with_pip=True, clear=True).create(env)
     python = str(bin_dir(env) / "python")
     pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
     files = requirement_files(room)
@@ -94,5 +150,3 @@ def ensure(room: str, log=print) -> Path:
     if any(requirement_lines(file) for file in files):
         requirements = [arg for file in files for arg in ("-r", str(file))]
         subprocess.run([*pip, *requirements], check=True)
-    stamp.write_text(wanted)
-    return bin_dir(env)

@@ -23,9 +23,10 @@ def read_json(path: Path) -> dict | None:
 
 
 def data_line(manifest: dict) -> str:
+    # Per split: examples per label (classification) or {"rows": n} (regression).
     counts = ", ".join(
-        f"{split} {sum(classes.values())}"
-        for split, classes in manifest["splits"].items()
+        f"{split} {sum(split_counts.values())}"
+        for split, split_counts in manifest["splits"].items()
     )
     return (
         f"{counts}; {manifest['quarantined_count']} quarantined; "
@@ -43,12 +44,23 @@ def training_line(training: dict) -> str:
 
 
 def evaluation_line(evaluation: dict) -> str:
-    per_class = evaluation["per_class_accuracy"]
-    worst = min(per_class, key=per_class.get)
+    """The offline quality against the model-free baseline and the bar."""
+    verdict = "passes" if evaluation["passed"] else "FAILS"
+    baseline = evaluation["baseline"]
+    if evaluation["metric"] == "accuracy":
+        # A class absent from the evaluation split has no accuracy (None).
+        measured = evaluation["per_class_accuracy"].items()
+        per_class = {name: value for name, value in measured if value is not None}
+        worst = min(per_class, key=per_class.get)
+        return (
+            f"accuracy {evaluation['accuracy']:.3f} {verdict} the bar "
+            f"{evaluation['bar']:.2f} ({baseline['name']} baseline "
+            f"{baseline['accuracy']:.3f}); weakest class {worst} {per_class[worst]:.3f}"
+        )
     return (
-        f"accuracy {evaluation['accuracy']:.3f} (bar {evaluation['min_accuracy']:.2f}, "
-        f"majority baseline {evaluation['baseline_accuracy']:.3f}); "
-        f"weakest class {worst} {per_class[worst]:.3f}"
+        f"MAE {evaluation['mae']:.3f} {verdict} the bar {evaluation['bar']:.2f} x "
+        f"the {baseline['name']}'s MAE {baseline['mae']:.3f}; "
+        f"RMSE {evaluation['rmse']:.3f}"
     )
 
 

@@ -1,7 +1,8 @@
 """The data room: makes the dataset every other room trains, evaluates and monitors.
 
-`python -m data prepare` generates a synthetic GourmetGram dataset;
-`python -m data ingest SRC` brings in the real Food-11 images. Both validate
-every image, quarantine the unreadable ones and write a manifest of content
-hashes next to the dataset.
+`python -m data prepare` generates the problem's synthetic dataset;
+`python -m data ingest PATH` brings in the team's own data. Both keep
+unusable input in quarantine, split the examples, write them with the
+problem's own format and a manifest of content hashes next to the dataset.
+`python -m data contract` derives contracts/ from the dataset.
 """

@@ -1,21 +1,29 @@
-"""Command line of the data room: `python -m data [prepare|ingest|validate|...]`."""
+"""Command line of the data room: `python -m data [COMMAND]` (see --help)."""
 
 import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
-from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }} import paths, problem
+from {{ cookiecutter.package_name }}.problem import ProblemDataError, Spec
 
-from .ingest import ingest
-from .layout import DataError, quarantine_dir
+from .contracts import outdated_schemas, write_contract
+from .ingest import DEFAULT_TARGET, ingest
+from .layout import quarantine_dir
 from .manifest import manifest_path
-from .prepare import DEFAULT_IMAGE_SIZE, DEFAULT_PER_CLASS, DEFAULT_SEED, prepare
-from .synthetic import write_contract_sample
+from .prepare import DEFAULT_COUNT, DEFAULT_SEED, prepare
 from .validate import revalidate
 
-# How many skipped or quarantined files the summary names before "... and N more".
+# How many skipped or quarantined inputs the summary names before "... and N more".
 LISTED = 5
+CONTRACT_HELP = (
+    "rewrite contracts/*.json from the current dataset: the schemas from its "
+    "labels or features, the sample request from a real example. Run it after "
+    "ingesting data that changes them, then review and commit the files: the "
+    "contract is what the service promises its clients, so no other command "
+    "rewrites it behind your back (ingest only says when it is out of date)."
+)
 
 
 def at_least(minimum: int):
@@ -34,17 +42,20 @@ def at_least(minimum: int):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m data",
-        description="Make the dataset: synthetic by default, or ingest Food-11.",
+        description=f"Make the {problem.TASK} dataset: synthetic by default, "
+        "or ingest your own data.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     synthetic = commands.add_parser(
-        "prepare", help="generate, validate and split the synthetic dataset (default)"
+        "prepare", help="generate, check and split the synthetic dataset (default)"
     )
     synthetic.add_argument(
+        "--count",
         "--per-class",
         type=at_least(3),
-        default=DEFAULT_PER_CLASS,
-        help=f"images per class before splitting (default {DEFAULT_PER_CLASS})",
+        default=DEFAULT_COUNT,
+        help="examples per class (classification) or rows (regression) before "
+        f"splitting (default {DEFAULT_COUNT})",
     )
     synthetic.add_argument(
         "--seed",
@@ -53,29 +64,34 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"generation and split seed (default {DEFAULT_SEED})",
     )
     synthetic.add_argument(
-        "--image-size",
-        type=at_least(8),
-        default=DEFAULT_IMAGE_SIZE,
-        help=f"image width and height in pixels (default {DEFAULT_IMAGE_SIZE})",
-    )
-    synthetic.add_argument(
         "--corrupt",
         type=at_least(0),
         default=0,
-        help="also write N unreadable files, to see quarantine at work",
+        help="also make N unusable inputs, to see quarantine at work",
     )
-    real = commands.add_parser(
-        "ingest", help="copy the real Food-11 images from SRC, keeping its splits"
+    own = commands.add_parser(
+        "ingest", help="bring in your own data from PATH, keeping its splits if any"
     )
-    real.add_argument("src", type=Path, metavar="SRC", help="the Food-11 folder")
+    own.add_argument("path", type=Path, metavar="PATH", help="the file or folder")
+    own.add_argument(
+        "--target",
+        default=DEFAULT_TARGET,
+        help=f"the column to predict, for a table (default '{DEFAULT_TARGET}')",
+    )
+    own.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="split seed, if splits are made"
+    )
     commands.add_parser(
-        "validate", help="re-check the current dataset, quarantining unreadable images"
+        "validate", help="re-check the current dataset, quarantining what broke"
     )
-    sample = commands.add_parser(
-        "contract-sample", help="rewrite contracts/input.sample.json"
+    contract = commands.add_parser(
+        "contract", aliases=["contract-sample"], help=CONTRACT_HELP
     )
-    sample.add_argument(
-        "--output", type=Path, default=paths.contracts_dir() / "input.sample.json"
+    contract.add_argument(
+        "--folder",
+        type=Path,
+        default=paths.contracts_dir(),
+        help="where to write the four files (default contracts/)",
     )
     return parser
 
@@ -87,39 +103,56 @@ def listing(entries: list[dict[str, str]]) -> list[str]:
     return lines
 
 
+def split_line(split: str, counts: dict[str, int], spec: Spec) -> str:
+    line = f"  {split:<11} {sum(counts.values()):>6} examples"
+    if spec.classification:
+        present = sum(1 for count in counts.values() if count)
+        line += f" in {present} classes"
+    return line
+
+
 def summary(manifest: dict[str, Any]) -> str:
-    lines = [f"Dataset {paths.dataset_dir()} (source: {manifest['source']})"]
-    for split, classes in manifest["splits"].items():
-        present = sum(1 for count in classes.values() if count)
-        lines.append(
-            f"  {split:<11} {sum(classes.values()):>6} images in {present} classes"
-        )
+    spec = Spec.from_json(manifest["spec"])
+    lines = [f"Dataset {paths.dataset_dir()} ({spec.task}, {manifest['source']})"]
+    for split, counts in manifest["splits"].items():
+        lines.append(split_line(split, counts, spec))
     lines.append(f"Quarantined: {manifest['quarantined_count']} in {quarantine_dir()}")
     lines += listing(manifest["quarantined"])
     if manifest["skipped"]:
-        lines.append(f"Skipped (class unknown): {manifest['skipped_count']}")
+        lines.append(f"Skipped (not part of the dataset): {manifest['skipped_count']}")
         lines += listing(manifest["skipped"])
     lines.append(f"Manifest {manifest_path()}: version {manifest['version'][:12]}")
+    outdated = outdated_schemas(spec)
+    if outdated:
+        lines.append(
+            f"The data defines another contract than {', '.join(outdated)} in "
+            f"{paths.contracts_dir()}: run `python -m data contract` "
+            "(nox -s data -- contract), then review and commit the files."
+        )
     return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command in ("contract", "contract-sample"):
+        for path in write_contract(args.folder):
+            print(f"Wrote {path}")
+        return 0
+    if args.command == "ingest":
+        manifest = ingest(args.path, args.target, args.seed)
+    elif args.command == "validate":
+        manifest = revalidate()
+    elif args.command is None:
+        manifest = prepare()
+    else:
+        manifest = prepare(args.count, args.seed, args.corrupt)
+    print(summary(manifest))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = args.command or "prepare"
     try:
-        if command == "contract-sample":
-            print(f"Wrote {write_contract_sample(args.output)}")
-            return 0
-        if command == "ingest":
-            manifest = ingest(args.src)
-        elif command == "validate":
-            manifest = revalidate()
-        elif args.command is None:
-            manifest = prepare()
-        else:
-            manifest = prepare(args.per_class, args.seed, args.image_size, args.corrupt)
-    except DataError as error:
+        return run(args)
+    except ProblemDataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(summary(manifest))
-    return 0

@@ -1,31 +1,15 @@
-"""The dataset on disk: where things live and how an ImageFolder tree is read."""
+"""Where the data room keeps things on disk, and how rejected input is kept."""
 
+import json
+import re
 import shutil
-from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS, class_folder
+from {{ cookiecutter.package_name }}.problem import Example, Rejected
 
-from .splits import SPLITS
-
-
-class DataError(Exception):
-    """Input the data room cannot use; the message says which path and why."""
-
-
-@dataclass(frozen=True)
-class LabelledFile:
-    """An image file with its split, class and path relative to its source root."""
-
-    path: Path
-    split: str
-    class_index: int
-    relative: str
-
-    def dataset_path(self, root: Path) -> Path:
-        """Where this file belongs under an ImageFolder root."""
-        return root / self.split / class_folder(self.class_index) / self.path.name
+# Characters kept in a quarantined file's name; others become "_".
+UNSAFE_NAME_CHARACTERS = re.compile(r"[^\w.\- ]")
 
 
 def data_root() -> Path:
@@ -33,7 +17,7 @@ def data_root() -> Path:
 
 
 def quarantine_dir() -> Path:
-    """Unreadable images, kept under their original relative paths."""
+    """Rejected input, kept under (a safe form of) where it came from."""
     return data_root() / "quarantine"
 
 
@@ -50,50 +34,50 @@ def fresh_dir(path: Path) -> Path:
     return path
 
 
-def visible_children(folder: Path) -> list[Path]:
-    """Entries of ``folder``, without hidden files such as .DS_Store."""
-    return sorted(child for child in folder.iterdir() if not child.name.startswith("."))
+def quarantine_name(origin: str) -> str:
+    """A relative file name for ``origin`` that stays inside the quarantine.
 
-
-def scan_imagefolder(
-    root: Path,
-) -> tuple[list[LabelledFile], list[dict[str, str]]]:
-    """Files of ``root/<split>/class_XX/``, and everything else found, with why.
-
-    Files outside a known class folder are returned as skipped entries rather
-    than dropped, so the caller can report them.
+    Origins are source-relative paths (``folder/name``) or rows of a file
+    (``name:12``); "..", absolute roots and odd characters are dropped so no
+    origin can write outside the folder.
     """
-    labelled, skipped = [], []
-    for split in SPLITS:
-        split_dir = root / split
-        if not split_dir.is_dir():
-            continue
-        for child in visible_children(split_dir):
-            relative = child.relative_to(root).as_posix()
-            if child.is_dir() and child.name in CLASS_FOLDERS:
-                class_index = CLASS_FOLDERS.index(child.name)
-                for file in visible_children(child):
-                    file_relative = file.relative_to(root).as_posix()
-                    if file.is_file():
-                        labelled.append(
-                            LabelledFile(file, split, class_index, file_relative)
-                        )
-                    else:
-                        skipped.append(
-                            {"path": file_relative + "/", "reason": "nested folder"}
-                        )
-            elif child.is_dir():
-                count = sum(1 for file in child.rglob("*") if file.is_file())
-                skipped.append(
-                    {
-                        "path": relative + "/",
-                        "reason": f"unknown class folder '{child.name}' holding "
-                        f"{count} file(s); expected {CLASS_FOLDERS[0]} .. "
-                        f"{CLASS_FOLDERS[-1]}",
-                    }
-                )
-            else:
-                skipped.append(
-                    {"path": relative, "reason": "not inside a class folder"}
-                )
-    return labelled, skipped
+    parts = [
+        UNSAFE_NAME_CHARACTERS.sub("_", part)
+        for part in PurePosixPath(origin.replace("\\", "/")).parts
+        if part not in ("/", ".", "..")
+    ]
+    return "/".join(parts) or "unnamed"
+
+
+def keep_rejected(rejected: Rejected, folder: Path) -> dict[str, str]:
+    """Write ``rejected``'s content under ``folder``; its manifest entry.
+
+    Never overwrites: a second input with the same name gets a ``.1`` suffix.
+    The entry names the origin, the reason and the kept file (``kept``,
+    relative to the quarantine folder).
+    """
+    name = quarantine_name(rejected.origin)
+    target = folder / name
+    copy = 1
+    while target.exists():
+        target = folder / f"{name}.{copy}"
+        copy += 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(rejected.content)
+    return {**rejected.to_json(), "kept": target.relative_to(folder).as_posix()}
+
+
+def example_content(example: Example) -> bytes:
+    """The bytes to keep of a stored example that no longer loads.
+
+    A file's content for an input stored as a file, else the input itself
+    (text as UTF-8, anything else as JSON).
+    """
+    value = example.input
+    if isinstance(value, Path):
+        return value.read_bytes() if value.is_file() else b""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return json.dumps(value, default=str).encode("utf-8")

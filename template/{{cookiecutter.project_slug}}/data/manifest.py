@@ -1,8 +1,9 @@
 """The manifest: what the dataset holds, by content hash, so a run can cite it.
 
 Its ``version`` is a hash over every file's relative path and content hash: the
-same images give the same version on any machine, and changing, adding or
-removing one image changes it.
+same data gives the same version on any machine, and changing, adding or
+removing one example changes it. ``splits`` counts examples per split and
+label (classification) or rows per split (regression).
 """
 
 import hashlib
@@ -13,9 +14,10 @@ from typing import Any
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.hashing import file_sha256
-from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS
+from {{ cookiecutter.package_name }}.problem import SPLITS, Example, Spec
 
-from .splits import SPLITS
+# The key of a regression split's count.
+ROWS = "rows"
 
 
 def manifest_path() -> Path:
@@ -43,12 +45,19 @@ def dataset_version(entries: list[dict[str, Any]]) -> str:
     return digest.hexdigest()
 
 
-def split_counts(entries: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """Images per split and class; every class is listed, even with 0 images."""
-    counts = {split: dict.fromkeys(CLASS_FOLDERS, 0) for split in SPLITS}
-    for entry in entries:
-        split, folder = entry["path"].split("/")[:2]
-        counts[split][folder] += 1
+def split_counts(
+    spec: Spec, splits: dict[str, list[Example]]
+) -> dict[str, dict[str, int]]:
+    """Examples per split and label (every label listed, even at 0), or rows."""
+    counts: dict[str, dict[str, int]] = {}
+    for split in SPLITS:
+        examples = splits.get(split, [])
+        if spec.classification:
+            counts[split] = dict.fromkeys(spec.labels, 0)
+            for example in examples:
+                counts[split][str(example.target)] += 1
+        else:
+            counts[split] = {ROWS: len(examples)}
     return counts
 
 
@@ -56,21 +65,26 @@ def build_manifest(
     root: Path,
     files: list[Path],
     *,
+    spec: Spec,
+    splits: dict[str, list[Example]],
     source: str,
     seed: int | None,
     options: dict[str, Any],
     quarantined: list[dict[str, str]],
     skipped: list[dict[str, str]],
 ) -> dict[str, Any]:
-    """The manifest of the dataset at ``root`` holding ``files``."""
+    """The manifest of the dataset at ``root``: ``files`` holding ``splits``."""
     entries = file_entries(root, files)
+    counts = split_counts(spec, splits)
     return {
         "version": dataset_version(entries),
+        "task": spec.task,
+        "spec": spec.to_json(),
         "source": source,
         "seed": seed,
         "options": options,
-        "splits": split_counts(entries),
-        "total": len(entries),
+        "splits": counts,
+        "total": sum(sum(split.values()) for split in counts.values()),
         "quarantined_count": len(quarantined),
         "quarantined": quarantined,
         "skipped_count": len(skipped),
@@ -84,7 +98,7 @@ def write_manifest(manifest: dict[str, Any], path: Path | None = None) -> Path:
     path = path or manifest_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(manifest, indent=2) + "\n")
+    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(partial, path)
     return path
 
@@ -92,6 +106,6 @@ def write_manifest(manifest: dict[str, Any], path: Path | None = None) -> Path:
 def read_manifest(path: Path | None = None) -> dict[str, Any] | None:
     """The current manifest, or None when there is none (or it is unreadable)."""
     try:
-        return json.loads((path or manifest_path()).read_text())
+        return json.loads((path or manifest_path()).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None

@@ -1,18 +1,18 @@
-"""Emulated live traffic: many clients sending photos to POST /predict.
+"""Emulated live traffic: many clients sending examples to POST /predict.
 
 Usage: python -m data.traffic --url http://127.0.0.1:3000 [--users 8]
-                              [--requests 400] [--duration 60] [--images 200]
+                              [--requests 400] [--duration 60] [--examples 200]
                               [--rounds 1] [--wait-between-rounds]
                               [--json artifacts/traffic/last.json]
 
 Each simulated client (a locust user) sends the contract's input sample, then
-photos from the dataset's evaluation split, one request after the other with no
-pause, until the request budget is spent or the duration is up, whichever comes
-first. The run reports what came back: answers, errors by status, throughput
-and latency percentiles, and how this machine's CPU time was spent meanwhile
-(busy, idle, stolen by the hypervisor; Linux only). The serving benchmark uses
-it for every concurrency level; the operation milestone can point it at a
-deployed endpoint.
+examples from the dataset's evaluation split (as `problem.request_payload`
+makes them), one request after the other with no pause, until the request
+budget is spent or the duration is up, whichever comes first. The run reports
+what came back: answers, errors by status, throughput and latency percentiles,
+and how this machine's CPU time was spent meanwhile (busy, idle, stolen by the
+hypervisor; Linux only). The serving benchmark uses it for every concurrency
+level; the operation milestone can point it at a deployed endpoint.
 
 ``--rounds N`` splits the budget and the duration into N rounds, each with
 fresh clients (and connections), and reports every round as well as the whole:
@@ -36,17 +36,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.contract import predict_request
+from {{ cookiecutter.package_name }} import paths, problem
 from {{ cookiecutter.package_name }}.hardware import CpuTimes, CpuUse, CpuWatch
-from {{ cookiecutter.package_name }}.photos import labelled_photos
+from {{ cookiecutter.package_name }}.problem import Example, ProblemDataError
 
 # Status recorded for a request that got no HTTP answer (refused, reset, timeout).
 NO_ANSWER = 0
 
 
 class TrafficError(Exception):
-    """Nothing to send: no contract sample and no evaluation images."""
+    """Nothing to send: no contract sample and no evaluation examples."""
 
 
 @dataclass
@@ -92,18 +91,45 @@ class TrafficReport:
         return {**asdict(self), "errors": self.errors}
 
 
-def request_bodies(sample: Path | None, images: int) -> list[bytes]:
-    """The contract sample first, then up to ``images`` evaluation photos.
+def labels_in_turn(examples: list[Example]) -> list[Example]:
+    """Examples reordered to take each label in turn (A, B, C, A, B, C, ...).
 
-    Photos are taken from every class in turn, so a short run still covers all.
+    So a short run still sends every class; without labels (regression) the
+    order stays as it is.
     """
-    bodies = [sample.read_bytes()] if sample is not None and sample.is_file() else []
-    bodies += [
-        predict_request(path) for path, _ in labelled_photos("evaluation", images)
+    by_label: dict[str, list[Example]] = {}
+    for example in examples:
+        by_label.setdefault(str(example.target), []).append(example)
+    queues = list(by_label.values())
+    ordered = []
+    for position in range(max((len(queue) for queue in queues), default=0)):
+        ordered += [queue[position] for queue in queues if position < len(queue)]
+    return ordered
+
+
+def evaluation_examples(count: int) -> list[bytes]:
+    """Request bodies for up to ``count`` examples of the evaluation split."""
+    dataset = paths.dataset_dir()
+    try:
+        spec = problem.read_spec(dataset)
+        examples = problem.read_split(dataset / "evaluation", spec)
+    except ProblemDataError:
+        return []  # no dataset yet: the caller says what is missing
+    if spec.classification:
+        examples = labels_in_turn(examples)
+    return [
+        json.dumps(problem.request_payload(spec, example.input)).encode()
+        for example in examples[:count]
     ]
+
+
+def request_bodies(sample: Path | None, count: int) -> list[bytes]:
+    """The contract sample first, then up to ``count`` evaluation examples."""
+    bodies = [sample.read_bytes()] if sample is not None and sample.is_file() else []
+    bodies += evaluation_examples(count)
     if not bodies:
         raise TrafficError(
-            "nothing to send: no contract sample and no images under "
+            "nothing to send: no contract sample and no examples under "
             f"{paths.dataset_dir() / 'evaluation'} "
             "(nox -s data makes both)"
         )
@@ -273,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=8, help="concurrent clients")
     parser.add_argument("--requests", type=int, default=400, help="request budget")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds at most")
-    parser.add_argument("--images", type=int, default=200, help="photos to cycle")
+    parser.add_argument(
+        "--examples", type=int, default=200, help="evaluation examples to cycle"
+    )
     parser.add_argument(
         "--sample",
         type=Path,
@@ -312,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {index + 1}/{args.rounds}: {finished.describe()}", flush=True)
 
     try:
-        bodies = request_bodies(args.sample, args.images)
+        bodies = request_bodies(args.sample, args.examples)
     except TrafficError as error:
         print(f"python -m data.traffic: {error}", file=sys.stderr)
         return 2

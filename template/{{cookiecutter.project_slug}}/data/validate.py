@@ -1,105 +1,90 @@
-"""Finding unreadable images and moving them aside, without stopping the run."""
+"""`python -m data validate`: re-check the current dataset, quarantining what broke.
+
+Every stored example is read back (`problem.read_split`) and decoded
+(`problem.load_input`), as training will. Those that no longer load are
+quarantined with the reason; files in the dataset folder that are no part of
+it (a stray note, a file dropped into the wrong folder) are quarantined too
+and listed as skipped. The dataset is then rewritten and republished with
+the same splits, so a dataset that is still whole keeps its version.
+"""
 
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.preprocessing import UnreadableImageError, open_image
+from {{ cookiecutter.package_name }} import paths, problem
+from {{ cookiecutter.package_name }}.problem import SPLITS, ProblemDataError, Rejected, Source
 
-from .layout import DataError, quarantine_dir, scan_imagefolder
-from .manifest import build_manifest, read_manifest, write_manifest
+from .dataset import Staged, finish, scratch, stage
+from .layout import example_content, keep_rejected, quarantine_dir
+from .manifest import build_manifest, read_manifest
 
-
-@dataclass(frozen=True)
-class Quarantined:
-    """An image that could not be decoded: where it came from and why it failed."""
-
-    path: str
-    reason: str
-
-    def to_json(self) -> dict[str, str]:
-        return asdict(self)
+STRAY_REASON = "not part of the dataset: the problem's read_split does not read it"
 
 
-def unreadable_reason(path: Path) -> str | None:
-    """Why ``path`` is not a usable image, or None when it decodes."""
-    if path.stat().st_size == 0:
-        return "empty file (0 bytes)"
-    try:
-        open_image(path)
-    except UnreadableImageError as error:
-        return str(error)
-    return None
+def read_current(root: Path) -> Source:
+    """The dataset at ``root`` as a source: loadable examples, and the rest."""
+    if not root.is_dir():
+        raise ProblemDataError(
+            f"{root}: no dataset yet; run `python -m data prepare` or "
+            "`python -m data ingest PATH` first"
+        )
+    spec = problem.read_spec(root)
+    source = Source(spec)
+    for split in SPLITS:
+        for stored in problem.read_split(root / split, spec):
+            example = replace(stored, split=split)
+            try:
+                problem.load_input(example)
+            except ProblemDataError as error:
+                reason = str(error).removeprefix(f"{example.origin}: ")
+                content = example_content(example)
+                source.rejected.append(Rejected(example.origin, reason, content))
+            else:
+                source.examples.append(example)
+    return source
 
 
-def quarantine_target(quarantine_dir: Path, relative: str) -> Path:
-    """Where a bad file goes; never overwrites an earlier quarantined file."""
-    target = quarantine_dir / relative
-    copy = 1
-    while target.exists():
-        target = quarantine_dir / f"{relative}.{copy}"
-        copy += 1
-    return target
-
-
-def quarantine_unreadable(
-    files: list[tuple[Path, str]], quarantine_dir: Path
-) -> tuple[list[Path], list[Quarantined]]:
-    """Decode every file; move the unreadable ones to ``quarantine_dir``.
-
-    ``files`` pairs each file with the relative path to report and to keep
-    under the quarantine folder. Returns the readable files and what was
-    quarantined.
-    """
-    readable, quarantined = [], []
-    for path, relative in files:
-        reason = unreadable_reason(path)
-        if reason is None:
-            readable.append(path)
-            continue
-        # Name the file as the caller knows it, not by a scratch copy's path.
-        reason = reason.replace(str(path), relative)
-        target = quarantine_target(quarantine_dir, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(path, target)
-        quarantined.append(Quarantined(relative, reason))
-    return readable, quarantined
+def strays(old_root: Path, staged: Staged, rejected: list[Rejected]) -> list[Rejected]:
+    """Files of the old dataset that are neither rewritten nor a rejected example."""
+    claimed = {file.relative_to(staged.root).as_posix() for file in staged.files}
+    claimed |= {entry.origin for entry in rejected}
+    found = []
+    for file in sorted(old_root.rglob("*")):
+        relative = file.relative_to(old_root).as_posix()
+        if file.is_file() and relative not in claimed:
+            found.append(Rejected(relative, STRAY_REASON, file.read_bytes()))
+    return found
 
 
 def revalidate() -> dict[str, Any]:
-    """`python -m data validate`: check the current dataset in place.
+    """Check and republish the current dataset; the rewritten manifest.
 
-    Unreadable images are quarantined under their dataset-relative paths and
-    the manifest is rewritten; what it said about the source is kept.
+    What the manifest said about the source (where from, seed, options, what
+    was quarantined or skipped before) is kept.
     """
     root = paths.dataset_dir()
-    if not root.is_dir():
-        raise DataError(
-            f"{root}: no dataset yet; run `python -m data prepare` or "
-            "`python -m data ingest SRC` first"
-        )
-    found, skipped = scan_imagefolder(root)
-    readable, quarantined = quarantine_unreadable(
-        [(file.path, file.relative) for file in found], quarantine_dir()
-    )
+    source = read_current(root)
     previous = read_manifest() or {}
-    manifest = build_manifest(
-        root,
-        readable,
-        source=previous.get("source", "unknown"),
-        seed=previous.get("seed"),
-        options=previous.get("options", {}),
-        quarantined=[
-            *previous.get("quarantined", []),
-            *(entry.to_json() for entry in quarantined),
-        ],
-        # What ingest could not place stays on record next to what this scan found.
-        skipped=[
-            *previous.get("skipped", []),
-            *(entry for entry in skipped if entry not in previous.get("skipped", [])),
-        ],
-    )
-    write_manifest(manifest)
-    return manifest
+    with scratch() as folder:
+        if quarantine_dir().is_dir():
+            shutil.copytree(quarantine_dir(), folder / "quarantine")
+        # The stored splits stay as they are: checking never re-splits.
+        staged = stage(source, 0, folder, carve=False)
+        skipped = [
+            keep_rejected(stray, folder / "quarantine")
+            for stray in strays(root, staged, source.rejected)
+        ]
+        manifest = build_manifest(
+            staged.root,
+            staged.files,
+            spec=staged.spec,
+            splits=staged.splits,
+            source=previous.get("source", "unknown"),
+            seed=previous.get("seed"),
+            options=previous.get("options", {}),
+            quarantined=[*previous.get("quarantined", []), *staged.quarantined],
+            skipped=[*previous.get("skipped", []), *skipped],
+        )
+        return finish(folder, manifest)

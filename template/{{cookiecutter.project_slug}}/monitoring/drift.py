@@ -23,7 +23,13 @@ from {{ cookiecutter.package_name }} import paths
 
 from . import metrics
 from .checks import Check, run_checks
-from .records import ProductionLog, RecordsError, load_prediction_log, load_reference
+from .records import (
+    ProductionLog,
+    RecordsError,
+    Reference,
+    load_prediction_log,
+    load_reference,
+)
 
 # Fewer production records than this say too little about a distribution:
 # the noise floors would be so high that no check could ever fire.
@@ -39,21 +45,18 @@ def drifted_names(checks: list[Check]) -> list[str]:
 
 
 def build_report(
-    checks: list[Check],
-    reference_path: Path,
-    reference_count: int,
-    reference_version: str | None,
-    production: ProductionLog,
+    checks: list[Check], reference: Reference, production: ProductionLog
 ) -> dict[str, object]:
     drifted = drifted_names(checks)
     report: dict[str, object] = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "drifted": bool(drifted),
         "drifted_checks": drifted,
+        "task": reference.task,
         "reference": {
-            "path": str(reference_path),
-            "count": reference_count,
-            "dataset_version": reference_version,
+            "path": str(reference.path),
+            "count": reference.count,
+            "dataset_version": reference.dataset_version,
         },
         "production": {
             "path": str(production.path),
@@ -143,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     out_path = args.out or default_output_path()
     try:
         reference = load_reference(reference_path)
-        production = load_prediction_log(production_path)
+        production = load_prediction_log(production_path, reference)
     except RecordsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -164,16 +167,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     checks = run_checks(reference, production)
-    report = build_report(
-        checks, reference_path, reference.count, reference.dataset_version, production
-    )
+    report = build_report(checks, reference, production)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
     print(
         f"Drift check: {production.count} production records "
         f"({production.skipped} bad lines skipped) vs {reference.count} "
-        "reference images"
+        "reference records"
     )
     print(render_table(checks))
     drifted = drifted_names(checks)

@@ -2,10 +2,12 @@
 
 Usage: python -m monitoring.metrics [SCRAPE]   (default artifacts/serving/metrics.prom)
 
-Prints predictions per class, the prediction-confidence histogram (count, mean,
-median estimated from its buckets) and requests per endpoint and status code,
-and writes them to artifacts/monitoring/metrics-summary.json. The pipeline saves
-the scrape after sending sample requests to a real `bentoml serve`.
+Prints what the model's metrics say (a classifier's predictions per class and
+prediction-confidence histogram; a regression model's predicted-value
+histogram: count, mean, median estimated from the buckets) and requests per
+endpoint and status code, and writes them to
+artifacts/monitoring/metrics-summary.json. The pipeline saves the scrape after
+sending sample requests to a real `bentoml serve`.
 """
 
 import argparse
@@ -13,6 +15,7 @@ import json
 import math
 import sys
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -21,6 +24,12 @@ from {{ cookiecutter.package_name }} import paths, telemetry
 
 # BentoML's own request counter (namespace "bentoml_service" in BentoML 1.4).
 BENTOML_REQUESTS = "bentoml_service_request"
+# The model's histograms, by the name their summary is filed under. A service
+# exports the one its kind of model has; the summary holds the ones scraped.
+HISTOGRAMS = {
+    "confidence": telemetry.PREDICTION_CONFIDENCE,
+    "predicted_value": telemetry.PREDICTED_VALUE,
+}
 
 
 def default_scrape_path() -> Path:
@@ -35,19 +44,20 @@ def histogram_quantile(quantile: float, buckets: list[tuple[float, float]]) -> f
     """Estimate a quantile from cumulative buckets [(upper bound, count), ...].
 
     Interpolates linearly inside the bucket holding the quantile, as PromQL's
-    histogram_quantile does; the first bucket starts at 0. Returns NaN for an
-    empty histogram, and the highest finite bound if the quantile lies above it.
+    histogram_quantile does: the first bucket starts at 0 when its bound is
+    positive (else the quantile is that bound). Returns NaN for an empty
+    histogram, and the highest finite bound if the quantile lies above it.
     """
     buckets = sorted(buckets)
     if not buckets or buckets[-1][1] <= 0:
         return math.nan
     rank = quantile * buckets[-1][1]
     lower_bound, lower_count = 0.0, 0.0
-    for upper_bound, count in buckets:
+    for index, (upper_bound, count) in enumerate(buckets):
         if count >= rank:
             if math.isinf(upper_bound):
                 return lower_bound
-            if count == lower_count:
+            if count == lower_count or (index == 0 and upper_bound <= 0):
                 return upper_bound
             share = (rank - lower_count) / (count - lower_count)
             return lower_bound + (upper_bound - lower_bound) * share
@@ -55,42 +65,73 @@ def histogram_quantile(quantile: float, buckets: list[tuple[float, float]]) -> f
     return lower_bound
 
 
+@dataclass
+class Histogram:
+    """One scraped Prometheus histogram, summed over its series."""
+
+    buckets: dict[float, float] = field(default_factory=lambda: defaultdict(float))
+    count: float = 0.0
+    total: float = 0.0
+
+    def add(self, suffix: str, value: float, labels: dict[str, str]) -> None:
+        if suffix == "_bucket":
+            self.buckets[float(labels["le"])] += value
+        elif suffix == "_count":
+            self.count += value
+        elif suffix == "_sum":
+            self.total += value
+
+    def summary(self) -> dict[str, object]:
+        ordered = sorted(self.buckets.items())
+        median = histogram_quantile(0.5, ordered)
+        return {
+            "count": self.count,
+            "mean": self.total / self.count if self.count else None,
+            "median_estimate": None if math.isnan(median) else round(median, 6),
+            "buckets": [
+                {"le": "+Inf" if math.isinf(bound) else bound, "count": count}
+                for bound, count in ordered
+            ],
+        }
+
+
 def summarize(text: str) -> dict[str, object]:
-    """The parts of a scrape monitoring cares about, as plain JSON data."""
+    """The parts of a scrape monitoring cares about, as plain JSON data.
+
+    ``confidence`` and ``predicted_value`` are None when the scrape lacks that
+    histogram (a service exports the one of its kind of model).
+    """
     per_class: dict[str, float] = defaultdict(float)
-    buckets: dict[float, float] = defaultdict(float)
-    confidence_count = confidence_sum = 0.0
+    histograms: dict[str, Histogram] = {}
     requests: dict[str, float] = defaultdict(float)
-    confidence_name = telemetry.PREDICTION_CONFIDENCE
+    series = {
+        name + suffix: (key, suffix)
+        for key, name in HISTOGRAMS.items()
+        for suffix in ("_bucket", "_count", "_sum")
+    }
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name == telemetry.PREDICTIONS_EXPORTED:
                 per_class[sample.labels.get(telemetry.CLASS_LABEL, "")] += sample.value
-            elif sample.name == confidence_name + "_bucket":
-                buckets[float(sample.labels["le"])] += sample.value
-            elif sample.name == confidence_name + "_count":
-                confidence_count += sample.value
-            elif sample.name == confidence_name + "_sum":
-                confidence_sum += sample.value
+            elif sample.name in series:
+                key, suffix = series[sample.name]
+                histogram = histograms.setdefault(key, Histogram())
+                histogram.add(suffix, sample.value, sample.labels)
             elif sample.name == BENTOML_REQUESTS + "_total":
                 key = (
                     f"{sample.labels.get('endpoint', '?')} "
                     f"{sample.labels.get('http_response_code', '?')}"
                 )
                 requests[key] += sample.value
-    ordered = sorted(buckets.items())
-    median = histogram_quantile(0.5, ordered)
+    values = histograms.get("predicted_value")
     return {
-        "predictions_total": sum(per_class.values()),
+        # A classifier counts predictions per class; a regression model's
+        # predicted-value histogram counts every prediction.
+        "predictions_total": sum(per_class.values()) + (values.count if values else 0),
         "predictions_per_class": dict(sorted(per_class.items())),
-        "confidence": {
-            "count": confidence_count,
-            "mean": confidence_sum / confidence_count if confidence_count else None,
-            "median_estimate": None if math.isnan(median) else round(median, 6),
-            "buckets": [
-                {"le": "+Inf" if math.isinf(bound) else bound, "count": count}
-                for bound, count in ordered
-            ],
+        **{
+            key: histograms[key].summary() if key in histograms else None
+            for key in HISTOGRAMS
         },
         "requests": dict(sorted(requests.items())),
     }
@@ -102,19 +143,23 @@ def summarize_file(path: Path) -> dict[str, object]:
     return {"source": str(path), **summary}
 
 
+def _histogram_line(title: str, histogram: dict) -> str:
+    mean, median = histogram["mean"], histogram["median_estimate"]
+    return (
+        f"{title}: {histogram['count']:.0f} observed, "
+        f"mean {'-' if mean is None else f'{mean:.3f}'}, "
+        f"median ~{'-' if median is None else f'{median:.3f}'}"
+    )
+
+
 def render(summary: dict) -> str:
     lines = [f"Scrape: {summary['source']}"]
     lines.append(f"Predictions: {summary['predictions_total']:.0f}")
     for label, count in summary["predictions_per_class"].items():
         lines.append(f"  {label:<20} {count:>8.0f}")
-    confidence = summary["confidence"]
-    mean = confidence["mean"]
-    median = confidence["median_estimate"]
-    lines.append(
-        f"Confidence: {confidence['count']:.0f} observed, "
-        f"mean {'-' if mean is None else f'{mean:.3f}'}, "
-        f"median ~{'-' if median is None else f'{median:.3f}'}"
-    )
+    for key, title in (("confidence", "Confidence"), ("predicted_value", "Value")):
+        if summary[key] is not None:
+            lines.append(_histogram_line(title, summary[key]))
     if summary["requests"]:
         lines.append("Requests (endpoint, status):")
         for key, count in summary["requests"].items():

@@ -3,7 +3,7 @@
 Usage: python -m serving.bench [--variants eager onnx ...] [--serve-variants ...]
                                [--batching off on] [--layouts 1x2 2x1]
                                [--clients 1 8 32] [--requests 400] [--rounds 4]
-                               [--batch-sizes 1 8 32]
+                               [--batch-sizes 1 8 32] [--examples 500]
                                [--traffic-python PATH] [--out reports]
 
 Needs the model in the store (python -m serving.package; nox -s bench-serve
@@ -12,19 +12,20 @@ machine it measures:
 
 1. in process, per variant and layout (``2x1``: two processes of one thread,
    as two service workers): decode + forward rate at each batch size (the
-   limit a server with that layout can reach) and accuracy on the evaluation
-   split;
+   limit a server with that layout can reach), over requests made from the
+   evaluation split's examples, and the model's quality on them (accuracy, or
+   mean absolute error);
 2. served, per variant, batching (off: `serving.service`, on:
    `serving.batched_service`) and layout (``SERVING_WORKERS`` x
    ``SERVING_THREADS``): a real `bentoml serve`, loaded by `data.traffic`
    with each number of concurrent clients: throughput, p50/p95/p99 latency,
    errors, and throughput as a share of the same work's limit: the same
-   layout's rate at batch 1 for batching off (that service forwards one image
+   layout's rate at batch 1 for batching off (that service forwards one input
    per call), at its best batch size for batching on, and of that the part
    these clients can use (one client keeps one worker busy).
 
 A shared virtual machine's speed moves from one second to the next (measured
-here: the same in-process rate 42 to 67 img/s within a minute), so a limit
+here: the same in-process rate 42 to 67 req/s within a minute), so a limit
 measured minutes, or even seconds, away from a served figure is another
 machine's. Each served row therefore sends its requests in ``--rounds``
 rounds; right after each round, with the server idle, the limit is measured
@@ -39,7 +40,7 @@ the share the hypervisor gave to other guests (stolen), and for served rows
 the idle share and how far apart the limits between its rounds were; the
 verdicts say when either was high.
 
-Writes reports/serving-options.md, .json and a latency/throughput chart .png.
+Writes reports/serving-options.md, .json and a latency/throughput chart .svg.
 The figures are this machine's; the report says which machine that was.
 """
 
@@ -64,7 +65,7 @@ import torch
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.hardware import STOLEN_WARNING, machine, percent
-from {{ cookiecutter.package_name }}.photos import labelled_photos
+from {{ cookiecutter.package_name }}.problem import Example, ProblemDataError
 
 from .bench_model import (
     Layout,
@@ -76,6 +77,7 @@ from .bench_model import (
     ModelFacts,
     VariantResult,
     default_layouts,
+    evaluation_examples,
     first_line_starting,
     measure_variant,
     model_facts,
@@ -93,14 +95,16 @@ from .runtimes import THREADS_VARIABLE, VARIANTS, WORKERS_VARIABLE
 from .server import BentoServer, ServerError, request
 
 SERVICES = {
-    "off": "serving.service:Classifier",
-    "on": "serving.batched_service:BatchedClassifier",
+    "off": "serving.service:Predictor",
+    "on": "serving.batched_service:BatchedPredictor",
 }
 # Targets of the course's serving-options table, reported (never asserted).
 TARGET_SHARE_OF_LIMIT = 0.85
 TARGET_CLIENTS = 32
 TARGET_SPEEDUP = 2.0
-TARGET_ACCURACY_POINTS = 1.0
+# Equal quality: accuracy within this many points, or an error within this
+# many percent of eager's.
+TARGET_QUALITY_CHANGE = 1.0
 # A best batch this much faster in process than the limit a verdict used is named.
 BATCHING_GAIN_WORTH_NAMING = 1.1
 # Limits of one load level this far apart say the machine's speed moved.
@@ -109,6 +113,8 @@ LIMIT_SPREAD_WARNING = 0.10
 ROUND_LINE = '{"round"'
 # Serving costs a model this many times its own work per request reach the target.
 WORK_FOR_TARGET = TARGET_SHARE_OF_LIMIT / (1 - TARGET_SHARE_OF_LIMIT)
+# The latency/throughput chart, beside the report that shows it.
+CHART = "serving-options.svg"
 
 
 class BenchError(RuntimeError):
@@ -153,6 +159,56 @@ class ServedResult:
         if not self.limits_rps or not max(self.limits_rps):
             return None
         return 1 - min(self.limits_rps) / max(self.limits_rps)
+
+
+@dataclass(frozen=True)
+class QualityScale:
+    """How the tables show the model's quality and compare it with eager's.
+
+    Accuracy is a share of the examples: shown in %, a change in points. An
+    error (the mean absolute error of a regression model) is in the target's
+    units: shown as it is, a change in percent of eager's.
+    """
+
+    metric: str  # `quality.primary_metric`: "accuracy" or "mae"
+
+    @classmethod
+    def of(cls, facts: ModelFacts) -> "QualityScale":
+        return cls(facts.metric)
+
+    @property
+    def share(self) -> bool:
+        return self.metric == "accuracy"
+
+    @property
+    def name(self) -> str:
+        return self.metric if self.share else self.metric.upper()
+
+    @property
+    def change_unit(self) -> str:
+        return "points" if self.share else "%"
+
+    @property
+    def tolerance(self) -> str:
+        within = "point" if self.share else "% of eager's"
+        return f"{self.name} within {TARGET_QUALITY_CHANGE:g} {within}"
+
+    def cell(self, value: float | None) -> str:
+        if value is None:
+            return "n/a"
+        return f"{value * 100:.1f} %" if self.share else f"{value:.4g}"
+
+    def change(self, value: float | None, eager: float | None) -> float | None:
+        """``value`` against eager's: points of accuracy, or % of eager's error."""
+        if value is None or eager is None:
+            return None
+        if self.share:
+            return (value - eager) * 100
+        return (value - eager) / eager * 100 if eager else None
+
+    def kept(self, value: float | None, eager: float | None) -> bool:
+        change = self.change(value, eager)
+        return change is not None and abs(change) <= TARGET_QUALITY_CHANGE
 
 
 def hardware() -> dict[str, Any]:
@@ -222,7 +278,7 @@ def traffic(
 def limit_batch_size(result: VariantResult, layout: str, batching: str) -> int:
     """The batch size whose in-process rate a server with ``batching`` is held to.
 
-    Batching off forwards one image per call, so it is compared with the rate
+    Batching off forwards one input per call, so it is compared with the rate
     at batch 1: measured against a larger batch, the share would mix what
     serving costs with what batching gains. Batching on forms batches, so it is
     compared with the best batch size. Without a batch 1 measurement, the best.
@@ -311,45 +367,65 @@ def serve_and_load(
             limits: list[LayoutRates] = []
             measure_limit = partial(measure_after_round, probe, batch_size, limits)
             load = traffic(args, server.url, clients, out / option, measure_limit)
-            whole = [measured.rates[batch_size] for measured in limits]
-            rounds = [float(r["throughput_rps"]) for r in load["rounds"]]
-            shares = paired_shares(rounds, whole, layout, clients)
-            reachable = limit_for_clients(median(whole), layout, clients)
-            latency = load["latency_ms"]
-            cpu = load.get("cpu") or {}
-            row = ServedResult(
-                variant=variant,
-                batching=batching,
-                layout=layout.label,
-                clients=clients,
-                sent=int(load["sent"]),
-                errors=int(load["errors"]),
-                throughput_rps=float(load["throughput_rps"]),
-                p50_ms=latency["p50"],
-                p95_ms=latency["p95"],
-                p99_ms=latency["p99"],
-                limit_rps=round(reachable, 1),
-                share_of_limit=round(median(shares), 3) if shares else None,
-                stopped_by=str(load["stopped_by"]),
-                cpu_idle=cpu.get("idle"),
-                cpu_stolen=cpu.get("stolen"),
-                limit_batch_size=batch_size,
-                rounds_rps=rounds,
-                limits_rps=whole,
-                round_shares=shares,
-                limit_stolen=most_stolen(measured.stolen for measured in limits),
-            )
+            option_served = (variant, batching, layout)
+            row = served_row(option_served, clients, batch_size, load, limits)
             results.append(row)
-            print(
-                f"served {variant:<11} batching {batching:<3} {layout.label:>4} "
-                f"{clients:>3} clients: "
-                f"{row.throughput_rps:7.1f} req/s, p95 {latency['p95']} ms, "
-                f"{row.errors} errors, {row.share_of_limit} of the limit "
-                f"(rounds {share_range(row)}; {row.limit_rps} img/s, "
-                f"spread {percent(row.limit_spread)}), "
-                f"CPU {percent(row.cpu_idle)} idle, {percent(row.cpu_stolen)} stolen"
-            )
+            print(describe_row(row))
     return results
+
+
+def served_row(
+    option: tuple[str, str, Layout],
+    clients: int,
+    batch_size: int,
+    load: dict[str, Any],
+    limits: list[LayoutRates],
+) -> ServedResult:
+    """One load level of ``option`` (variant, batching, layout): the load
+    generator's report, each round paired with the limit at ``batch_size``
+    measured right after it."""
+    variant, batching, layout = option
+    whole = [measured.rates[batch_size] for measured in limits]
+    rounds = [float(r["throughput_rps"]) for r in load["rounds"]]
+    shares = paired_shares(rounds, whole, layout, clients)
+    reachable = limit_for_clients(median(whole), layout, clients) if whole else 0.0
+    latency = load["latency_ms"]
+    cpu = load.get("cpu") or {}
+    return ServedResult(
+        variant=variant,
+        batching=batching,
+        layout=layout.label,
+        clients=clients,
+        sent=int(load["sent"]),
+        errors=int(load["errors"]),
+        throughput_rps=float(load["throughput_rps"]),
+        p50_ms=latency["p50"],
+        p95_ms=latency["p95"],
+        p99_ms=latency["p99"],
+        limit_rps=round(reachable, 1),
+        share_of_limit=round(median(shares), 3) if shares else None,
+        stopped_by=str(load["stopped_by"]),
+        cpu_idle=cpu.get("idle"),
+        cpu_stolen=cpu.get("stolen"),
+        limit_batch_size=batch_size,
+        rounds_rps=rounds,
+        limits_rps=whole,
+        round_shares=shares,
+        limit_stolen=most_stolen(measured.stolen for measured in limits),
+    )
+
+
+def describe_row(row: ServedResult) -> str:
+    """One served row as a progress line."""
+    return (
+        f"served {row.variant:<11} batching {row.batching:<3} {row.layout:>4} "
+        f"{row.clients:>3} clients: "
+        f"{row.throughput_rps:7.1f} req/s, p95 {row.p95_ms} ms, "
+        f"{row.errors} errors, {row.share_of_limit} of the limit "
+        f"(rounds {share_range(row)}; {row.limit_rps} req/s, "
+        f"spread {percent(row.limit_spread)}), "
+        f"CPU {percent(row.cpu_idle)} idle, {percent(row.cpu_stolen)} stolen"
+    )
 
 
 def serve_variant(
@@ -378,28 +454,22 @@ def _cell(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def model_level_verdict(variants: list[VariantResult]) -> str:
+def model_level_verdict(variants: list[VariantResult], scale: QualityScale) -> str:
     eager = next((v for v in variants if v.variant == "eager"), None)
     if eager is None or not eager.limit():
         return "not measured (eager was not among the variants)"
-    candidates = []
-    for result in variants:
-        if result.variant == "eager" or result.accuracy is None:
-            continue
-        same_accuracy = (
-            eager.accuracy is not None
-            and abs(result.accuracy - eager.accuracy) * 100 <= TARGET_ACCURACY_POINTS
-        )
-        speedup = result.limit() / eager.limit()
-        candidates.append((speedup, same_accuracy, result.variant))
-    good = [c for c in candidates if c[1]]
-    if not good:
-        return "not met: no variant kept the accuracy within 1 point"
-    speedup, _, name = max(good)
+    candidates = [
+        (result.limit() / eager.limit(), result.variant)
+        for result in variants
+        if result.variant != "eager" and scale.kept(result.quality, eager.quality)
+    ]
+    if not candidates:
+        return f"not met: no variant kept the {scale.tolerance}"
+    speedup, name = max(candidates)
     met = "met" if speedup >= TARGET_SPEEDUP else "not met"
     return (
         f"{met}: {name} is {speedup:.2f}x eager (best in-process rates), "
-        "accuracy within 1 point"
+        f"{scale.tolerance}"
     )
 
 
@@ -448,7 +518,7 @@ def serving_cost_ms(row: ServedResult) -> float:
     """Worker time per request beyond the model's own work (HTTP, BentoML, client).
 
     Each of the ``busy`` workers the row's clients keep busy computes
-    limit/busy images per second in process, and serves share x that; the
+    limit/busy requests per second in process, and serves share x that; the
     difference of their inverses is what serving adds to every request.
     """
     busy = Layout.parse(row.layout).busy_workers(row.clients)
@@ -488,16 +558,16 @@ def machine_noise(rows: list[ServedResult]) -> str:
 def served_verdicts(
     served: list[ServedResult], variants: dict[str, VariantResult]
 ) -> list[str]:
+    """One line per served option: did every load level up to TARGET_CLIENTS
+    reach TARGET_SHARE_OF_LIMIT without errors, and what else its rows say."""
     lines = []
     for option in options_of(served):
-        variant, batching, layout = option
         rows = [r for r in served if r.option == option and r.clients <= TARGET_CLIENTS]
         if not rows:
             continue
         errors = sum(r.errors for r in rows)
         worst = min((r.share_of_limit or 0.0) for r in rows)
         best = max(rows, key=lambda r: r.share_of_limit or 0.0)
-        share = best.share_of_limit or 0.0
         # The target holds for every load level up to TARGET_CLIENTS, not the best.
         levels_met = sum(
             r.errors == 0 and (r.share_of_limit or 0.0) >= TARGET_SHARE_OF_LIMIT
@@ -509,62 +579,64 @@ def served_verdicts(
             else f"not met: {levels_met} of {len(rows)} load levels"
         )
         line = (
-            f"- {describe(option)}: {verdict} (best {share:.3f}, lowest "
-            f"{worst:.3f} of the limit; {errors} errors up to "
+            f"- {describe(option)}: {verdict} (best {best.share_of_limit or 0.0:.3f}, "
+            f"lowest {worst:.3f} of the limit; {errors} errors up to "
             f"{max(r.clients for r in rows)} clients)"
         )
-        noise = machine_noise(rows)
-        if noise:
-            line += (
-                f"; {noise}, so its req/s and latencies are a busy host's (each "
-                "share compares a round with the limit measured right after it)"
-            )
-        limit = limit_for_batching(variants[variant], layout, batching)
-        best_limit = variants[variant].limit(layout)
-        if limit and best_limit >= BATCHING_GAIN_WORTH_NAMING * limit:
-            line += (
-                f"; in process, larger batches ran {best_limit / limit:.2f}x "
-                "this limit (what batching could add if it cost nothing)"
-            )
-        if best.limit_rps and 0 < share < 1:
-            busy = Layout.parse(layout).busy_workers(best.clients)
-            work = 1000 * busy / best.limit_rps
-            cost = serving_cost_ms(best)
-            line += (
-                f"; serving adds {cost:.1f} ms per request to {work:.1f} ms of "
-                f"model work, so a model needing {WORK_FOR_TARGET * cost:.0f} ms "
-                f"or more per request would be served at {TARGET_SHARE_OF_LIMIT}"
-            )
-        lines.append(line)
+        notes = verdict_notes(rows, best, variants[option[0]])
+        lines.append(line + "".join(f"; {note}" for note in notes))
     return lines
 
 
-def write_report(
-    out: Path,
-    facts: ModelFacts,
-    machine: dict[str, Any],
-    variants: list[VariantResult],
-    served: list[ServedResult],
-    command: str,
-    args: argparse.Namespace,
-) -> Path:
-    batch_sizes = args.batch_sizes
-    eager = next((v for v in variants if v.variant == "eager"), None)
+def verdict_notes(
+    rows: list[ServedResult], best: ServedResult, result: VariantResult
+) -> list[str]:
+    """What a verdict adds: a busy host, what batching could gain, serving's cost."""
+    _, batching, layout = best.option
+    notes = []
+    noise = machine_noise(rows)
+    if noise:
+        notes.append(
+            f"{noise}, so its req/s and latencies are a busy host's (each "
+            "share compares a round with the limit measured right after it)"
+        )
+    limit = limit_for_batching(result, layout, batching)
+    best_limit = result.limit(layout)
+    if limit and best_limit >= BATCHING_GAIN_WORTH_NAMING * limit:
+        notes.append(
+            f"in process, larger batches ran {best_limit / limit:.2f}x "
+            "this limit (what batching could add if it cost nothing)"
+        )
+    share = best.share_of_limit or 0.0
+    if best.limit_rps and 0 < share < 1:
+        busy = Layout.parse(layout).busy_workers(best.clients)
+        work = 1000 * busy / best.limit_rps
+        cost = serving_cost_ms(best)
+        notes.append(
+            f"serving adds {cost:.1f} ms per request to {work:.1f} ms of "
+            f"model work, so a model needing {WORK_FOR_TARGET * cost:.0f} ms "
+            f"or more per request would be served at {TARGET_SHARE_OF_LIMIT}"
+        )
+    return notes
+
+
+def setup_lines(
+    facts: ModelFacts, machine: dict[str, Any], args: argparse.Namespace
+) -> list[str]:
+    """What was measured, on what, and how to read the tables."""
     records = RequestRecordSwitches.from_env().describe()
-    lines = [
-        "# Serving options",
-        "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`.",
-        "",
+    return [
         f"- Hardware: {machine['cpu']}, {machine['cores']} cores, GPU: "
         f"{machine['gpu'] or 'none'} (host {machine['host']}); the load generator "
         "ran on the same machine, sharing its cores with the server.",
         f"- Software: Python {machine['python']}, torch {machine['torch']}, "
         f"onnxruntime {machine['onnxruntime']}.",
-        f"- Model: {facts.arch} at {facts.image_size} px, {facts.parameters:,} "
-        f"parameters, {facts.mmacs} MMAC per image (the model in the store). "
+        f"- Model: {facts.arch} ({facts.task}), input {facts.input_size}, "
+        f"{facts.parameters:,} parameters, {facts.mmacs} MMAC per input (the "
+        f"model in the store); requests of {facts.request_bytes:,} bytes on "
+        f"average, made from {facts.examples} evaluation examples. "
         "Serving adds a roughly fixed time to every request (see Targets), so "
-        "the less work the model does per image, the smaller the share of its "
+        "the less work the model does per input, the smaller the share of its "
         "limit a server reaches; rerun on the deployment hardware with the model "
         "you deploy.",
         "- Layout: workers x compute threads per worker. In process, `2x1` is two "
@@ -589,37 +661,45 @@ def write_report(
         "its share is the median of the rounds' shares. Another guest only ever "
         "slows a measurement down, so each in-process rate is the fastest of "
         f"{args.rounds} measurements of {args.seconds:g} s.",
-        "",
+    ]
+
+
+def in_process_table(
+    variants: list[VariantResult], batch_sizes: list[int], scale: QualityScale
+) -> list[str]:
+    """One row per variant and layout: quality, rate per batch size, speed-up."""
+    eager = next((v for v in variants if v.variant == "eager"), None)
+    lines = [
         "## In process: the limit (decode + forward, no HTTP)",
         "",
-        "| variant | layout | accuracy | change vs eager (points) | "
-        + " | ".join(f"img/s at batch {size}" for size in batch_sizes)
+        f"| variant | layout | {scale.name} | change vs eager "
+        f"({scale.change_unit}) | "
+        + " | ".join(f"req/s at batch {size}" for size in batch_sizes)
         + " | best vs eager's best | CPU stolen |",
         "|---|---|---|---|" + "---|" * len(batch_sizes) + "---|---|",
     ]
     for result in variants:
-        change = (
-            (result.accuracy - eager.accuracy) * 100
-            if eager and result.accuracy is not None and eager.accuracy is not None
-            else None
-        )
+        change = scale.change(result.quality, eager.quality) if eager else None
         speedup = result.limit() / eager.limit() if eager and eager.limit() else None
-        accuracy = _cell(None if result.accuracy is None else result.accuracy * 100)
         for layout, per_size in result.rates.items():
             rates = " | ".join(_cell(per_size.get(s)) for s in batch_sizes)
             lines.append(
-                f"| {result.variant} | {layout} | {accuracy} % | {_cell(change)} | "
-                f"{rates} | {_cell(speedup, 2)} | "
+                f"| {result.variant} | {layout} | {scale.cell(result.quality)} | "
+                f"{_cell(change)} | {rates} | {_cell(speedup, 2)} | "
                 f"{percent(result.stolen.get(layout))} |"
             )
-    lines += [
-        "",
+    return lines
+
+
+def served_table(served: list[ServedResult]) -> list[str]:
+    """One row per served option and load level."""
+    lines = [
         "## Served: a real `bentoml serve`, loaded by `data.traffic`",
         "",
         "Batching off is `serving.service` (the default service); on is "
         "`serving.batched_service` (adaptive batching in a second service). "
         "Limit: the in-process rate of the same work, same variant and layout: "
-        "at batch 1 for batching off (that service forwards one image per call), "
+        "at batch 1 for batching off (that service forwards one input per call), "
         "the best batch size for batching on; or the part of it these clients can "
         "use when they are fewer than the workers (each client has one request in "
         "flight, so one client keeps one worker busy). It is measured after each "
@@ -632,7 +712,7 @@ def write_report(
         "table above.",
         "",
         "| variant | batching | layout | clients | requests | errors | req/s | "
-        "p50 ms | p95 ms | p99 ms | limit, img/s | limit spread | share of limit | "
+        "p50 ms | p95 ms | p99 ms | limit, req/s | limit spread | share of limit | "
         "rounds' shares | CPU idle | CPU stolen |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -645,8 +725,17 @@ def write_report(
             f"{_cell(row.share_of_limit, 3)} | {share_range(row)} | "
             f"{percent(row.cpu_idle)} | {percent(row.cpu_stolen)} |"
         )
-    lines += [
-        "",
+    return lines
+
+
+def targets_and_sizing(
+    variants: list[VariantResult],
+    served: list[ServedResult],
+    scale: QualityScale,
+    args: argparse.Namespace,
+) -> list[str]:
+    """The course's targets, met or not, and the replicas each option needs."""
+    return [
         "## Targets",
         "",
         f"Served at least {TARGET_SHARE_OF_LIMIT} of the limit with zero errors up "
@@ -655,8 +744,8 @@ def write_report(
         *served_verdicts(served, {v.variant: v for v in variants}),
         "",
         f"A model-level variant at least {TARGET_SPEEDUP:.0f}x the eager model in "
-        f"process at equal accuracy (within {TARGET_ACCURACY_POINTS:.0f} point): "
-        + model_level_verdict(variants),
+        f"process at equal quality ({scale.tolerance}): "
+        + model_level_verdict(variants, scale),
         "",
         "## Right-sizing",
         "",
@@ -665,8 +754,39 @@ def write_report(
         "`--latency-goal-ms`), from the best error-free load level of each option:",
         "",
         *right_sizing(served, args.peak_rps, args.latency_goal_ms),
+    ]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A whole run's results, and what they were measured on."""
+
+    facts: ModelFacts
+    machine: dict[str, Any]
+    layouts: list[Layout]
+    variants: list[VariantResult]
+    served: list[ServedResult]
+
+
+def write_report(
+    out: Path, measured: Measured, command: str, args: argparse.Namespace
+) -> Path:
+    """reports/serving-options.md: the setup, both tables, targets, right-sizing."""
+    scale = QualityScale.of(measured.facts)
+    lines = [
+        "# Serving options",
         "",
-        "![latency against throughput](serving-options.png)",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`.",
+        "",
+        *setup_lines(measured.facts, measured.machine, args),
+        "",
+        *in_process_table(measured.variants, args.batch_sizes, scale),
+        "",
+        *served_table(measured.served),
+        "",
+        *targets_and_sizing(measured.variants, measured.served, scale, args),
+        "",
+        f"![latency against throughput]({CHART})",
         "",
     ]
     path = out / "serving-options.md"
@@ -674,101 +794,120 @@ def write_report(
     return path
 
 
-def run(args: argparse.Namespace) -> Path:
+def write_data(out: Path, measured: Measured) -> None:
+    """serving-options.json (every figure) and the latency/throughput chart."""
+    document = {
+        "hardware": measured.machine,
+        "model": asdict(measured.facts),
+        "layouts": [layout.label for layout in measured.layouts],
+        "in_process": [asdict(v) for v in measured.variants],
+        "served": [asdict(s) for s in measured.served],
+    }
+    (out / "serving-options.json").write_text(json.dumps(document, indent=2) + "\n")
+    series = [
+        Series(
+            describe(option),
+            [
+                (r.throughput_rps, r.p95_ms or 0.0, r.clients)
+                for r in measured.served
+                if r.option == option
+            ],
+        )
+        for option in options_of(measured.served)
+    ]
+    facts, machine = measured.facts, measured.machine
+    latency_throughput_chart(
+        series,
+        f"{facts.arch}, input {facts.input_size}, on {machine['cores']} cores "
+        f"({machine['gpu'] or 'no GPU'})",
+        out / CHART,
+    )
+
+
+def stored_checkpoint() -> Path:
     stored = latest_model()
     if stored is None:
         raise BenchError(
             "the model store is empty: run python -m serving.package "
             "(nox -s package) after training"
         )
-    checkpoint = checkpoint_path(stored)
-    evaluation = labelled_photos("evaluation", args.images)
-    if not evaluation:
-        raise BenchError(
-            f"no evaluation images under {paths.dataset_dir() / 'evaluation'}: "
-            "run nox -s data"
-        )
+    return checkpoint_path(stored)
+
+
+def evaluation(count: int) -> list[Example]:
+    """The evaluation examples every variant is measured on."""
+    try:
+        return evaluation_examples(count)
+    except ProblemDataError as error:
+        raise BenchError(f"{error}; the benchmark measures its examples") from None
+
+
+def measure_and_serve(
+    args: argparse.Namespace,
+    measurement: Measurement,
+    examples: list[Example],
+    scale: QualityScale,
+    folder: Path,
+) -> tuple[VariantResult, list[ServedResult]]:
+    """One variant in process on every layout of ``args``, then served if asked."""
+    variant = measurement.variant
+    # The measuring processes stay loaded while the variant is served: they
+    # measure its limit again around every load level.
+    with ExitStack() as probes_open:
+        try:
+            probes = [
+                probes_open.enter_context(
+                    LayoutProbe(measurement, layout, folder / variant / layout.label)
+                )
+                for layout in args.layouts
+            ]
+            result = measure_variant(measurement, probes, examples, folder / variant)
+            for layout, rates in result.rates.items():
+                print(
+                    f"in process {variant:<11} {layout:>4} "
+                    f"{scale.name} {scale.cell(result.quality)}, "
+                    + ", ".join(f"batch {b}: {r} req/s" for b, r in rates.items())
+                    + f", CPU {percent(result.stolen.get(layout))} stolen"
+                )
+            served = []
+            if variant in (args.serve_variants or args.variants):
+                served = serve_variant(args, result, probes, folder)
+        except MeasurementError as error:
+            raise BenchError(str(error)) from None
+    return result, served
+
+
+def run(args: argparse.Namespace) -> Path:
+    checkpoint = stored_checkpoint()
+    examples = evaluation(args.examples)
     args.out.mkdir(parents=True, exist_ok=True)
     # Exports, server logs and load reports of this run; the next run replaces them.
     scratch = paths.artifacts_dir() / "serving" / "bench"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    facts = model_facts(checkpoint)
+    facts = model_facts(checkpoint, examples)
     machine = hardware()
-    layouts = args.layouts or default_layouts(machine["cores"] or 1)
+    args.layouts = args.layouts or default_layouts(machine["cores"] or 1)
+    layouts = args.layouts
     print(
-        f"benchmarking {facts.arch} at {facts.image_size} px ({facts.mmacs} MMAC) "
-        f"on {machine['cpu']} ({machine['cores']} cores, GPU {machine['gpu']}), "
-        f"layouts {', '.join(layout.label for layout in layouts)}"
+        f"benchmarking {facts.arch} ({facts.task}, input {facts.input_size}, "
+        f"{facts.mmacs} MMAC) on {machine['cpu']} ({machine['cores']} cores, GPU "
+        f"{machine['gpu']}), layouts {', '.join(layout.label for layout in layouts)}"
     )
-
-    variants: list[VariantResult] = []
-    served: list[ServedResult] = []
-    to_serve = args.serve_variants or args.variants
+    measured = Measured(facts, machine, layouts, [], [])
     for variant in args.variants:
         measurement = Measurement(
-            checkpoint, variant, args.batch_sizes, args.seconds, args.images,
+            checkpoint, variant, args.batch_sizes, args.seconds, args.examples,
             repeats=args.rounds,
         )  # fmt: skip
-        folder = scratch / variant
-        # The measuring processes stay loaded while the variant is served: they
-        # measure its limit again around every load level.
-        with ExitStack() as probes_open:
-            try:
-                probes = [
-                    probes_open.enter_context(
-                        LayoutProbe(measurement, layout, folder / layout.label)
-                    )
-                    for layout in layouts
-                ]
-                result = measure_variant(measurement, probes, evaluation, folder)
-                variants.append(result)
-                for layout, rates in result.rates.items():
-                    print(
-                        f"in process {variant:<11} {layout:>4} "
-                        f"accuracy {result.accuracy:.3f}, "
-                        + ", ".join(f"batch {b}: {r} img/s" for b, r in rates.items())
-                        + f", CPU {percent(result.stolen.get(layout))} stolen"
-                    )
-                if variant in to_serve:
-                    served += serve_variant(args, result, probes, scratch)
-            except MeasurementError as error:
-                raise BenchError(str(error)) from None
-
+        result, served = measure_and_serve(
+            args, measurement, examples, QualityScale.of(facts), scratch
+        )
+        measured.variants.append(result)
+        measured.served.extend(served)
     command = "python -m serving.bench " + " ".join(sys.argv[1:])
-    report = write_report(
-        args.out, facts, machine, variants, served, command.strip(), args
-    )
-    (args.out / "serving-options.json").write_text(
-        json.dumps(
-            {
-                "hardware": machine,
-                "model": asdict(facts),
-                "layouts": [layout.label for layout in layouts],
-                "in_process": [asdict(v) for v in variants],
-                "served": [asdict(s) for s in served],
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    series = [
-        Series(
-            describe(option),
-            [
-                (r.throughput_rps, r.p95_ms or 0.0, r.clients)
-                for r in served
-                if r.option == option
-            ],
-        )
-        for option in options_of(served)
-    ]
-    latency_throughput_chart(
-        series,
-        f"{facts.arch} {facts.image_size}px on {machine['cores']} cores "
-        f"({machine['gpu'] or 'no GPU'})",
-        args.out / "serving-options.png",
-    )
+    report = write_report(args.out, measured, command.strip(), args)
+    write_data(args.out, measured)
     return report
 
 
@@ -811,7 +950,12 @@ def main(argv: list[str] | None = None) -> int:
         "measurements per in-process cell, of which the fastest counts",
     )
     add("--seconds", type=float, default=1.5, help="seconds per in-process cell")
-    add("--images", type=positive_ints, default=500, help="evaluation images used")
+    add(
+        "--examples",
+        type=positive_ints,
+        default=500,
+        help="evaluation examples the requests are made from",
+    )
     add(
         "--layouts",
         nargs="+",

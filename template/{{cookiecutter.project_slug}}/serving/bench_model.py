@@ -1,9 +1,11 @@
 """In-process measurements of each model variant: the limit a server can reach.
 
 For every variant of `serving.runtimes`: how many requests per second the
-machine turns into probabilities (JSON parsing, base64 and JPEG decoding,
-preprocessing and the forward pass, exactly the service's work minus HTTP), at
-several batch sizes, and the variant's accuracy on the evaluation split.
+machine turns into model outputs (JSON parsing, `problem.decode_request`,
+`problem.encode_input` and the forward pass, exactly the service's work minus
+HTTP), at several batch sizes, over requests made from the evaluation split's
+examples, and the variant's quality on that split (the problem's primary
+metric: accuracy, or mean absolute error).
 
 Rates are measured per `Layout`, the way a server shares the CPU: ``2x1`` is
 two processes of one compute thread each, started together, their rates
@@ -31,16 +33,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.contract import decode_image, predict_request
+from {{ cookiecutter.package_name }} import paths, problem, quality
 from {{ cookiecutter.package_name }}.hardware import CpuWatch
 from {{ cookiecutter.package_name }}.model import load_checkpoint
-from {{ cookiecutter.package_name }}.photos import labelled_photos
-from {{ cookiecutter.package_name }}.preprocessing import open_image, to_array
+from {{ cookiecutter.package_name }}.problem import Example, Spec
 
-from .runtimes import Predictor, RuntimeOptions, load_predictor
+from .runtimes import Runtime, RuntimeOptions, load_predictor
 
-ACCURACY_BATCH = 64
+QUALITY_BATCH = 64
 # A measuring process prints this once loaded, then waits for a line to start.
 READY = "ready"
 # Seconds a measuring process may take to load its model and warm up.
@@ -49,10 +49,21 @@ LOAD_TIMEOUT_S = 300
 
 @dataclass(frozen=True)
 class ModelFacts:
+    """What was served and how it is judged, so figures can be compared."""
+
+    task: str
     arch: str
-    image_size: int
+    input_shape: tuple[int, ...]  # one input, as `problem.encode_input` makes it
     parameters: int
-    mmacs: float  # millions of multiply-accumulates per image
+    mmacs: float  # millions of multiply-accumulates per input
+    examples: int  # evaluation examples the requests and the quality come from
+    request_bytes: int  # mean size of their request bodies
+    metric: str  # the quality column: `quality.primary_metric`
+
+    @property
+    def input_size(self) -> str:
+        """The input's shape, e.g. "3x64x64"."""
+        return "x".join(map(str, self.input_shape))
 
 
 class LayoutError(ValueError):
@@ -97,8 +108,8 @@ def default_layouts(cores: int) -> list[Layout]:
 @dataclass
 class VariantResult:
     variant: str
-    accuracy: float | None
-    # layout label -> batch size -> requests (images) per second, decode + forward
+    quality: float | None  # the primary metric on the evaluation examples
+    # layout label -> batch size -> requests per second, decode + forward
     rates: dict[str, dict[int, float]] = field(default_factory=dict)
     # layout label -> share of the CPU stolen while its rates were measured
     stolen: dict[str, float | None] = field(default_factory=dict)
@@ -109,73 +120,97 @@ class VariantResult:
         return max((rate for rates in chosen for rate in rates.values()), default=0.0)
 
 
-def model_facts(checkpoint: Path) -> ModelFacts:
-    """Size and compute of the served model, so figures can be compared."""
+def evaluation_examples(count: int) -> list[Example]:
+    """Up to ``count`` examples of the dataset's evaluation split, evenly spread.
+
+    Taken at even steps through the split, so a split stored class by class
+    still gives every class its share. `ProblemDataError` if there is none.
+    """
+    dataset = paths.dataset_dir()
+    examples = problem.read_split(dataset / "evaluation", problem.read_spec(dataset))
+    if count >= len(examples):
+        return examples
+    return [examples[number * len(examples) // count] for number in range(count)]
+
+
+def request_bodies(spec: Spec, examples: Sequence[Example]) -> list[bytes]:
+    """The service's request body for each example."""
+    return [
+        json.dumps(problem.request_payload(spec, example.input)).encode()
+        for example in examples
+    ]
+
+
+def model_facts(checkpoint: Path, examples: Sequence[Example]) -> ModelFacts:
+    """Size and compute of the served model, and the requests it is sent."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    model, metadata = load_checkpoint(checkpoint)
-    size = int(metadata["image_size"])
+    model, spec, metadata = load_checkpoint(checkpoint)
+    encoded = problem.encode_input(spec, problem.load_input(examples[0]))
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
-        model(torch.zeros(1, 3, size, size))
+        model(torch.from_numpy(encoded)[None])
+    bodies = request_bodies(spec, examples)
+    metric, _ = quality.primary_metric(spec)
     return ModelFacts(
+        task=spec.task,
         arch=str(metadata["arch"]),
-        image_size=size,
+        input_shape=tuple(encoded.shape),
         parameters=sum(p.numel() for p in model.parameters()),
         mmacs=round(counter.get_total_flops() / 2 / 1e6, 2),
+        examples=len(bodies),
+        request_bytes=round(sum(map(len, bodies)) / len(bodies)),
+        metric=metric,
     )
 
 
-def accuracy(predictor: Predictor, images: list[tuple[Path, int]]) -> float | None:
-    if not images:
+def encoded_batch(spec: Spec, decoded: Sequence[object]) -> np.ndarray:
+    """Decoded inputs as one batch of the model's input."""
+    return np.stack([problem.encode_input(spec, value) for value in decoded])
+
+
+def evaluation_quality(runtime: Runtime, examples: list[Example]) -> float | None:
+    """The runtime's primary metric on ``examples`` (None: no examples)."""
+    if not examples:
         return None
-    correct = 0
-    for start in range(0, len(images), ACCURACY_BATCH):
-        chunk = images[start : start + ACCURACY_BATCH]
-        batch = np.stack(
-            [to_array(open_image(path), predictor.image_size) for path, _ in chunk]
-        )
-        predicted = predictor.probabilities(batch).argmax(axis=1)
-        correct += sum(
-            int(p) == label for p, (_, label) in zip(predicted, chunk, strict=True)
-        )
-    return correct / len(images)
-
-
-def decode_and_predict(predictor: Predictor, bodies: Sequence[bytes]) -> np.ndarray:
-    """The service's work for ``bodies``, as one batch."""
-    batch = np.stack(
-        [
-            to_array(decode_image(json.loads(body)["image"]), predictor.image_size)
-            for body in bodies
+    spec = runtime.spec
+    predictions = []
+    for start in range(0, len(examples), QUALITY_BATCH):
+        chunk = examples[start : start + QUALITY_BATCH]
+        batch = encoded_batch(spec, [problem.load_input(e) for e in chunk])
+        predictions += [
+            problem.answer(spec, row)["prediction"] for row in runtime.predict(batch)
         ]
-    )
-    return predictor.probabilities(batch)
+    metric, _ = quality.primary_metric(spec)
+    targets = [example.target for example in examples]
+    return quality.quality(spec, targets, predictions)[metric]
 
 
-def images_per_second(
-    predictor: Predictor, bodies: Iterator[bytes], batch_size: int, seconds: float
+def decode_and_predict(runtime: Runtime, bodies: Sequence[bytes]) -> np.ndarray:
+    """The service's work for ``bodies``, as one batch."""
+    spec = runtime.spec
+    decoded = [problem.decode_request(spec, json.loads(body)) for body in bodies]
+    return runtime.predict(encoded_batch(spec, decoded))
+
+
+def requests_per_second(
+    runtime: Runtime, bodies: Iterator[bytes], batch_size: int, seconds: float
 ) -> float:
     """Requests handled per second, in batches of ``batch_size``, for ``seconds``.
 
     ``bodies`` go on where the last measurement stopped, so short measurements
-    still take every photo in turn. At least one batch is timed.
+    still take every request in turn. At least one batch is timed.
     """
 
     def next_batch() -> list[bytes]:
         return [next(bodies) for _ in range(batch_size)]
 
-    decode_and_predict(predictor, next_batch())  # warm-up: first-call allocations
+    decode_and_predict(runtime, next_batch())  # warm-up: first-call allocations
     done, started = 0, time.perf_counter()
     while True:
-        done += len(decode_and_predict(predictor, next_batch()))
+        done += len(decode_and_predict(runtime, next_batch()))
         elapsed = time.perf_counter() - started
         if elapsed >= seconds:
             return done / elapsed
-
-
-def request_bodies(images: int) -> list[bytes]:
-    """The service's request bodies for the first ``images`` evaluation photos."""
-    return [predict_request(path) for path, _ in labelled_photos("evaluation", images)]
 
 
 @dataclass(frozen=True)
@@ -186,7 +221,7 @@ class Measurement:
     variant: str
     batch_sizes: Sequence[int]
     seconds: float
-    images: int
+    examples: int  # evaluation examples the requests are made from
     repeats: int = 1  # each rate is the fastest of this many measurements
 
     def command(self, threads: int, workdir: Path) -> list[str]:
@@ -195,14 +230,14 @@ class Measurement:
             *("-m", "serving.bench_model", "--checkpoint", str(self.checkpoint)),
             *("--variant", self.variant, "--threads", str(threads)),
             *("--batch-sizes", *map(str, self.batch_sizes)),
-            *("--images", str(self.images)),
+            *("--examples", str(self.examples)),
             *("--workdir", str(workdir)),
         ]
 
 
 @dataclass(frozen=True)
 class LayoutRates:
-    rates: dict[int, float]  # batch size -> img/s, summed over the processes
+    rates: dict[int, float]  # batch size -> req/s, summed over the processes
     # The share of the CPU stolen while they measured (None: unknown).
     stolen: float | None
 
@@ -360,13 +395,14 @@ def layout_rates(
 def measure_variant(
     measurement: Measurement,
     probes: Sequence[LayoutProbe],
-    evaluation: list[tuple[Path, int]],
+    evaluation: list[Example],
     workdir: Path,
 ) -> VariantResult:
-    """Accuracy on ``evaluation``, and each probe's layout's rate at each batch size."""
+    """Quality on ``evaluation``, and each probe's layout's rate at each batch size."""
     options = RuntimeOptions(measurement.variant)
-    predictor = load_predictor(measurement.checkpoint, options, workdir / "accuracy")
-    result = VariantResult(measurement.variant, accuracy(predictor, evaluation))
+    runtime = load_predictor(measurement.checkpoint, options, workdir / "quality")
+    quality_value = evaluation_quality(runtime, evaluation)
+    result = VariantResult(measurement.variant, quality_value)
     for probe in probes:
         measured = fastest(
             [
@@ -386,21 +422,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--batch-sizes", type=int, nargs="+", required=True)
-    parser.add_argument("--images", type=int, required=True)
+    parser.add_argument("--examples", type=int, required=True)
     parser.add_argument("--workdir", type=Path, required=True)
     args = parser.parse_args(argv)
     options = RuntimeOptions(args.variant, args.threads)
-    predictor = load_predictor(args.checkpoint, options, args.workdir)
-    bodies = itertools.cycle(request_bodies(args.images))
+    runtime = load_predictor(args.checkpoint, options, args.workdir)
+    examples = evaluation_examples(args.examples)
+    bodies = itertools.cycle(request_bodies(runtime.spec, examples))
     for batch_size in args.batch_sizes:  # first-call allocations, before orders
-        decode_and_predict(predictor, [next(bodies)] * batch_size)
+        decode_and_predict(runtime, [next(bodies)] * batch_size)
     print(READY, flush=True)
     # One order per line, {"batch_sizes": [...], "seconds": ...}, until the end
     # of input: one JSON line of rates for each.
     for order in sys.stdin:
         wanted = json.loads(order)
         rates = {
-            size: images_per_second(predictor, bodies, size, wanted["seconds"])
+            size: requests_per_second(runtime, bodies, size, wanted["seconds"])
             for size in wanted["batch_sizes"]
         }
         print(json.dumps(rates), flush=True)

@@ -2,9 +2,12 @@
 
 BentoML would read any body into memory and answer schema errors with pydantic's
 generic wording. This ASGI middleware caps the body size while reading it (413),
-and checks the body is a JSON object holding exactly a string ``image`` (400),
-each with a message that says what is wrong. What the string holds (base64, an
-image, its size) the shared contract checks inside the service.
+and checks the body against the top level of the contract's input schema
+(`problem.input_schema`): a JSON object, every required field there, no field
+the schema does not name, each field of its JSON type (400), each with a
+message that says what is wrong. What a field holds (a valid encoding, a known
+feature, a value in range) the problem's `decode_request` checks inside the
+service.
 
 A checked body goes on as JSON whatever Content-Type the client declared
 (``curl -d`` and urllib send form encoding by default, which BentoML would parse
@@ -13,13 +16,12 @@ as a multipart form).
 
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
-from {{ cookiecutter.package_name }}.contract import (
-    MAX_IMAGE_BYTES,
-    MAX_IMAGE_FIELD_CHARS,
-    ContractError,
-)
+from {{ cookiecutter.package_name }}.spec import ContractError
+
+from .api_schema import declared_types, has_declared_type, json_type
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -27,13 +29,12 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# The largest allowed image field plus room for the JSON around it.
-MAX_BODY_BYTES = MAX_IMAGE_FIELD_CHARS + 64 * 1024
 # A too-large body is read and dropped up to this size before the 413 goes out:
 # a client still sending when the server answers sees a reset, not the answer.
 # Beyond it the connection is cut without reading the rest.
 MAX_DRAINED_BYTES = 64 * 1024 * 1024
-REQUEST_SHAPE = 'a JSON object like {"image": "<base64-encoded JPEG>"}'
+# How the request shape in messages shows a value of each JSON type.
+PLACEHOLDERS = {"string": '"..."', "object": "{...}", "array": "[...]"}
 
 
 class RequestRefused(Exception):
@@ -45,44 +46,98 @@ class RequestRefused(Exception):
         self.message = message
 
 
-def check_predict_body(body: bytes) -> None:
-    """Raise `ContractError` unless ``body`` is a JSON object with a string image."""
+def _quoted(names: list[str]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+@dataclass(frozen=True)
+class BodyRules:
+    """The top level of a request schema: its fields, which are required, and
+    whether fields it does not name are refused."""
+
+    properties: dict[str, dict[str, Any]]
+    required: tuple[str, ...]
+    closed: bool
+
+    @classmethod
+    def from_schema(cls, schema: dict[str, Any]) -> "BodyRules":
+        return cls(
+            properties=dict(schema.get("properties", {})),
+            required=tuple(schema.get("required", ())),
+            closed=schema.get("additionalProperties", True) is False,
+        )
+
+    def shape(self) -> str:
+        """E.g. ``a JSON object like {"note": "..."}``, for messages."""
+        fields = []
+        for name, property_schema in self.properties.items():
+            types = declared_types(property_schema) or ("string",)
+            fields.append(f'"{name}": {PLACEHOLDERS.get(types[0], types[0])}')
+        return "a JSON object like {" + ", ".join(fields) + "}"
+
+    def check_fields(self, payload: dict[str, Any]) -> None:
+        """`ContractError` for a missing, unknown or mistyped top-level field."""
+        missing = [name for name in self.required if name not in payload]
+        if missing:
+            noun = "field" if len(missing) == 1 else "fields"
+            raise ContractError(
+                f"missing required {noun} {_quoted(missing)}; send {self.shape()}"
+            )
+        unexpected = sorted(set(payload) - set(self.properties))
+        if unexpected and self.closed:
+            raise ContractError(
+                f"unexpected field(s) {_quoted(unexpected)}; the request holds "
+                f"only {_quoted(list(self.properties))}"
+            )
+        for name, property_schema in self.properties.items():
+            if name in payload and not has_declared_type(
+                payload[name], property_schema
+            ):
+                allowed = " or ".join(declared_types(property_schema))
+                description = property_schema.get("description")
+                raise ContractError(
+                    f"'{name}' must be a JSON {allowed}, not "
+                    f"{json_type(payload[name])}"
+                    + (f": {description}" if description else "")
+                )
+
+
+def check_predict_body(body: bytes, rules: BodyRules) -> None:
+    """Raise `ContractError` unless ``body`` is a JSON object ``rules`` accept."""
     if not body.strip():
-        raise ContractError(f"the request body is empty; send {REQUEST_SHAPE}")
+        raise ContractError(f"the request body is empty; send {rules.shape()}")
     try:
         payload = json.loads(body)
     except ValueError as error:
         raise ContractError(
-            f"the request body is not valid JSON ({error}); send {REQUEST_SHAPE}"
+            f"the request body is not valid JSON ({error}); send {rules.shape()}"
         ) from None
     if not isinstance(payload, dict):
         raise ContractError(
-            f"the request body is JSON but not an object; send {REQUEST_SHAPE}"
+            f"the request body is JSON but not an object; send {rules.shape()}"
         )
-    if "image" not in payload:
-        raise ContractError(f"missing required field 'image'; send {REQUEST_SHAPE}")
-    unexpected = sorted(set(payload) - {"image"})
-    if unexpected:
-        names = ", ".join(repr(name) for name in unexpected)
-        raise ContractError(
-            f"unexpected field(s) {names}; the request holds only 'image'"
-        )
-    if not isinstance(payload["image"], str):
-        kind = type(payload["image"]).__name__
-        raise ContractError(
-            f"'image' must be a string holding a base64-encoded JPEG, not {kind}"
-        )
+    rules.check_fields(payload)
 
 
 class PredictRequestGuard:
-    """ASGI middleware guarding POST ``path``; every other request passes through."""
+    """ASGI middleware guarding POST ``path``; every other request passes through.
+
+    ``schema`` is the request's JSON Schema and ``max_body_bytes`` the largest
+    body read (the problem's ``MAX_REQUEST_BYTES``).
+    """
 
     def __init__(
-        self, app: ASGIApp, path: str = "/predict", max_body_bytes: int = MAX_BODY_BYTES
+        self,
+        app: ASGIApp,
+        *,
+        schema: dict[str, Any],
+        max_body_bytes: int,
+        path: str = "/predict",
     ) -> None:
         self.app = app
-        self.path = path
+        self.rules = BodyRules.from_schema(schema)
         self.max_body_bytes = max_body_bytes
+        self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         guarded = (
@@ -95,7 +150,7 @@ class PredictRequestGuard:
             return
         try:
             body = await self._read_body(scope, receive)
-            check_predict_body(body)
+            check_predict_body(body, self.rules)
         except RequestRefused as refused:
             await _send_error(send, refused.status, refused.message)
             return
@@ -122,8 +177,9 @@ class PredictRequestGuard:
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         too_large = RequestRefused(
             413,
-            f"the request body is larger than {self.max_body_bytes} bytes; "
-            f"an image may be at most {MAX_IMAGE_BYTES} bytes",
+            f"the request body is larger than {self.max_body_bytes} bytes, "
+            "the most /predict reads (contracts/input.schema.json says what a "
+            "request holds)",
         )
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > MAX_DRAINED_BYTES:

@@ -3,8 +3,10 @@
 Usage: python -m serving.package [--build]
 
 Reads `paths.latest_model_path()` (artifacts/models/model.pt) and stores it as a
-new version of `model_store.MODEL_NAME`, unless the latest stored version already
-holds the same file (same sha256). With ``--build`` it then builds the Bento from
+new version of `model_store.MODEL_NAME`, with the fitted problem spec it was
+trained with beside it (``problem.json``: the services build their API from
+it), unless the latest stored version already holds the same file (same
+sha256). With ``--build`` it then builds the Bento from
 serving/bentofile.yaml with the repository root as build context (no Docker
 needed). BentoML keeps both under ``$BENTOML_HOME``.
 
@@ -17,12 +19,14 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import bentoml
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.hashing import file_sha256
 from {{ cookiecutter.package_name }}.model import load_checkpoint
+from {{ cookiecutter.package_name }}.spec import Spec, finite_number, write_spec
 
 from .model_store import MODEL_NAME, checkpoint_path, latest_model
 
@@ -40,23 +44,32 @@ class ImportResult:
     imported: bool  # False: the latest stored model already held this checkpoint
 
 
-def model_metadata(checkpoint: Path, sha256: str) -> dict[str, str | int | float]:
-    """What the store records about a checkpoint; loading it proves it serves."""
+def served_spec(checkpoint: Path) -> tuple[Spec, dict[str, Any]]:
+    """The checkpoint's fitted spec and metadata; loading it proves it serves."""
     try:
-        _, checkpoint_info = load_checkpoint(checkpoint)
+        _, spec, metadata = load_checkpoint(checkpoint)
     except Exception as error:
         raise PackageError(f"{checkpoint} cannot be loaded: {error}") from error
+    return spec, metadata
+
+
+def model_metadata(
+    checkpoint: Path, sha256: str, spec: Spec, checkpoint_info: dict[str, Any]
+) -> dict[str, str | int | float]:
+    """What the store records about a checkpoint (`bentoml models get`)."""
     metadata: dict[str, str | int | float] = {
         "sha256": sha256,
+        "task": spec.task,
         "arch": str(checkpoint_info["arch"]),
-        "image_size": int(checkpoint_info["image_size"]),
         "source": str(checkpoint),
     }
-    # What training recorded about the model (training/train.py), if anything.
+    # What training recorded about the model (training/train.py), if anything:
+    # its numbers, e.g. val_accuracy or val_mae.
     trained = checkpoint_info.get("extra", {}).get("metrics", {})
-    accuracy = trained.get("val_accuracy")
-    if isinstance(accuracy, int | float) and not isinstance(accuracy, bool):
-        metadata["val_accuracy"] = float(accuracy)
+    for name, value in sorted(trained.items()):
+        number = finite_number(value)
+        if number is not None:
+            metadata.setdefault(str(name), number)
     return metadata
 
 
@@ -71,10 +84,12 @@ def import_checkpoint(checkpoint: Path) -> ImportResult:
     latest = latest_model()
     if latest is not None and latest.info.metadata.get("sha256") == sha256:
         return ImportResult(latest, imported=False)
-    metadata = model_metadata(checkpoint, sha256)
+    spec, checkpoint_info = served_spec(checkpoint)
+    metadata = model_metadata(checkpoint, sha256, spec, checkpoint_info)
     labels = {"project": PROJECT_ID, "arch": str(metadata["arch"])}
     with bentoml.models.create(MODEL_NAME, labels=labels, metadata=metadata) as model:
         shutil.copyfile(checkpoint, checkpoint_path(model))
+        write_spec(spec, Path(model.path))
     return ImportResult(model, imported=True)
 
 

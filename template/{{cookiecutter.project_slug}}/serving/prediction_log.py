@@ -1,17 +1,16 @@
 """The service's prediction log: one JSON line per answered prediction.
 
 The monitoring room's drift check compares these lines with the training
-reference: ``{"time", "prediction", "probability", "features"}``.
+reference: ``{"time", "prediction", "probability" (classification only),
+"features"}``, the features being the problem's drift features of the input
+(`problem.drift_features`).
 """
 
 import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-
-from PIL import Image
-
-from {{ cookiecutter.package_name }}.features import image_features
+from typing import Any
 
 
 class PredictionLog:
@@ -19,12 +18,12 @@ class PredictionLog:
         self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
-    def append(self, image: Image.Image, label: str, probability: float) -> None:
+    def append(self, answer: dict[str, Any], features: dict[str, float]) -> None:
+        """Log one answer (the contract's answer body) and its input's features."""
         record = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "prediction": label,
-            "probability": round(float(probability), 6),
-            "features": image_features(image),
+            **answer,
+            "features": features,
         }
         line = (json.dumps(record) + "\n").encode()
         # One append-mode write() per line: the kernel appends it whole, so the

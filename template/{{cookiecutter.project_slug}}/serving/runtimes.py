@@ -9,11 +9,15 @@
 The service picks one with ``SERVING_VARIANT``, the number of threads each
 worker computes with ``SERVING_THREADS`` and the number of worker processes
 with ``SERVING_WORKERS``; `serving.bench` measures them all. Every variant
-answers the same question: class probabilities for a preprocessed batch
-(``float32``, shape ``(n, 3, size, size)``).
+answers the same question as `model.predict`: for a batch of encoded inputs
+(``problem.encode_input`` of each, stacked), class probabilities ``(n,
+classes)`` or values in the target's units ``(n,)``. Tracing and exporting need
+one real input: the contract's input sample, decoded and encoded for the
+model's spec, unless the caller passes one.
 """
 
 import ctypes
+import json
 import os
 import platform
 import tempfile
@@ -24,7 +28,9 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from {{ cookiecutter.package_name }}.model import load_checkpoint, predict_probabilities
+from {{ cookiecutter.package_name }} import model as shared_model
+from {{ cookiecutter.package_name }} import paths, problem
+from {{ cookiecutter.package_name }}.spec import ContractError, Spec
 
 VARIANTS: tuple[str, ...] = ("eager", "torchscript", "onnx", "onnx-int8")
 DEFAULT_VARIANT = "eager"
@@ -41,11 +47,15 @@ class RuntimeOptionError(ValueError):
     """A serving variable set to a value it cannot take; the message names it."""
 
 
-class Predictor(Protocol):
-    variant: str
-    image_size: int
+class Runtime(Protocol):
+    """A checkpoint loaded as one variant."""
 
-    def probabilities(self, batch: np.ndarray) -> np.ndarray: ...
+    variant: str
+    spec: Spec  # the fitted spec the model was trained with
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """Probabilities (n, classes) or values (n,) for encoded inputs (n, ...)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,7 @@ def settle_allocator() -> bool:
     glibc serves allocations above 128 KiB with fresh mmap()ed pages and gives
     freed memory back to the kernel, so at batch size 1 every forward pass
     page-faults its activations in again: measured here, the eager model ran
-    ~30% slower per image than after a large batch had raised glibc's own
+    ~30% slower per request than after a large batch had raised glibc's own
     thresholds (which only happens in the thread that ran that batch).
     Fixed thresholds apply to every thread, e.g. BentoML's request threads.
     Returns whether they were set (only glibc has them; elsewhere a no-op).
@@ -103,28 +113,29 @@ def settle_allocator() -> bool:
     )
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+def as_numpy(spec: Spec, outputs: torch.Tensor) -> np.ndarray:
+    """Raw network output -> probabilities or values (`model.from_outputs`)."""
+    return shared_model.from_outputs(spec, outputs).numpy()
 
 
-class TorchPredictor:
+class TorchRuntime:
     """The eager module, or its TorchScript form."""
 
-    def __init__(self, model: Any, variant: str, image_size: int) -> None:
-        self.model = model
+    def __init__(self, module: Any, variant: str, spec: Spec) -> None:
+        self.module = module
         self.variant = variant
-        self.image_size = image_size
+        self.spec = spec
 
-    def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        return predict_probabilities(self.model, torch.from_numpy(batch)).numpy()
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return as_numpy(self.spec, self.module(torch.from_numpy(batch)))
 
 
-class OnnxPredictor:
+class OnnxRuntime:
     """An ONNX file run by an ONNX Runtime session on the CPU."""
 
     def __init__(
-        self, path: Path, variant: str, image_size: int, threads: int | None
+        self, path: Path, variant: str, spec: Spec, threads: int | None
     ) -> None:
         import onnxruntime
 
@@ -137,24 +148,42 @@ class OnnxPredictor:
         )
         self.input_name = self.session.get_inputs()[0].name
         self.variant = variant
-        self.image_size = image_size
+        self.spec = spec
 
-    def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        (logits,) = self.session.run(None, {self.input_name: batch})
-        return softmax(logits)
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        (outputs,) = self.session.run(None, {self.input_name: batch})
+        return as_numpy(self.spec, torch.from_numpy(outputs))
 
 
-def export_onnx(model: torch.nn.Module, image_size: int, path: Path) -> Path:
-    """Write ``model`` as ONNX with a variable batch dimension."""
-    example = torch.zeros(1, 3, image_size, image_size)
+def sample_input(spec: Spec) -> np.ndarray:
+    """The contract's input sample, encoded for ``spec`` (one input, no batch axis)."""
+    path = paths.contracts_dir() / "input.sample.json"
+    # Why the sample matters, for either failure below.
+    needed = (
+        "the traced and exported variants are made with it, so it must fit "
+        "the model's problem (the data room rewrites it: python -m data contract)"
+    )
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise RuntimeOptionError(f"cannot read {path}: {error}; {needed}") from None
+    try:
+        decoded = problem.decode_request(spec, payload)
+    except ContractError as error:
+        raise RuntimeOptionError(f"{path} was refused: {error}; {needed}") from None
+    return problem.encode_input(spec, decoded)
+
+
+def export_onnx(module: torch.nn.Module, example: np.ndarray, path: Path) -> Path:
+    """Write ``module`` as ONNX with a variable batch dimension."""
     # The TorchScript-based exporter: quick, and needs no onnxscript.
     torch.onnx.export(
-        model,
-        (example,),
+        module,
+        (torch.from_numpy(example[None]),),
         str(path),
-        input_names=["images"],
-        output_names=["logits"],
-        dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}},
+        input_names=["inputs"],
+        output_names=["outputs"],
+        dynamic_axes={"inputs": {0: "batch"}, "outputs": {0: "batch"}},
         dynamo=False,
     )
     return path
@@ -169,9 +198,16 @@ def quantize_onnx(source: Path, target: Path) -> Path:
 
 
 def load_predictor(
-    checkpoint: Path, options: RuntimeOptions, workdir: Path | None = None
-) -> Predictor:
-    """The checkpoint as ``options.variant``; exports go to ``workdir`` (or a temp)."""
+    checkpoint: Path,
+    options: RuntimeOptions,
+    workdir: Path | None = None,
+    example: np.ndarray | None = None,
+) -> Runtime:
+    """The checkpoint as ``options.variant``; exports go to ``workdir`` (or a temp).
+
+    ``example`` is one encoded input to trace and export with (default: the
+    contract's input sample, `sample_input`); the eager model needs none.
+    """
     if options.variant not in VARIANTS:
         raise RuntimeOptionError(
             f"unknown model variant {options.variant!r}; "
@@ -180,19 +216,19 @@ def load_predictor(
     settle_allocator()
     if options.threads is not None:
         torch.set_num_threads(options.threads)
-    model, metadata = load_checkpoint(checkpoint)
-    image_size = int(metadata["image_size"])
+    module, spec, _ = shared_model.load_checkpoint(checkpoint)
     if options.variant == "eager":
-        return TorchPredictor(model, "eager", image_size)
+        return TorchRuntime(module, "eager", spec)
+    if example is None:
+        example = sample_input(spec)
     if options.variant == "torchscript":
-        example = torch.zeros(1, 3, image_size, image_size)
         with torch.no_grad():
-            traced = torch.jit.freeze(torch.jit.trace(model, example))
-            scripted = torch.jit.optimize_for_inference(traced)
-        return TorchPredictor(scripted, "torchscript", image_size)
+            traced = torch.jit.trace(module, torch.from_numpy(example[None]))
+            frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
+        return TorchRuntime(frozen, "torchscript", spec)
     folder = workdir or Path(tempfile.mkdtemp(prefix="serving-onnx-"))
     folder.mkdir(parents=True, exist_ok=True)
-    onnx_path = export_onnx(model, image_size, folder / "model.onnx")
+    onnx_path = export_onnx(module, example, folder / "model.onnx")
     if options.variant == "onnx-int8":
         onnx_path = quantize_onnx(onnx_path, folder / "model-int8.onnx")
-    return OnnxPredictor(onnx_path, options.variant, image_size, options.threads)
+    return OnnxRuntime(onnx_path, options.variant, spec, options.threads)

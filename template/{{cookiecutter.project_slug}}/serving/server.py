@@ -86,7 +86,7 @@ def bentoml_executable() -> str:
 
 
 class BentoServer:
-    """``with BentoServer("serving.service:Classifier", log_path=...) as server:``"""
+    """``with BentoServer("serving.service:Predictor", log_path=...) as server:``"""
 
     def __init__(
         self,

@@ -1,16 +1,24 @@
-"""The BentoML service: POST /predict classifies one food photo.
+"""The BentoML service: POST /predict answers one request of the team's contract.
 
-Run: bentoml serve serving.service:Classifier --port 3000   (or nox -s serve)
+Run: bentoml serve serving.service:Predictor --port 3000   (or nox -s serve)
 
-Request ``{"image": "<base64 JPEG>"}``, answer ``{"prediction", "probability"}``
-(contracts/*.schema.json). A bad request gets a 4xx with ``{"error": "..."}``
-and the server keeps serving. /readyz answers 200 once the model is loaded,
-/metrics adds the prediction metrics of `serving.metrics` to BentoML's own.
-Every answered prediction is appended to the prediction log
-(`paths.prediction_log_path()`, ``$PREDICTION_LOG`` overrides).
+The request and the answer are the contract's (contracts/*.schema.json): the
+problem decodes the request (`problem.decode_request`), the model predicts, and
+`problem.answer` turns its output into the answer. A bad request gets a 4xx
+with ``{"error": "..."}`` and the server keeps serving. /readyz answers 200
+once the model is loaded, /metrics adds the prediction metrics of
+`serving.metrics` to BentoML's own. Every answered prediction is appended to
+the prediction log (`paths.prediction_log_path()`, ``$PREDICTION_LOG``
+overrides).
+
+The API is built when this module is imported, from the spec stored with the
+latest model in the BentoML model store (`serving.model_store`): BentoML reads
+an API's request and answer types at import, before any worker loads a model,
+and the store is what every worker (and a built Bento) has. So the model
+must be in the store first: python -m serving.package puts it there.
 
 Each worker process serves one request at a time, without adaptive batching:
-on a small CPU batching made each image slower and BentoML answers 503 to
+on a small CPU batching made each request slower and BentoML answers 503 to
 requests it cannot batch in time. `serving.batched_service` is the batched
 alternative (for a GPU). ``SERVING_VARIANT`` picks how the model runs
 (`serving.runtimes`); ``SERVING_WORKERS`` and ``SERVING_THREADS`` how the CPU
@@ -21,16 +29,23 @@ request tracing are off unless ``SERVING_ACCESS_LOG`` or ``SERVING_TRACING`` is
 ``on`` (`serving.request_records`).
 """
 
+from typing import Any
+
 import bentoml
 
-from {{ cookiecutter.package_name }}.contract import ContractError, decode_image
-from {{ cookiecutter.package_name }}.preprocessing import to_array
+from {{ cookiecutter.package_name }} import problem
 
-from .answers import Answers, Prediction, refusal
+from .answers import Answers, refusal
+from .api_schema import answer_model, request_model
 from .guard import PredictRequestGuard
-from .model_store import MODEL_NAME, checkpoint_path
+from .model_store import checkpoint_path, served_model, stored_spec
 from .request_records import request_records_from_env
 from .runtimes import load_predictor, options_from_env, workers_from_env
+
+SERVED_MODEL = served_model()
+SPEC = stored_spec(SERVED_MODEL)
+PredictRequest = request_model(SPEC)
+PredictAnswer = answer_model(SPEC)
 
 
 @bentoml.service(
@@ -43,30 +58,35 @@ from .runtimes import load_predictor, options_from_env, workers_from_env
     **request_records_from_env(),
     labels={"project": "{{ cookiecutter.project_id }}"},
 )
-class Classifier:
-    # The latest version in the store; `python -m serving.package` puts it there.
-    stored_model = bentoml.models.BentoModel(MODEL_NAME)
+class Predictor:
+    # The version whose spec shaped the API above (the latest at import).
+    stored_model = bentoml.models.BentoModel(SERVED_MODEL.tag)
 
     def __init__(self) -> None:
-        self.predictor = load_predictor(
+        self.runtime = load_predictor(
             checkpoint_path(self.stored_model), options_from_env()
         )
-        self.image_size = self.predictor.image_size
-        self.answers = Answers()
+        self.spec = self.runtime.spec
+        self.answers = Answers(self.spec, PredictAnswer)
 
     def __is_ready__(self) -> bool:
-        return self.predictor is not None
+        return self.runtime is not None
 
-    @bentoml.api(route="/predict")
-    def predict(self, image: str) -> Prediction:
-        """Classify one photo, sent as base64 text."""
+    @bentoml.api(route="/predict", input_spec=PredictRequest, output_spec=PredictAnswer)
+    def predict(self, **payload: Any) -> Any:
+        """Answer one request of the contract (contracts/input.schema.json)."""
         try:
-            photo = decode_image(image)
-        except ContractError as error:
+            decoded = problem.decode_request(self.spec, payload)
+        except problem.ContractError as error:
             return refusal(error)  # a Response: BentoML sends it unchanged
-        batch = to_array(photo, self.image_size)[None]
-        return self.answers.answer(photo, self.predictor.probabilities(batch)[0])
+        batch = problem.encode_input(self.spec, decoded)[None]
+        return self.answers.answer(decoded, self.runtime.predict(batch)[0])
 
 
-# Checked before BentoML reads a /predict body: size, JSON shape, field type.
-Classifier.add_asgi_middleware(PredictRequestGuard, path="/predict")
+# Checked before BentoML reads a /predict body: size, JSON shape, field types.
+Predictor.add_asgi_middleware(
+    PredictRequestGuard,
+    path="/predict",
+    schema=problem.input_schema(SPEC),
+    max_body_bytes=problem.MAX_REQUEST_BYTES,
+)

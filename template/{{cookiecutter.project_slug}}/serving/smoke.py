@@ -1,24 +1,25 @@
 """Check a real server end to end: contract sample, traffic, bad requests, metrics.
 
-Usage: python -m serving.smoke [--service serving.service:Classifier] [--port 0]
-                               [--images 100] [--sample contracts/input.sample.json]
+Usage: python -m serving.smoke [--service serving.service:Predictor] [--port 0]
+                               [--examples 100] [--sample contracts/input.sample.json]
 
 Starts `bentoml serve` (the model must be in the store: python -m serving.package),
 then:
 
 1. POSTs the contract's input sample; the answer must match output.schema.json
    (whether it predicts the output sample's class is reported, not required);
-2. sends images from the evaluation split as production traffic, which the
+2. sends examples from the evaluation split as production traffic, which the
    prediction log records for the drift check;
-3. sends one bad request of each kind (`serving.bad_requests`): each must get
-   its 4xx, and the server must still answer afterwards;
-4. scrapes /metrics into artifacts/serving/metrics.prom.
+3. sends one bad request of each kind (`serving.bad_requests`, from
+   input.schema.json): each must get its 4xx, and the server must still answer
+   afterwards;
+4. scrapes /metrics into artifacts/serving/metrics.prom: it must count every
+   answered prediction.
 
 Writes artifacts/serving/smoke.json and exits 1 if anything failed.
 """
 
 import argparse
-import io
 import json
 import statistics
 import sys
@@ -29,13 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from PIL import Image
 
-from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.contract import predict_request
-from {{ cookiecutter.package_name }}.photos import labelled_photos
+from {{ cookiecutter.package_name }} import paths, problem
 
 from .bad_requests import bad_requests
+from .model_store import NoServableModel, served_model, stored_spec
 from .scrape import MetricsMissing, read_prediction_metrics
 from .server import BentoServer, Reply, ServerError, request
 
@@ -74,9 +73,9 @@ class SmokeCheck:
         self.url = url
         self.report = report
         self._lock = threading.Lock()  # traffic threads update the report
-        self.output_schema = json.loads(
-            (paths.contracts_dir() / "output.schema.json").read_text()
-        )
+        self.output_schema = read_contract("output.schema.json")
+        # A request the server answered: sent again after the bad ones.
+        self.good_body: bytes | None = None
 
     def predict(self, body: bytes, what: str) -> Reply:
         with self._lock:
@@ -105,41 +104,55 @@ class SmokeCheck:
             self.report.latencies.append(reply.seconds)
         return answer
 
+    def send_good(self, body: bytes, what: str) -> dict[str, Any] | None:
+        """Send a request that must be answered; its answer, or None."""
+        answer = self.valid_answer(self.predict(body, what), what)
+        if answer is not None and self.good_body is None:
+            self.good_body = body
+        return answer
+
     def contract_sample(self, sample_path: Path) -> None:
         if not sample_path.is_file():
             self.report.errors.append(
                 f"{sample_path} is missing; the data room writes it (nox -s data)"
             )
             return
-        reply = self.predict(sample_path.read_bytes(), "contract sample")
-        answer = self.valid_answer(reply, "contract sample")
-        expected_path = paths.contracts_dir() / "output.sample.json"
-        expected = json.loads(expected_path.read_text())["prediction"]
+        answer = self.send_good(sample_path.read_bytes(), "contract sample")
+        expected = read_contract("output.sample.json")["prediction"]
         self.report.sample = {
             "schema_valid": answer is not None,
             "prediction": answer and answer["prediction"],
-            "probability": answer and answer["probability"],
+            "probability": answer and answer.get("probability"),
             "expected": expected,
-            "matched": answer is not None and answer["prediction"] == expected,
+            # A class is matched or not; a predicted number is only reported.
+            "matched": (
+                answer is not None and answer["prediction"] == expected
+                if isinstance(expected, str)
+                else None
+            ),
         }
 
     def traffic(self, count: int) -> None:
-        images = [path for path, _ in labelled_photos("evaluation", count)]
-        if count and not images:
-            self.report.errors.append(
-                f"no evaluation images under {paths.dataset_dir()}: run nox -s data"
-            )
+        if not count:
+            return
+        try:
+            spec = problem.read_spec(paths.dataset_dir())
+            folder = paths.dataset_dir() / "evaluation"
+            examples = evenly_spaced(problem.read_split(folder, spec), count)
+        except problem.ProblemDataError as error:
+            self.report.errors.append(f"no evaluation examples to send: {error}")
             return
 
-        def send(image: Path) -> None:
-            reply = self.predict(predict_request(image), image.name)
-            self.valid_answer(reply, image.name)
+        def send(example: problem.Example) -> None:
+            payload = problem.request_payload(spec, example.input)
+            self.send_good(json.dumps(payload).encode(), example.origin)
 
         with ThreadPoolExecutor(TRAFFIC_CLIENTS) as pool:
-            list(pool.map(send, images))
+            list(pool.map(send, examples))
 
     def bad_requests(self) -> None:
-        for bad in bad_requests():
+        schema = read_contract("input.schema.json")
+        for bad in bad_requests(schema, problem.MAX_REQUEST_BYTES):
             self.report.requests_sent += 1
             reply = request(
                 self.url + "/predict", bad.body, content_type=bad.content_type
@@ -158,16 +171,12 @@ class SmokeCheck:
                     f"'{bad.message}', got {reply.status}: {reply.body[:200]!r}"
                 )
 
-    def still_serving(self, sample_path: Path) -> None:
+    def still_serving(self) -> None:
         """One good request after the bad ones: the server must still answer."""
-        if sample_path.is_file():
-            body = sample_path.read_bytes()
-        else:
-            buffer = io.BytesIO()
-            Image.new("RGB", (64, 64), (128, 96, 64)).save(buffer, "JPEG")
-            body = predict_request(buffer.getvalue())
+        if self.good_body is None:
+            return  # nothing was answered before: already reported
         what = "after bad requests"
-        self.valid_answer(self.predict(body, what), what)
+        self.valid_answer(self.predict(self.good_body, what), what)
 
     def metrics(self, scrape_path: Path) -> None:
         reply = request(self.url + "/metrics")
@@ -176,18 +185,31 @@ class SmokeCheck:
             return
         scrape_path.write_bytes(reply.body)
         try:
-            scraped = read_prediction_metrics(reply.body.decode())
-        except MetricsMissing as error:
+            spec = stored_spec(served_model())
+            scraped = read_prediction_metrics(reply.body.decode(), spec)
+        except (MetricsMissing, NoServableModel) as error:
             self.report.errors.append(str(error))
             return
         self.report.metrics_scraped = True
         self.report.predictions_per_class = scraped.per_class
-        counted = sum(scraped.per_class.values())
-        if counted < self.report.predictions_answered:
+        if scraped.count < self.report.predictions_answered:
             self.report.errors.append(
-                f"/metrics counts {counted:.0f} predictions, "
-                f"{self.report.predictions_answered} were answered"
+                f"/metrics counts {scraped.count:.0f} predictions "
+                f"({scraped.histogram}), {self.report.predictions_answered} "
+                "were answered"
             )
+
+
+def evenly_spaced(examples: list[problem.Example], count: int) -> list[problem.Example]:
+    """Up to ``count`` examples spread over the whole split: a split stored
+    class by class gives each class its share (the drift check compares the
+    logged predictions' class shares with training's)."""
+    total, chosen = len(examples), min(count, len(examples))
+    return [examples[i * total // chosen] for i in range(chosen)]
+
+
+def read_contract(name: str) -> Any:
+    return json.loads((paths.contracts_dir() / name).read_text())
 
 
 def percentile_ms(latencies: list[float], q: int) -> float | None:
@@ -211,9 +233,9 @@ def run(args: argparse.Namespace) -> SmokeReport:
         ) as server:
             check = SmokeCheck(server.url, report)
             check.contract_sample(args.sample)
-            check.traffic(args.images)
+            check.traffic(args.examples)
             check.bad_requests()
-            check.still_serving(args.sample)
+            check.still_serving()
             check.metrics(out / "metrics.prom")
     except ServerError as error:
         report.errors.append(
@@ -231,10 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m serving.smoke", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--service", default="serving.service:Classifier")
+    parser.add_argument("--service", default="serving.service:Predictor")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument(
-        "--images", type=int, default=100, help="evaluation images to send"
+        "--examples", type=int, default=100, help="evaluation examples to send"
     )
     parser.add_argument(
         "--sample",
@@ -251,8 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{report.requests_sent} requests, {report.predictions_answered} predictions, "
         f"p50 {report.latency_ms['p50']} ms, p95 {report.latency_ms['p95']} ms, "
-        f"sample {report.sample.get('prediction')} "
-        f"(matched: {report.sample.get('matched')}) -> {summary}"
+        f"sample {report.sample.get('prediction')} (expected "
+        f"{report.sample.get('expected')}, matched: {report.sample.get('matched')}) "
+        f"-> {summary}"
     )
     for error in report.errors:
         print(f"FAILED: {error}", file=sys.stderr)

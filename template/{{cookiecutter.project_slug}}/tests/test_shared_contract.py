@@ -1,30 +1,36 @@
-"""The /predict contract: samples, schemas and the shared decoder agree."""
+"""The /predict contract: the files in contracts/, the problem interface and the
+answer agree, whatever the task kind."""
 
-import base64
-import io
 import json
+import math
 
 import jsonschema
 import pytest
-from PIL import Image
 
-from {{ cookiecutter.package_name }} import contract, paths
-from {{ cookiecutter.package_name }}.labels import LABELS
+from {{ cookiecutter.package_name }} import contract, paths, problem
+
+# A few examples per class (or rows) are enough to define the synthetic spec.
+SYNTHETIC_COUNT = 3
 
 
 def load(name: str) -> dict:
     return json.loads((paths.contracts_dir() / name).read_text())
 
 
-def jpeg_base64(size=(32, 32), color=(200, 120, 40)) -> str:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format="JPEG")
-    return base64.b64encode(buffer.getvalue()).decode()
+@pytest.fixture(scope="module")
+def source() -> problem.Source:
+    return problem.synthetic_source(SYNTHETIC_COUNT, seed=0)
 
 
-def test_samples_follow_their_schemas():
-    jsonschema.validate(load("input.sample.json"), load("input.schema.json"))
-    jsonschema.validate(load("output.sample.json"), load("output.schema.json"))
+@pytest.fixture(scope="module")
+def spec(source) -> problem.Spec:
+    return source.spec
+
+
+def test_contract_files_are_what_the_interface_says(spec):
+    # `python -m data contract` rewrites them when the data defines a new spec.
+    assert load("input.schema.json") == problem.input_schema(spec)
+    assert load("output.schema.json") == problem.output_schema(spec)
 
 
 def test_schemas_are_valid_json_schema():
@@ -32,53 +38,68 @@ def test_schemas_are_valid_json_schema():
         jsonschema.Draft202012Validator.check_schema(load(name))
 
 
-def test_output_schema_lists_exactly_the_shared_labels():
-    properties = load("output.schema.json")["properties"]
-    assert properties["prediction"]["enum"] == list(LABELS)
+def test_samples_follow_their_schemas():
+    jsonschema.validate(load("input.sample.json"), load("input.schema.json"))
+    jsonschema.validate(load("output.sample.json"), load("output.schema.json"))
 
 
-def test_input_schema_size_limit_matches_the_decoder():
-    image = load("input.schema.json")["properties"]["image"]
-    assert image["maxLength"] == contract.MAX_IMAGE_FIELD_CHARS
+def test_the_input_sample_decodes(spec):
+    decoded = problem.decode_request(spec, load("input.sample.json"))
+    assert decoded is not None
+    assert set(problem.drift_features(spec, decoded)) == set(
+        problem.drift_feature_names(spec)
+    )
 
 
-def test_input_sample_decodes_to_an_image():
-    image = contract.decode_image(load("input.sample.json")["image"])
-    assert image.mode == "RGB" and min(image.size) > 0
+def test_requests_for_synthetic_examples_follow_the_schema_and_decode(source, spec):
+    schema = problem.input_schema(spec)
+    for example in source.examples[:: max(1, len(source.examples) // 5)]:
+        payload = problem.request_payload(spec, example.input)
+        jsonschema.validate(payload, schema)
+        # JSON on the wire: what the service parses, not the Python object.
+        problem.decode_request(spec, json.loads(json.dumps(payload)))
 
 
-@pytest.mark.parametrize(
-    "field, message",
-    [
-        (None, "must be a string"),
-        (123, "must be a string"),
-        ("", "is empty"),
-        ("not base64 at all!", "not valid base64"),
-        (base64.b64encode(b"plain text, not a photo").decode(), "not an image"),
-        ("A" * (contract.MAX_IMAGE_FIELD_CHARS + 4), "too large"),
-    ],
-)
-def test_bad_image_fields_are_refused_with_a_reason(field, message):
-    with pytest.raises(contract.ContractError, match=message):
-        contract.decode_image(field)
+def test_requests_breaking_the_contract_are_refused_with_a_reason(spec):
+    sample = load("input.sample.json")
+    for payload in ([], "text", {}, {**sample, "unexpected": 1}):
+        with pytest.raises(problem.ContractError) as refused:
+            problem.decode_request(spec, payload)
+        assert str(refused.value), payload
 
 
-def test_encode_then_decode_round_trips():
-    text = jpeg_base64(size=(20, 10))
-    assert contract.encode_image(base64.b64decode(text)) == text
-    assert contract.decode_image(text).size == (20, 10)
+def test_the_request_size_limit_leaves_room_for_the_sample():
+    size = len(json.dumps(load("input.sample.json")).encode())
+    assert 0 < size < problem.MAX_REQUEST_BYTES
 
 
-def test_a_request_body_follows_the_schema_and_decodes_to_the_photo():
-    photo = base64.b64decode(jpeg_base64(size=(20, 10)))
-    body = json.loads(contract.predict_request(photo))
-    jsonschema.validate(body, load("input.schema.json"))
-    assert contract.decode_image(body["image"]).size == (20, 10)
+def test_the_answer_follows_the_output_schema(spec):
+    schema = problem.output_schema(spec)
+    if spec.classification:
+        probabilities = [1.0] * len(spec.labels)
+        probabilities[-1] = 5.0
+        total = sum(probabilities)
+        answer = contract.answer(spec, [p / total for p in probabilities])
+        assert answer == {
+            "prediction": spec.labels[-1],
+            "probability": round(5.0 / total, 6),
+        }
+        assert schema["properties"]["prediction"]["enum"] == list(spec.labels)
+        with pytest.raises(ValueError, match="probabilities for"):
+            contract.answer(spec, [1.0])
+    else:
+        answer = contract.answer(spec, [12.3456789])
+        assert answer == {"prediction": 12.345679}
+        with pytest.raises(ValueError, match="predicted nan"):
+            contract.answer(spec, [math.nan])
+    jsonschema.validate(answer, schema)
+    assert set(answer) == set(load("output.sample.json"))
 
 
-def test_response_carries_label_and_probability():
-    response = contract.prediction_response("Soup", 0.87654321)
-    jsonschema.validate(response, load("output.schema.json"))
-    assert response == {"prediction": "Soup", "probability": 0.876543}
-    with pytest.raises(ValueError, match="not one of the shared labels"):
-        contract.prediction_response("Pizza", 0.5)
+def test_the_spec_survives_json_and_its_file(spec, tmp_path):
+    fitted = spec.with_fitted(example=[1, 2])
+    assert problem.Spec.from_json(json.loads(json.dumps(fitted.to_json()))) == fitted
+    problem.write_spec(fitted, tmp_path)
+    assert problem.read_spec(tmp_path) == fitted
+    with pytest.raises(problem.ProblemDataError, match="nox -s data"):
+        problem.read_spec(tmp_path / "missing")

@@ -1,81 +1,114 @@
-"""Labels, preprocessing, features and the model's checkpoint format."""
+"""The model every room uses: built from a fitted spec, its outputs, its checkpoint."""
+
+import math
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from {{ cookiecutter.package_name }} import features, labels, model, preprocessing
+from {{ cookiecutter.package_name }} import model, problem
 
-
-def test_eleven_food11_classes_with_folder_names():
-    assert labels.NUM_CLASSES == 11
-    assert (
-        labels.class_folder(0) == "class_00" and labels.class_folder(10) == "class_10"
-    )
-    assert labels.class_index("class_07") == 7
-    with pytest.raises(ValueError, match="not a class folder"):
-        labels.class_index("Rice")
-    with pytest.raises(ValueError, match="outside"):
-        labels.class_folder(11)
+SYNTHETIC_COUNT = 10  # per class, or rows: enough to fit the preprocessing
+BATCH = 5
 
 
-def test_preprocessing_normalizes_to_chw():
-    array = preprocessing.to_array(Image.new("RGB", (50, 30), (255, 255, 255)), 16)
-    assert array.shape == (3, 16, 16) and array.dtype == np.float32
-    expected = (1.0 - preprocessing.IMAGENET_MEAN) / preprocessing.IMAGENET_STD
-    assert np.allclose(array[:, 0, 0], expected, atol=1e-5)
+@pytest.fixture(scope="module")
+def source() -> problem.Source:
+    return problem.synthetic_source(SYNTHETIC_COUNT, seed=1)
 
 
-def test_unreadable_bytes_raise_a_specific_error(tmp_path):
-    broken = tmp_path / "broken.jpg"
-    broken.write_bytes(b"\xff\xd8\xff\xe0 truncated")
-    with pytest.raises(preprocessing.UnreadableImageError):
-        preprocessing.open_image(broken)
+@pytest.fixture(scope="module")
+def spec(source) -> problem.Spec:
+    settings = {"arch": problem.DEFAULT_ARCH}
+    return problem.fit(source.spec, source.examples, settings)
 
 
-def test_features_track_brightness():
-    dark = features.image_features(Image.new("RGB", (8, 8), (10, 10, 10)))
-    light = features.image_features(Image.new("RGB", (8, 8), (240, 240, 240)))
-    assert set(dark) == set(features.FEATURE_NAMES)
-    assert dark["brightness"] < 0.1 < 0.9 < light["brightness"]
-    assert dark["contrast"] == pytest.approx(0.0, abs=1e-6)
+@pytest.fixture(scope="module")
+def examples(source) -> list[problem.Example]:
+    """A few examples spread over the source (over the classes, if any)."""
+    step = max(1, len(source.examples) // BATCH)
+    return source.examples[::step][:BATCH]
 
 
-def test_small_cnn_outputs_one_score_per_class():
-    net = model.build_model("small_cnn")
-    scores = net(torch.zeros(2, 3, 64, 64))
-    assert scores.shape == (2, labels.NUM_CLASSES)
-    probabilities = model.predict_probabilities(net.eval(), torch.zeros(1, 3, 64, 64))
-    assert torch.allclose(probabilities.sum(dim=1), torch.ones(1))
+@pytest.fixture(scope="module")
+def batch(spec, examples) -> torch.Tensor:
+    arrays = [problem.encode_input(spec, problem.load_input(e)) for e in examples]
+    assert all(array.dtype == np.float32 for array in arrays)
+    return torch.from_numpy(np.stack(arrays))
 
 
-def test_unknown_architecture_is_refused():
-    with pytest.raises(ValueError, match="unknown arch 'resnet'"):
-        model.build_model("resnet")
-
-
-def test_checkpoint_round_trip_keeps_weights_and_metadata(tmp_path):
+def fresh_model(spec: problem.Spec) -> torch.nn.Module:
     torch.manual_seed(0)
-    net = model.build_model("small_cnn").eval()
+    return problem.build_model(spec, problem.DEFAULT_ARCH).eval()
+
+
+def test_predictions_are_probabilities_or_values(spec, batch):
+    predicted = model.predict(spec, fresh_model(spec), batch)
+    if spec.classification:
+        assert predicted.shape == (BATCH, len(spec.labels))
+        assert torch.all(predicted >= 0)
+        assert torch.allclose(predicted.sum(dim=1), torch.ones(BATCH))
+    else:
+        assert predicted.shape == (BATCH,)
+        assert torch.all(torch.isfinite(predicted))
+
+
+def test_the_loss_compares_outputs_with_encoded_targets(spec, examples, batch):
+    net = fresh_model(spec)
+    targets = model.target_tensor(spec, [example.target for example in examples])
+    expected = torch.long if spec.classification else torch.float32
+    assert targets.dtype == expected and targets.shape[0] == BATCH
+    outputs = model.scaled_outputs(spec, net(batch))
+    loss = model.loss_function(spec)(outputs, targets)
+    assert math.isfinite(loss.item()) and loss.item() >= 0
+
+
+def test_raw_outputs_become_probabilities_or_values_in_the_targets_units(spec):
+    if spec.classification:
+        equal = torch.zeros(2, len(spec.labels))
+        probabilities = model.from_outputs(spec, equal)
+        assert torch.allclose(probabilities, torch.full_like(equal, 1 / equal.shape[1]))
+    else:
+        scaled = spec.with_fitted(target_mean=30.0, target_scale=4.0)
+        values = model.from_outputs(scaled, torch.tensor([[0.0], [1.5], [-1.0]]))
+        assert torch.allclose(values, torch.tensor([30.0, 36.0, 26.0]))
+
+
+def test_checkpoint_round_trip_keeps_weights_spec_and_metadata(spec, batch, tmp_path):
+    net = fresh_model(spec)
     path = model.save_checkpoint(
-        tmp_path / "m.pt", net, arch="small_cnn", image_size=64, extra={"acc": 0.5}
+        tmp_path / "m.pt", net, spec=spec, arch=problem.DEFAULT_ARCH, extra={"a": 1}
     )
-    loaded, metadata = model.load_checkpoint(path)
-    batch = torch.randn(3, 3, 64, 64)
+    loaded, loaded_spec, metadata = model.load_checkpoint(path)
+    assert loaded_spec == spec
     assert torch.allclose(loaded(batch), net(batch))
-    assert metadata["arch"] == "small_cnn" and metadata["image_size"] == 64
-    assert metadata["extra"] == {"acc": 0.5} and "state_dict" not in metadata
+    assert metadata["arch"] == problem.DEFAULT_ARCH
+    assert metadata["task"] == problem.TASK
+    assert metadata["extra"] == {"a": 1} and "state_dict" not in metadata
     assert not list(tmp_path.glob("*.partial")), "the write is atomic"
 
 
-def test_checkpoint_with_other_labels_is_refused(tmp_path):
-    net = model.build_model("small_cnn")
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("task", "another-kind", "a another-kind model, but this project's task is"),
+        ("format", 1, "unsupported checkpoint format 1"),
+    ],
+)
+def test_a_checkpoint_of_another_kind_or_format_is_refused(
+    spec, tmp_path, key, value, message
+):
     path = model.save_checkpoint(
-        tmp_path / "m.pt", net, arch="small_cnn", image_size=64
+        tmp_path / "m.pt", fresh_model(spec), spec=spec, arch=problem.DEFAULT_ARCH
     )
     payload = torch.load(path, weights_only=True)
-    payload["labels"] = list(reversed(payload["labels"]))
+    payload[key] = value
     torch.save(payload, path)
-    with pytest.raises(ValueError, match="labels differ"):
+    with pytest.raises(ValueError, match=message):
         model.load_checkpoint(path)
+
+
+def test_unknown_architecture_is_refused(spec):
+    assert problem.DEFAULT_ARCH in problem.ARCHITECTURES
+    with pytest.raises(ValueError, match="unknown arch 'no-such-net'"):
+        problem.build_model(spec, "no-such-net")

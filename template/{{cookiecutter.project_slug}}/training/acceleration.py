@@ -45,13 +45,13 @@ def _autocast_probe(device_type: str, dtype: torch.dtype) -> None:
     Uses its own random generator, so probing leaves the seeded streams alone.
     """
     generator = torch.Generator().manual_seed(0)
-    images = torch.randn(2, 3, 8, 8, generator=generator).to(device_type)
+    inputs = torch.randn(2, 3, 8, 8, generator=generator).to(device_type)
     kernel = torch.randn(4, 3, 3, 3, generator=generator).to(device_type)
     weight = torch.randn(5, 144, generator=generator).to(device_type)
     kernel.requires_grad_(True)
     weight.requires_grad_(True)
     with torch.autocast(device_type, dtype=dtype):
-        hidden = functional.conv2d(images, kernel, padding=1).flatten(1)
+        hidden = functional.conv2d(inputs, kernel, padding=1).flatten(1)
         logits = functional.linear(hidden[:, :144], weight)
     logits.float().sum().backward()
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from {{ cookiecutter.package_name }}.model import ARCHITECTURES
+from {{ cookiecutter.package_name }} import problem
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "config.yaml"
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
@@ -38,7 +38,6 @@ class WandbConfig:
 class TrainingConfig:
     arch: str
     pretrained: bool
-    image_size: int
     dropout: float
     epochs: int
     batch_size: int
@@ -50,13 +49,17 @@ class TrainingConfig:
     compile: bool
     num_workers: int
     resume: bool
-    min_accuracy: float
+    quality_bar: float
     wandb: WandbConfig
+    # The problem's own settings (problem.SETTINGS), None where left to it.
+    problem_settings: dict[str, int | None] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON/YAML types, as logged to W&B and stored in checkpoints."""
+        """Plain JSON/YAML types, as logged to W&B, stored in checkpoints and
+        given to `problem.fit`: the problem's settings sit beside the others."""
         data = dataclasses.asdict(self)
         data["wandb"]["tags"] = list(self.wandb.tags)
+        data.update(data.pop("problem_settings"))
         return data
 
 
@@ -112,6 +115,20 @@ def _choice(options: Sequence[str]) -> Checker:
     return check
 
 
+def _architecture(key: str, value: Any) -> str:
+    """An architecture the problem knows; ``default`` is the problem's default."""
+    if value == "default":
+        return problem.DEFAULT_ARCH
+    return _choice(problem.ARCHITECTURES)(key, value)
+
+
+def _optional(check: Checker) -> Checker:
+    def check_unless_null(key: str, value: Any) -> Any:
+        return None if value is None else check(key, value)
+
+    return check_unless_null
+
+
 def _text(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key} must be a non-empty string, got {value!r}")
@@ -136,9 +153,8 @@ def _tags(key: str, value: Any) -> tuple[str, ...]:
 
 # Every key the configuration has, dotted, with the check its value must pass.
 RULES: dict[str, Checker] = {
-    "arch": _choice(ARCHITECTURES),
+    "arch": _architecture,
     "pretrained": _boolean,
-    "image_size": _integer(8),
     "dropout": _number(0.0, 0.99),
     "epochs": _integer(1),
     "batch_size": _integer(1),
@@ -150,11 +166,17 @@ RULES: dict[str, Checker] = {
     "compile": _boolean,
     "num_workers": _integer(0),
     "resume": _boolean,
-    "min_accuracy": _number(0.0, 1.0),
+    # Classification: the least accuracy; regression: the largest ratio of the
+    # model's mean absolute error to the mean predictor's (quality.passes).
+    "quality_bar": _number(0.0, 1.0),
     "wandb.project": _text,
     "wandb.entity": _optional_text,
     "wandb.tags": _tags,
+    # The problem's own settings, whole numbers from a least value; a config file
+    # may leave them out, and None lets the problem choose.
+    **{key: _optional(_integer(least)) for key, least in problem.SETTINGS.items()},
 }
+OPTIONAL: dict[str, Any] = dict.fromkeys(problem.SETTINGS)
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -202,7 +224,7 @@ def load_config(
     if not isinstance(document, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
 
-    values = _flatten(document)
+    values = {**OPTIONAL, **_flatten(document)}
     for key in values:
         _check_known(key, f"in {path}")
     for text in overrides:
@@ -219,7 +241,8 @@ def load_config(
         entity=checked.pop("wandb.entity"),
         tags=checked.pop("wandb.tags"),
     )
-    return TrainingConfig(**checked, wandb=wandb)
+    settings = {key: checked.pop(key) for key in problem.SETTINGS}
+    return TrainingConfig(**checked, wandb=wandb, problem_settings=settings)
 
 
 def from_command_line(

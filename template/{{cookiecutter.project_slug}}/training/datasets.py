@@ -1,113 +1,74 @@
-"""The ImageFolder splits the data room writes, as torch datasets.
+"""The dataset's splits, as torch datasets, through the problem interface.
 
-``<dataset_dir>/<split>/class_XX/*.jpg``: images are decoded and normalised by
-the shared preprocessing, exactly as the service does, so what the model sees
-in training is what it sees in production. No torchvision needed.
+The data room stores each split with `problem.write_split` and the problem's
+spec beside them (``problem.json``). Here every example is decoded with
+`problem.load_input` and encoded with `problem.encode_input`, exactly as the
+service encodes a request, so what the model sees in training is what it sees
+in production.
 """
 
 import json
-from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
-from PIL import Image
 from torch.utils.data import Dataset
 
-from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.labels import LABELS, class_index
-from {{ cookiecutter.package_name }}.preprocessing import (
-    UnreadableImageError,
-    open_image,
-    to_array,
-)
-
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
+from {{ cookiecutter.package_name }} import paths, problem
+from {{ cookiecutter.package_name }}.model import target_tensor
+from {{ cookiecutter.package_name }}.spec import Example, Spec, read_spec
 
 
-class DatasetError(RuntimeError):
-    """The dataset is missing, empty or holds a file that cannot be used."""
+def read_examples(split: str, spec: Spec, root: Path | None = None) -> list[Example]:
+    """The stored examples of one split (`ProblemDataError` if it is missing)."""
+    return problem.read_split((root or paths.dataset_dir()) / split, spec)
 
 
-def split_dir(split: str, root: Path | None = None) -> Path:
-    return (root or paths.dataset_dir()) / split
+class ExampleDataset(Dataset):
+    """(encoded input, encoded target) pairs of one split."""
 
-
-def list_images(folder: Path) -> list[tuple[Path, int]]:
-    """Every image of a split as (path, class index), in a fixed order.
-
-    Sorted, so the same files give the same order (and so the same seeded
-    shuffles) on every machine.
-    """
-    if not folder.is_dir():
-        raise DatasetError(
-            f"no dataset split at {folder}; make the dataset first "
-            "(nox -s data, or python -m data prepare)"
-        )
-    samples = []
-    for class_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-        try:
-            label = class_index(class_dir.name)
-        except ValueError as error:
-            raise DatasetError(f"{class_dir}: {error}") from None
-        samples.extend(
-            (path, label)
-            for path in sorted(class_dir.iterdir())
-            if path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
-        )
-    if not samples:
-        raise DatasetError(f"the split at {folder} holds no images")
-    return samples
-
-
-def load_image(path: Path) -> Image.Image:
-    """Open one dataset image, naming the file if it cannot be decoded."""
-    try:
-        return open_image(path)
-    except UnreadableImageError as error:
-        raise DatasetError(
-            f"{path}: {error}. The data room's validation quarantines such files; "
-            "rerun it (python -m data prepare / ingest) or remove the file."
-        ) from None
-
-
-class ImageFolderDataset(Dataset):
-    """(image tensor, class index) pairs of one split."""
-
-    def __init__(self, folder: Path, image_size: int) -> None:
-        self.folder = folder
-        self.image_size = image_size
-        self.samples = list_images(folder)
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        path, label = self.samples[index]
-        pixels = to_array(load_image(path), self.image_size)
-        return torch.from_numpy(pixels), label
+    def __init__(self, spec: Spec, examples: list[Example]) -> None:
+        self.spec = spec
+        self.examples = examples
+        self.encoded_targets = target_tensor(spec, self.targets)
 
     @property
-    def labels(self) -> list[int]:
-        return [label for _, label in self.samples]
+    def targets(self) -> list[Any]:
+        """The examples' targets as the data states them: label names or numbers."""
+        return [example.target for example in self.examples]
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        decoded = problem.load_input(self.examples[index])
+        encoded = problem.encode_input(self.spec, decoded)
+        return torch.from_numpy(encoded), self.encoded_targets[index]
 
 
-def majority_class(labels: list[int]) -> int:
-    """The most frequent class (the lowest index on a tie): the baseline's answer."""
-    counts = Counter(labels)
-    return min(counts, key=lambda label: (-counts[label], label))
+@dataclass(frozen=True)
+class Splits:
+    """The training and validation splits, and the spec fitted on the former."""
+
+    spec: Spec
+    training: ExampleDataset
+    validation: ExampleDataset
 
 
-def baseline_accuracy(majority: int, labels: list[int]) -> float:
-    """Accuracy of always answering ``majority`` on ``labels``."""
-    return sum(label == majority for label in labels) / len(labels) if labels else 0.0
+def load_splits(settings: dict[str, Any], root: Path | None = None) -> Splits:
+    """Read the spec and both splits; fit the preprocessing on the training split.
 
-
-def baseline_summary(majority: int, labels: list[int]) -> dict[str, object]:
-    return {
-        "name": "majority class",
-        "class": LABELS[majority],
-        "accuracy": round(baseline_accuracy(majority, labels), 6),
-    }
+    ``settings`` (the training configuration) reaches `problem.fit`, which
+    takes what the problem needs from it (the architecture, an input size).
+    """
+    spec = read_spec(root or paths.dataset_dir())
+    training = read_examples("training", spec, root)
+    validation = read_examples("validation", spec, root)
+    fitted = problem.fit(spec, training, settings)
+    return Splits(
+        fitted, ExampleDataset(fitted, training), ExampleDataset(fitted, validation)
+    )
 
 
 def dataset_version() -> str | None:

@@ -4,7 +4,7 @@
 process per GPU (or per CPU share): each reads its own part of the training
 split, and DDP averages the gradients so every process holds the same model.
 ``batch_size`` stays the *global* batch: each of N processes takes
-``batch_size / N`` images per step, so a run's hyperparameters mean the same
+``batch_size / N`` examples per step, so a run's hyperparameters mean the same
 thing on 1 GPU or 4. Process 0 alone writes checkpoints, metrics and the W&B
 run. Backends: nccl on CUDA, gloo on CPU. Several nodes: the same command on
 each node with ``--nnodes``, ``--node-rank`` and ``--rdzv-endpoint`` (see the
@@ -94,28 +94,21 @@ def wrap(model: nn.Module, device: torch.device) -> nn.Module:
 
 
 def combine(result: PassResult) -> PassResult:
-    """One epoch's figures over all processes (a no-op in a single process)."""
+    """One epoch's figures over all processes (a no-op in a single process).
+
+    Every process's targets and predictions are gathered, so the epoch's
+    scores are computed over the whole split, whatever the metric.
+    """
     if not distributed.is_initialized():
         return result
-    # nccl reduces tensors on the GPU only; gloo on the CPU.
-    on = (
-        torch.device("cuda", torch.cuda.current_device())
-        if distributed.get_backend() == "nccl"
-        else torch.device("cpu")
-    )
-    totals = torch.tensor(
-        [
-            result.loss * result.samples,
-            result.accuracy * result.samples,
-            float(result.samples),
-        ],
-        dtype=torch.float64,
-        device=on,
-    )
-    distributed.all_reduce(totals)
-    seconds = torch.tensor([result.seconds], dtype=torch.float64, device=on)
-    distributed.all_reduce(seconds, op=distributed.ReduceOp.MAX)
-    loss_sum, correct, samples = totals.tolist()
+    shares: list[PassResult | None] = [None] * distributed.get_world_size()
+    distributed.all_gather_object(shares, result)
+    parts = [share for share in shares if share is not None]
+    samples = sum(part.samples for part in parts)
     return PassResult(
-        loss_sum / samples, correct / samples, int(samples), float(seconds.item())
+        loss=sum(part.loss * part.samples for part in parts) / samples,
+        samples=samples,
+        seconds=max(part.seconds for part in parts),
+        targets=[target for part in parts for target in part.targets],
+        predictions=[answer for part in parts for answer in part.predictions],
     )

@@ -23,3 +23,15 @@ def write_json(path: Path, document: dict[str, Any]) -> Path:
     partial.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     os.replace(partial, path)
     return path
+
+
+def baseline_text(baseline: dict[str, Any]) -> str:
+    """One line on `quality.baseline`'s answer, e.g. "majority class (always
+    'Groceries'): accuracy 0.091" or "mean predictor (always 12.5): mae 3.1,
+    rmse 3.9"."""
+    scores = ", ".join(
+        f"{name} {baseline[name]:.3f}"
+        for name in ("accuracy", "mae", "rmse")
+        if baseline.get(name) is not None
+    )
+    return f"{baseline['name']} (always {baseline['prediction']!r}): {scores}"

@@ -24,7 +24,7 @@ from {{ cookiecutter.package_name }}.hardware import cpu_name
 
 from .config import TrainingConfig
 
-MODEL_ARTIFACT_NAME = "classifier"
+MODEL_ARTIFACT_NAME = "model"
 
 
 def has_api_key() -> bool:
@@ -99,10 +99,12 @@ class Tracker:
 
     @classmethod
     def start(cls, config: TrainingConfig, env: dict[str, Any]) -> "Tracker":
+        # The config's tags, plus the architecture, so runs filter by model.
+        tags = list(dict.fromkeys([*config.wandb.tags, config.arch]))
         options = {
             "project": config.wandb.project,
             "entity": config.wandb.entity,
-            "tags": list(config.wandb.tags),
+            "tags": tags,
             "job_type": "training",
             "config": {**config.to_dict(), "environment": env},
             "dir": str(wandb_dir()),
@@ -148,7 +150,8 @@ class Tracker:
         artifact = wandb.Artifact(
             MODEL_ARTIFACT_NAME,
             type="model",
-            description="the image classifier, in the shared save_checkpoint format",
+            description="the trained model with its fitted problem spec "
+            "(the shared save_checkpoint format)",
             metadata=metadata,
         )
         artifact.add_file(str(path), name=path.name)

@@ -1,61 +1,85 @@
-"""The /predict contract: what a request must hold and what the answer looks like.
+"""The /predict contract's kind-neutral half: the answer and its schema.
 
-`contracts/input.schema.json` and `contracts/output.schema.json` describe the
-same contract for people and other tools; tests keep them in agreement.
+The request half (what a request holds and how it is checked) belongs to the
+task kind (``problem.input_schema`` and ``problem.decode_request``).
+`contracts/*.schema.json` are what these functions return for the current
+spec; the data room rewrites them when the data defines a new one.
 """
 
-import base64
-import binascii
-import json
-from pathlib import Path
+import math
+from typing import Any
 
-from PIL import Image
+from .spec import Spec
 
-from .labels import LABELS
-from .preprocessing import UnreadableImageError, open_image
-
-MAX_IMAGE_BYTES = 4 * 1024 * 1024
-# Base64 grows data by 4/3; anything longer cannot decode to an allowed image.
-MAX_IMAGE_FIELD_CHARS = (MAX_IMAGE_BYTES + 2) // 3 * 4
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+REPOSITORY = "{{ cookiecutter.github_owner }}/{{ cookiecutter.project_slug }}"
+SCHEMA_BASE = f"https://github.com/{REPOSITORY}/contracts/"
 
 
-class ContractError(ValueError):
-    """A request that breaks the contract; the message says how (sent as a 4xx)."""
+def schema(
+    name: str, title: str, description: str, properties: dict[str, Any]
+) -> dict[str, Any]:
+    """A JSON Schema for an object holding exactly ``properties``, all required."""
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": SCHEMA_BASE + name,
+        "title": title,
+        "description": description,
+        "type": "object",
+        "required": list(properties),
+        "additionalProperties": False,
+        "properties": properties,
+    }
 
 
-def decode_image(field: object) -> Image.Image:
-    """The request's ``image`` field -> RGB image, or `ContractError`."""
-    if not isinstance(field, str):
-        raise ContractError("'image' must be a string holding a base64-encoded JPEG")
-    if not field:
-        raise ContractError("'image' is empty")
-    if len(field) > MAX_IMAGE_FIELD_CHARS:
-        raise ContractError(
-            f"'image' is too large: at most {MAX_IMAGE_BYTES} bytes once decoded"
-        )
-    try:
-        data = base64.b64decode(field, validate=True)
-    except (binascii.Error, ValueError):
-        raise ContractError("'image' is not valid base64") from None
-    try:
-        return open_image(data)
-    except UnreadableImageError:
-        raise ContractError("'image' decodes to bytes that are not an image") from None
+def output_schema(spec: Spec) -> dict[str, Any]:
+    """The answer: a label and its probability, or a number."""
+    if spec.classification:
+        properties: dict[str, Any] = {
+            "prediction": {
+                "description": "The predicted class.",
+                "type": "string",
+                "enum": list(spec.labels),
+            },
+            "probability": {
+                "description": "Softmax probability of the predicted class.",
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+            },
+        }
+        description = "The predicted class and the model's probability for it."
+    else:
+        properties = {
+            "prediction": {
+                "description": f"The predicted {spec.target}.",
+                "type": "number",
+            }
+        }
+        description = f"The predicted {spec.target}."
+    return schema(
+        "output.schema.json", "POST /predict response", description, properties
+    )
 
 
-def encode_image(source: bytes | str | Path) -> str:
-    """Bytes or an image file -> the base64 text a request carries."""
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    return base64.b64encode(data).decode("ascii")
+def answer(spec: Spec, output: Any) -> dict[str, Any]:
+    """One row of `model.predict` output -> the answer body.
 
-
-def predict_request(source: bytes | str | Path) -> bytes:
-    """The /predict request body for a photo (bytes or file): ``{"image": ...}``."""
-    return json.dumps({"image": encode_image(source)}).encode()
-
-
-def prediction_response(label: str, probability: float) -> dict[str, str | float]:
-    """The answer body: the predicted class name and its probability."""
-    if label not in LABELS:
-        raise ValueError(f"'{label}' is not one of the shared labels")
-    return {"prediction": label, "probability": round(float(probability), 6)}
+    Classification: the probabilities of every class -> the top class and its
+    probability. Regression: the predicted value (already in the target's units).
+    """
+    if spec.classification:
+        probabilities = [float(p) for p in output]
+        if len(probabilities) != len(spec.labels):
+            raise ValueError(
+                f"{len(probabilities)} probabilities for {len(spec.labels)} labels"
+            )
+        index = max(range(len(probabilities)), key=probabilities.__getitem__)
+        return {
+            "prediction": spec.labels[index],
+            "probability": round(probabilities[index], 6),
+        }
+    value = float(output[0] if hasattr(output, "__len__") else output)
+    if not math.isfinite(value):
+        raise ValueError(f"the model predicted {value}")
+    return {"prediction": round(value, 6)}

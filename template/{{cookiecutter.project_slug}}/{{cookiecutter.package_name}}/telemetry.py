@@ -24,3 +24,16 @@ CONFIDENCE_BUCKETS: tuple[float, ...] = (
 PREDICTIONS = "predictions"
 PREDICTIONS_EXPORTED = PREDICTIONS + "_total"
 CLASS_LABEL = "predicted_class"
+
+# Regression only: histogram of every predicted value, in the target's units.
+# Its buckets come from the training targets' quantiles (`value_buckets`), so
+# they fit the problem's scale whatever the target is.
+PREDICTED_VALUE = "predicted_value"
+
+
+def value_buckets(quantiles: list[float]) -> tuple[float, ...]:
+    """Histogram bucket bounds from training-target quantiles: sorted, distinct."""
+    bounds = sorted({round(float(q), 6) for q in quantiles})
+    if not bounds:
+        raise ValueError("no quantiles to make histogram buckets from")
+    return tuple(bounds)

@@ -38,7 +38,7 @@ def plan_document(role_items: list[dict]) -> dict:
                     {
                         "title": "Contract input sample",
                         "file": "contracts/input.sample.json",
-                        "contains": ['"image"'],
+                        "contains": ['"field"'],
                     }
                 ],
                 "roles": {"data": role_items, "cicd": []},
@@ -50,7 +50,7 @@ def plan_document(role_items: list[dict]) -> dict:
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     (tmp_path / "contracts").mkdir()
-    (tmp_path / "contracts" / "input.sample.json").write_text('{"image": "x"}')
+    (tmp_path / "contracts" / "input.sample.json").write_text('{"field": "x"}')
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     monkeypatch.setenv("ARTIFACTS_DIR", str(tmp_path / "artifacts"))
     return tmp_path

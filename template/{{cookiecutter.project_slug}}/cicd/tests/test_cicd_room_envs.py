@@ -28,17 +28,46 @@ def test_env_is_built_then_reused(room, tmp_path):
     assert marker.exists() and python.stat().st_mtime_ns == built
 
 
-def test_changed_requirements_rebuild_the_env(room, tmp_path):
-    bin_dir = room_envs.ensure(room, log=lambda message: None)
-    marker = bin_dir.parent / "built-here"
-    marker.write_text("stale")
-    (tmp_path / "kitchen" / "requirements.txt").write_text(
-        "# a comment changes the hash\n"
-    )
+def fake_build(room: str, env) -> None:
+    """Stands in for a real build (a venv with pip takes seconds)."""
+    room_envs.bin_dir(env).mkdir(parents=True)
+
+
+def test_changed_requirements_get_a_fresh_env_and_the_old_one_stays(
+    room, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(room_envs, "build", fake_build)
+    first = room_envs.ensure(room, log=lambda message: None)
+    (first.parent / "built-here").write_text("stale")
+    requirements = tmp_path / "kitchen" / "requirements.txt"
+    requirements.write_text("# a comment changes the hash\n")
     messages = []
-    room_envs.ensure(room, log=messages.append)
-    assert not marker.exists(), "a rebuilt environment starts clean"
+    second = room_envs.ensure(room, log=messages.append)
+    assert second != first
+    assert not (second.parent / "built-here").exists(), "a new env starts clean"
     assert messages and "kitchen" in messages[0]
+    # Another checkout (another branch or task kind) still has the first one.
+    requirements.write_text("")
+    assert room_envs.ensure(room, log=messages.append) == first
+    assert len(messages) == 1, "nothing was built again"
+
+
+def test_a_room_keeps_its_most_recently_used_envs(room, tmp_path, monkeypatch):
+    monkeypatch.setattr(room_envs, "build", fake_build)
+    requirements = tmp_path / "kitchen" / "requirements.txt"
+    built = []
+    for version in range(room_envs.KEEP_PER_ROOM + 1):
+        requirements.write_text(f"# version {version}\n")
+        built.append(room_envs.ensure(room, log=lambda message: None).parent)
+    assert not built[0].exists(), "the least recently used env was deleted"
+    assert all(env.exists() for env in built[1:])
+    # Another room's environments are not this room's to prune.
+    other = tmp_path / "envs" / ("kitchen-sink-" + "0" * 12)
+    other.mkdir()
+    (other / room_envs.STAMP).write_text("x")
+    requirements.write_text("# one more\n")
+    room_envs.ensure(room, log=lambda message: None)
+    assert other.exists()
 
 
 def test_fingerprint_follows_the_torch_spec(room, monkeypatch):

@@ -1,8 +1,20 @@
-"""Every data test writes under its own temporary ARTIFACTS_DIR."""
+"""Every data test writes under its own temporary ARTIFACTS_DIR.
 
+The tests hold for every task kind: they use only the problem interface, so
+they check what the data room does with examples, not a kind's file format
+(the shared package's tests check those).
+"""
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from {{ cookiecutter.package_name }} import problem
+from {{ cookiecutter.package_name }}.problem import Example, Source, Spec
 
 
 @pytest.fixture
@@ -10,3 +22,64 @@ def artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "artifacts"
     monkeypatch.setenv("ARTIFACTS_DIR", str(folder))
     return folder
+
+
+def fingerprints(spec: Spec, examples: list[Example]) -> Counter[str]:
+    """Each example as the request that sends it plus its target, counted.
+
+    Compares examples whatever their stored form (a file, bytes, a text, a
+    row): `problem.request_payload` turns each into the same request.
+    """
+    return Counter(
+        json.dumps(
+            [problem.request_payload(spec, example.input), str(example.target)],
+            sort_keys=True,
+        )
+        for example in examples
+    )
+
+
+@pytest.fixture
+def fingerprint() -> Callable[[Spec, list[Example]], Counter[str]]:
+    return fingerprints
+
+
+def relabel(source: Source) -> Source:
+    """``source`` under another spec: new label names, or another target name."""
+    spec = source.spec
+    if not spec.classification:
+        new_spec = replace(spec, target=spec.target + "_renamed")
+        return Source(new_spec, source.examples, source.rejected)
+    names = {label: f"{label} renamed" for label in spec.labels}
+    examples = [replace(e, target=names[str(e.target)]) for e in source.examples]
+    new_spec = replace(spec, labels=tuple(names[label] for label in spec.labels))
+    return Source(new_spec, examples, source.rejected)
+
+
+@pytest.fixture
+def relabelled() -> Callable[[Source], Source]:
+    return relabel
+
+
+@pytest.fixture
+def read_source_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[Source], Path]:
+    """Make `problem.read_source` return a given source; the PATH to ingest.
+
+    The room's handling of what a source holds (splits, rejected input) is the
+    same for every format, so the source is made, not read. PATH is an empty
+    folder; reading any other path fails the test.
+    """
+    folder = tmp_path / "source"
+    folder.mkdir()
+
+    def install(source: Source) -> Path:
+        def read_source(path: Path, target: str = "target") -> Source:
+            assert path == folder.resolve(), f"asked to read {path}"
+            return source
+
+        monkeypatch.setattr(problem, "read_source", read_source)
+        return folder
+
+    return install

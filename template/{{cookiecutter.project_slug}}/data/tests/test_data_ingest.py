@@ -1,54 +1,47 @@
+"""`python -m data ingest`: what the room does with whatever a source holds.
+
+What a source file looks like is the problem's business (its tests read real
+folders and files); here `problem.read_source` hands over a synthetic source,
+with or without splits and rejected input, and the room must keep, split,
+quarantine and publish it, or refuse it leaving the current dataset intact.
+"""
+
 import json
-import re
 import subprocess
 import sys
-from pathlib import Path
+from dataclasses import replace
 
 import pytest
 
-from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS, NUM_CLASSES
-from {{ cookiecutter.package_name }}.paths import REPO_ROOT, dataset_dir
+from {{ cookiecutter.package_name }} import problem
+from {{ cookiecutter.package_name }}.paths import REPO_ROOT, contracts_dir, dataset_dir
+from {{ cookiecutter.package_name }}.problem import (
+    SPLITS,
+    ProblemDataError,
+    Rejected,
+    Source,
+)
 
 from data.cli import main
-from data.ingest import FLAT, IMAGEFOLDER, ingest
-from data.layout import DataError
-from data.splits import SPLITS
-from data.synthetic import corrupt_bytes, render_jpeg
-
-PER_CLASS = 2
+from data.ingest import ingest
+from data.prepare import prepare
 
 
-def tiny_jpeg(class_index: int, index: int) -> bytes:
-    return render_jpeg(class_index, seed=11, index=index, size=16)
+def synthetic(count: int = 6, seed: int = 5) -> Source:
+    return problem.synthetic_source(count, seed)
 
 
-def food11_flat(root: Path) -> Path:
-    """The Kaggle layout: <split>/<class id>_<n>.jpg, plus one bad and one unknown."""
-    for split in SPLITS:
-        (root / split).mkdir(parents=True)
-        for c in range(NUM_CLASSES):
-            for n in range(PER_CLASS):
-                (root / split / f"{c}_{n}.jpg").write_bytes(tiny_jpeg(c, n))
-    (root / "training" / "3_99.jpg").write_bytes(corrupt_bytes("truncated", 0, 0))
-    (root / "training" / "11_0.jpg").write_bytes(tiny_jpeg(0, 0))
-    (root / "evaluation" / ".DS_Store").write_bytes(b"hidden")
-    return root
+def given_splits(source: Source) -> Source:
+    """``source`` with every example's split given: the n-th goes to SPLITS[n % 3]."""
+    examples = [
+        replace(example, split=SPLITS[number % len(SPLITS)])
+        for number, example in enumerate(source.examples)
+    ]
+    return Source(source.spec, examples, source.rejected)
 
 
-def food11_imagefolder(root: Path) -> Path:
-    """The ImageFolder layout: <split>/class_XX/*.jpg, plus one bad and one unknown."""
-    for split in SPLITS:
-        for c, folder in enumerate(CLASS_FOLDERS):
-            (root / split / folder).mkdir(parents=True)
-            for n in range(PER_CLASS):
-                (root / split / folder / f"{n}.jpg").write_bytes(tiny_jpeg(c, n))
-    (root / "validation" / "class_05" / "bad.jpg").write_bytes(b"")
-    (root / "training" / "class_11").mkdir()
-    (root / "training" / "class_11" / "0.jpg").write_bytes(tiny_jpeg(0, 0))
-    return root
-
-
-def source_listing(root: Path) -> dict[str, bytes]:
+def dataset_contents() -> dict[str, bytes]:
+    root = dataset_dir()
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in root.rglob("*")
@@ -56,112 +49,128 @@ def source_listing(root: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize(
-    ("build", "layout", "bad", "unknown"),
-    [
-        (food11_flat, FLAT, "training/3_99.jpg", "training/11_0.jpg"),
-        (
-            food11_imagefolder,
-            IMAGEFOLDER,
-            "validation/class_05/bad.jpg",
-            "training/class_11/",
-        ),
-    ],
-)
-def test_ingest_keeps_food11_splits_and_reports_bad_files(
-    artifacts, tmp_path, build, layout, bad, unknown
-):
-    src = build(tmp_path / "food11")
-    before = source_listing(src)
+def test_a_source_with_splits_keeps_them(artifacts, tmp_path, read_source_gives):
+    source = given_splits(synthetic())
+    src = read_source_gives(source)
     manifest = ingest(src)
-    assert manifest["source"] == "food11"
-    assert manifest["options"] == {"layout": layout, "source_path": str(src)}
+    assert manifest["source"] == "ingested"
+    assert manifest["options"]["splits"] == "source"
+    assert manifest["options"]["path"] == str(src.resolve())
     for split in SPLITS:
-        assert manifest["splits"][split] == dict.fromkeys(CLASS_FOLDERS, PER_CLASS)
-    assert manifest["total"] == len(list(dataset_dir().rglob("*.jpg")))
-    assert manifest["quarantined_count"] == 1
-    assert manifest["quarantined"][0]["path"] == bad
-    assert (artifacts / "data" / "quarantine" / bad).is_file()
-    assert [entry["path"] for entry in manifest["skipped"]] == [unknown]
-    reason = manifest["skipped"][0]["reason"]
-    assert "unknown class" in reason
-    if layout == IMAGEFOLDER:
-        assert "holding 1 file(s)" in reason
-    # SRC is only read.
-    assert source_listing(src) == before
+        wanted = [e for e in source.examples if e.split == split]
+        stored = problem.read_split(dataset_dir() / split, source.spec)
+        assert len(stored) == len(wanted) == sum(manifest["splits"][split].values())
+    assert problem.read_spec(dataset_dir()) == source.spec
 
 
-def test_validate_after_ingest_keeps_what_ingest_reported(artifacts, tmp_path):
-    ingested = ingest(food11_flat(tmp_path / "food11"))
-    assert main(["validate"]) == 0
+def test_a_source_without_splits_is_split_with_the_seed(
+    artifacts, tmp_path, read_source_gives, fingerprint
+):
+    source = synthetic(count=10)
+    src = read_source_gives(source)
+    first = ingest(src, seed=7)
+    again = ingest(src, seed=7)
+    assert first == again
+    assert first["options"]["splits"] == "seeded"
+    assert [sum(first["splits"][split].values()) for split in SPLITS] == [
+        6 * max(len(source.spec.labels), 1),
+        2 * max(len(source.spec.labels), 1),
+        2 * max(len(source.spec.labels), 1),
+    ]
+    stored = [
+        example
+        for split in SPLITS
+        for example in problem.read_split(dataset_dir() / split, source.spec)
+    ]
+    assert fingerprint(source.spec, stored) == fingerprint(source.spec, source.examples)
+    assert ingest(src, seed=8)["version"] != first["version"]
+
+
+def test_rejected_input_is_quarantined_and_counted_never_fatal(
+    artifacts, tmp_path, read_source_gives, capsys
+):
+    source = synthetic()
+    source.rejected += [
+        Rejected("broken/one", "unreadable", b"\x00\x01"),
+        Rejected("broken/one", "unreadable again", b"\x02"),
+        Rejected("../../outside", "climbs out", b"up"),
+        Rejected("rows.csv:7", "no target", b"a,b\n"),
+    ]
+    src = read_source_gives(source)
+    assert main(["ingest", str(src)]) == 0
     manifest = json.loads((artifacts / "data" / "manifest.json").read_text())
-    for key in ("version", "source", "options", "quarantined", "skipped"):
-        assert manifest[key] == ingested[key]
+    assert manifest["quarantined_count"] == 4
+    quarantine = artifacts / "data" / "quarantine"
+    kept = {
+        entry["path"]: quarantine / entry["kept"] for entry in manifest["quarantined"]
+    }
+    assert [e["kept"] for e in manifest["quarantined"]][:2] == [
+        "broken/one",
+        "broken/one.1",
+    ]
+    assert (quarantine / "broken" / "one").read_bytes() == b"\x00\x01"
+    assert kept["../../outside"].read_bytes() == b"up"
+    assert kept["../../outside"].resolve().is_relative_to(quarantine.resolve())
+    assert kept["rows.csv:7"].read_bytes() == b"a,b\n"
+    assert "Quarantined: 4" in capsys.readouterr().out
 
 
-def test_flat_files_land_in_their_class_folder(artifacts, tmp_path):
-    ingest(food11_flat(tmp_path / "food11"))
-    copied = dataset_dir() / "evaluation" / "class_10" / "10_1.jpg"
-    assert copied.read_bytes() == tiny_jpeg(10, 1)
+def test_ingest_replaces_a_prepared_dataset_and_its_quarantine(
+    artifacts, tmp_path, read_source_gives
+):
+    prepare(count=3, corrupt=2)
+    src = read_source_gives(given_splits(synthetic(count=3, seed=8)))
+    manifest = ingest(src)
+    stored = set(dataset_contents())
+    assert stored == {entry["path"] for entry in manifest["files"]}
+    assert manifest["quarantined_count"] == 0
+    assert not any((artifacts / "data" / "quarantine").iterdir())
 
 
-def test_ingest_replaces_a_prepared_dataset(artifacts, tmp_path):
-    main(["prepare", "--per-class", "3"])
-    ingest(food11_imagefolder(tmp_path / "food11"))
-    names = {p.name for p in dataset_dir().rglob("*") if p.is_file()}
-    assert names == {"0.jpg", "1.jpg"}
-
-
-def make_dirs(root: Path, *relative: str) -> Path:
-    for path in relative:
-        (root / path).mkdir(parents=True)
-    return root
-
-
-@pytest.mark.parametrize(
-    ("relative", "message"),
-    [
-        ((), "no such directory"),
-        (("training", "validation"), "missing split folder(s) evaluation"),
-        (
-            ("training/pizza", "validation/pizza", "evaluation/pizza"),
-            "matches neither layout",
-        ),
-        (("training/class_00", "validation", "evaluation"), "matches neither layout"),
-    ],
-)
-def test_ingest_refuses_a_source_in_neither_layout(tmp_path, relative, message):
-    src = tmp_path / "src"
-    if relative:
-        make_dirs(src, *relative)
-    with pytest.raises(DataError, match=re.escape(message)) as error:
+def test_a_split_left_empty_keeps_the_previous_dataset(
+    artifacts, tmp_path, read_source_gives
+):
+    prepare(count=3)
+    previous = (artifacts / "data" / "manifest.json").read_text()
+    stored = dataset_contents()
+    source = given_splits(synthetic())
+    source.examples = [e for e in source.examples if e.split != "training"]
+    src = read_source_gives(source)
+    with pytest.raises(ProblemDataError, match=r"left in split\(s\) training"):
         ingest(src)
-    assert str(src) in str(error.value)
-
-
-def test_ingest_refuses_splits_in_different_layouts(tmp_path):
-    src = make_dirs(tmp_path / "src", "training/class_00", "validation", "evaluation")
-    for split in ("validation", "evaluation"):
-        (src / split / "0_0.jpg").write_bytes(tiny_jpeg(0, 0))
-    with pytest.raises(DataError, match="different layouts"):
-        ingest(src)
-
-
-def test_a_split_left_empty_keeps_the_previous_dataset(artifacts, tmp_path):
-    assert main(["prepare", "--per-class", "3"]) == 0
-    previous = json.loads((artifacts / "data" / "manifest.json").read_text())
-    src = food11_flat(tmp_path / "food11")
-    for path in (src / "evaluation").glob("*.jpg"):
-        path.write_bytes(b"not a jpeg")
-    with pytest.raises(DataError, match="no readable images left in split"):
-        ingest(src)
-    manifest = json.loads((artifacts / "data" / "manifest.json").read_text())
-    assert manifest == previous
+    assert (artifacts / "data" / "manifest.json").read_text() == previous
+    assert dataset_contents() == stored
     assert not (artifacts / "data" / "build").exists()
 
 
-def test_cli_reports_a_bad_source_with_exit_code_2(artifacts, tmp_path):
-    src = make_dirs(tmp_path / "photos", "training")
+def test_a_new_label_set_or_target_asks_for_a_new_contract(
+    artifacts, tmp_path, read_source_gives, relabelled, capsys
+):
+    committed = {p.name: p.read_bytes() for p in contracts_dir().iterdir()}
+    src = read_source_gives(relabelled(synthetic()))
+    assert main(["ingest", str(src)]) == 0
+    assert "run `python -m data contract`" in capsys.readouterr().out
+    # Only the contract command writes contracts/.
+    assert {p.name: p.read_bytes() for p in contracts_dir().iterdir()} == committed
+
+
+def test_a_source_the_problem_refuses_exits_with_code_2(
+    artifacts, tmp_path, monkeypatch, capsys
+):
+    def refuse(path, target="target"):
+        raise ProblemDataError(f"{path}: holds one class only")
+
+    monkeypatch.setattr(problem, "read_source", refuse)
+    assert main(["ingest", str(tmp_path)]) == 2
+    assert f"{tmp_path}: holds one class only" in capsys.readouterr().err
+    assert not (artifacts / "data").exists()
+
+
+@pytest.mark.parametrize("make", ["missing", "empty folder"])
+def test_cli_refuses_an_unusable_path_with_exit_code_2(artifacts, tmp_path, make):
+    src = tmp_path / "source"
+    if make == "empty folder":
+        src.mkdir()
     result = subprocess.run(
         [sys.executable, "-m", "data", "ingest", str(src)],
         cwd=REPO_ROOT,
@@ -169,7 +178,8 @@ def test_cli_reports_a_bad_source_with_exit_code_2(artifacts, tmp_path):
         text=True,
         check=False,
     )
-    assert result.returncode == 2
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ")
     assert str(src) in result.stderr
-    assert "missing split folder(s) validation, evaluation" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not (artifacts / "data" / "manifest.json").exists()

@@ -1,21 +1,29 @@
 import hashlib
 import json
+import shutil
 
-import pytest
-
+from {{ cookiecutter.package_name }} import problem
 from {{ cookiecutter.package_name }}.paths import dataset_dir
+from {{ cookiecutter.package_name }}.problem import ProblemDataError
 
 from data.cli import main
-from data.manifest import dataset_version, file_entries, manifest_path
+from data.layout import example_content
+from data.manifest import dataset_version, manifest_path
 from data.prepare import prepare
-from data.synthetic import corrupt_bytes, render_jpeg
+from data.validate import STRAY_REASON
+
+
+def read_manifest() -> dict:
+    return json.loads(manifest_path().read_text())
 
 
 def test_manifest_hashes_and_sizes_match_the_files(artifacts):
-    manifest = prepare(per_class=4, seed=2)
+    manifest = prepare(count=4, seed=2)
     assert manifest_path() == artifacts / "data" / "manifest.json"
-    assert json.loads(manifest_path().read_text()) == manifest
-    assert len(manifest["files"]) == manifest["total"] == 44
+    assert read_manifest() == manifest
+    stored = {p for p in dataset_dir().rglob("*") if p.is_file()}
+    assert {dataset_dir() / entry["path"] for entry in manifest["files"]} == stored
+    assert "problem.json" in {entry["path"] for entry in manifest["files"]}
     for entry in manifest["files"]:
         data = (dataset_dir() / entry["path"]).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
@@ -25,50 +33,102 @@ def test_manifest_hashes_and_sizes_match_the_files(artifacts):
 
 def test_version_ignores_order_but_not_content_or_names():
     entries = [
-        {"path": "training/class_00/a.jpg", "sha256": "1" * 64, "size": 1},
-        {"path": "training/class_01/b.jpg", "sha256": "2" * 64, "size": 1},
+        {"path": "training/a", "sha256": "1" * 64, "size": 1},
+        {"path": "training/b", "sha256": "2" * 64, "size": 1},
     ]
     version = dataset_version(entries)
     assert dataset_version(list(reversed(entries))) == version
     changed = [entries[0], {**entries[1], "sha256": "3" * 64}]
     assert dataset_version(changed) != version
-    renamed = [entries[0], {**entries[1], "path": "training/class_02/b.jpg"}]
+    renamed = [entries[0], {**entries[1], "path": "validation/b"}]
     assert dataset_version(renamed) != version
 
 
-def test_changing_one_image_changes_the_version(artifacts, capsys):
-    before = prepare(per_class=4, seed=2)
-    target = dataset_dir() / before["files"][0]["path"]
-    target.write_bytes(render_jpeg(0, seed=777, index=0))
+def test_validating_a_whole_dataset_keeps_its_version(artifacts, capsys):
+    before = prepare(count=4, seed=2, corrupt=1)
     assert main(["validate"]) == 0
-    after = json.loads(manifest_path().read_text())
+    after = read_manifest()
+    for key in ("version", "files", "splits", "quarantined", "source", "options"):
+        assert after[key] == before[key]
+    assert before["version"][:12] in capsys.readouterr().out
+
+
+def test_a_changed_split_changes_the_version(artifacts, tmp_path):
+    before = prepare(count=10, seed=2)  # two or more examples in every split
+    spec = problem.read_spec(dataset_dir())
+    # Store the validation split again without its first example.
+    copy = shutil.copytree(dataset_dir() / "validation", tmp_path / "validation")
+    examples = problem.read_split(copy, spec)
+    shutil.rmtree(dataset_dir() / "validation")
+    problem.write_split(examples[1:], dataset_dir() / "validation", spec)
+    assert main(["validate"]) == 0
+    after = read_manifest()
     assert after["version"] != before["version"]
-    entry = next(e for e in after["files"] if e["path"] == before["files"][0]["path"])
-    assert entry["sha256"] == file_entries(dataset_dir(), [target])[0]["sha256"]
-    assert after["version"][:12] in capsys.readouterr().out
+    assert after["total"] == before["total"] - 1
+    assert after["version"] == dataset_version(after["files"])
 
 
-@pytest.mark.parametrize("kind", ["truncated", "random-bytes", "empty"])
-def test_validate_quarantines_bad_images_in_place(artifacts, kind):
-    before = prepare(per_class=4, seed=2, corrupt=1)
-    bad = dataset_dir() / "validation" / "class_03" / f"bad-{kind}.jpg"
-    bad.write_bytes(corrupt_bytes(kind, seed=0, index=5))
-    stray = dataset_dir() / "training" / "notes.txt"
-    stray.write_text("not an image")
+def test_validate_quarantines_what_no_longer_loads(artifacts, monkeypatch):
+    before = prepare(count=10, seed=2, corrupt=1)  # one left where one breaks
+    spec = problem.read_spec(dataset_dir())
+    broken = problem.read_split(dataset_dir() / "validation", spec)[0]
+    content = example_content(broken)
+    load_input = problem.load_input
+
+    def failing_load_input(example):
+        if example.origin == broken.origin:
+            raise ProblemDataError(f"{example.origin}: cannot be decoded")
+        return load_input(example)
+
+    monkeypatch.setattr(problem, "load_input", failing_load_input)
     assert main(["validate"]) == 0
-    after = json.loads(manifest_path().read_text())
+    after = read_manifest()
     assert after["quarantined_count"] == 2
     assert after["quarantined"][0] == before["quarantined"][0]
-    assert after["quarantined"][1]["path"] == f"validation/class_03/bad-{kind}.jpg"
-    assert not bad.exists()
-    quarantined = artifacts / "data" / "quarantine" / "validation" / "class_03"
-    assert (quarantined / bad.name).is_file()
-    assert after["files"] == before["files"]
+    entry = after["quarantined"][1]
+    assert (entry["path"], entry["reason"]) == (broken.origin, "cannot be decoded")
+    kept = artifacts / "data" / "quarantine" / entry["kept"]
+    assert kept.read_bytes() == content
+    assert sum(after["splits"]["validation"].values()) == (
+        sum(before["splits"]["validation"].values()) - 1
+    )
+    assert after["version"] != before["version"]
+
+
+def test_validate_never_resplits_a_split_that_broke_entirely(
+    artifacts, monkeypatch, capsys
+):
+    before = prepare(count=4, seed=2)
+
+    def failing_load_input(example):
+        raise ProblemDataError(f"{example.origin}: cannot be decoded")
+
+    monkeypatch.setattr(problem, "load_input", failing_load_input)
+    assert main(["validate"]) == 2
+    assert "left in split(s) training, validation, evaluation" in (
+        capsys.readouterr().err
+    )
+    assert read_manifest() == before
+    assert not (artifacts / "data" / "build").exists()
+
+
+def test_validate_moves_stray_files_aside_and_keeps_the_version(artifacts):
+    before = prepare(count=4, seed=2)
+    stray = dataset_dir() / "training" / "notes.txt"
+    stray.write_text("not an example")
+    assert main(["validate"]) == 0
+    after = read_manifest()
     assert after["version"] == before["version"]
     assert after["skipped"] == [
-        {"path": "training/notes.txt", "reason": "not inside a class folder"}
+        {
+            "path": "training/notes.txt",
+            "reason": STRAY_REASON,
+            "kept": "training/notes.txt",
+        }
     ]
-    assert stray.exists()
+    assert not stray.exists()
+    kept = artifacts / "data" / "quarantine" / "training" / "notes.txt"
+    assert kept.read_text() == "not an example"
 
 
 def test_validate_without_a_dataset_is_a_clear_error(artifacts, capsys):

@@ -2,6 +2,7 @@
 
 The server answers like the service (a prediction, or 503 for every fifth
 request), so the report's counts can be checked against what really happened.
+The requests come from a small prepared dataset, whatever the problem's kind.
 """
 
 import json
@@ -9,12 +10,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from PIL import Image
+
+from {{ cookiecutter.package_name }} import problem
+from {{ cookiecutter.package_name }}.problem import Example
+
+from data.prepare import prepare
+from data.traffic import labels_in_turn, request_bodies
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +49,7 @@ class PredictHandler(BaseHTTPRequestHandler):
             self.server.bodies.append(body)
             count = len(self.server.bodies)
         status = 503 if count % 5 == 0 else 200
-        answer = json.dumps({"prediction": "Soup", "probability": 0.5}).encode()
+        answer = json.dumps({"prediction": 1}).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
@@ -74,23 +81,47 @@ def run_traffic(artifacts: Path, *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def write_evaluation_images(artifacts: Path, count: int) -> None:
-    folder = artifacts / "data" / "dataset" / "evaluation" / "class_00"
-    folder.mkdir(parents=True)
-    for index in range(count):
-        Image.new("RGB", (32, 32), (20 * index, 80, 120)).save(folder / f"{index}.jpg")
+def canonical(body: bytes | dict) -> str:
+    return json.dumps(
+        json.loads(body) if isinstance(body, bytes) else body, sort_keys=True
+    )
+
+
+def test_labels_take_turns_so_a_short_run_sends_every_class():
+    examples = [Example(i, label, str(i)) for i, label in enumerate("aaabbc")]
+    ordered = labels_in_turn(examples)
+    assert [e.target for e in ordered] == ["a", "b", "c", "a", "b", "a"]
+    assert sorted(e.input for e in ordered) == list(range(6))
+
+
+def test_bodies_are_the_sample_then_evaluation_examples(artifacts, tmp_path):
+    prepare(count=3)
+    sample = tmp_path / "input.sample.json"
+    sample.write_text('{"sample": true}')
+    dataset = artifacts / "data" / "dataset"
+    spec = problem.read_spec(dataset)
+    evaluation = problem.read_split(dataset / "evaluation", spec)
+    if spec.classification:
+        evaluation = labels_in_turn(evaluation)
+        assert {e.target for e in evaluation[: len(spec.labels)]} == set(spec.labels)
+    bodies = request_bodies(sample, 4)
+    assert bodies[0] == sample.read_bytes()
+    assert [canonical(body) for body in bodies[1:]] == [
+        canonical(problem.request_payload(spec, e.input)) for e in evaluation[:4]
+    ]
 
 
 def test_a_fixed_budget_is_sent_and_every_answer_counted(server, artifacts, tmp_path):
-    write_evaluation_images(artifacts, 3)
+    prepare(count=3)
     sample = tmp_path / "input.sample.json"
-    sample.write_text(json.dumps({"image": "c2FtcGxl"}))
+    sample.write_text(json.dumps({"sample": "first"}))
     report_path = tmp_path / "traffic.json"
 
     result = run_traffic(
         artifacts,
         *("--url", server.url, "--users", "4", "--requests", "40"),
         *("--duration", "60", "--sample", str(sample), "--json", str(report_path)),
+        *("--examples", "3"),
     )
 
     # Every fifth request got a 503: the run reports errors and exits 1.
@@ -105,15 +136,17 @@ def test_a_fixed_budget_is_sent_and_every_answer_counted(server, artifacts, tmp_
     assert report["throughput_rps"] > 0
     latency = report["latency_ms"]
     assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
-    # The contract sample and the three photos, each sent in turn.
-    images = {body["image"] for body in server.bodies}
-    assert len(images) == 4
-    assert "c2FtcGxl" in images
+    # The contract sample and three evaluation examples, each sent in turn.
+    bodies = [canonical(body) for body in request_bodies(sample, 3)]
+    assert bodies[0] == canonical({"sample": "first"})
+    assert Counter(canonical(body) for body in server.bodies) == Counter(
+        bodies[number % len(bodies)] for number in range(40)
+    )
     assert "32/40 answered" in result.stdout
 
 
 def test_the_duration_stops_a_run_whose_budget_is_not_spent(server, artifacts):
-    write_evaluation_images(artifacts, 1)
+    prepare(count=3)
     result = run_traffic(
         artifacts,
         *("--url", server.url, "--users", "2", "--requests", "100000"),
@@ -134,6 +167,7 @@ def test_the_duration_stops_a_run_whose_budget_is_not_spent(server, artifacts):
 
 
 def test_without_anything_to_send_it_says_what_is_missing(artifacts, tmp_path):
+    # No dataset and no sample.
     result = run_traffic(
         artifacts,
         *("--url", "http://127.0.0.1:9", "--sample", str(tmp_path / "none.json")),
@@ -144,7 +178,7 @@ def test_without_anything_to_send_it_says_what_is_missing(artifacts, tmp_path):
 
 
 def test_an_unreachable_server_counts_as_errors_not_a_crash(artifacts):
-    write_evaluation_images(artifacts, 1)
+    prepare(count=3)
     result = run_traffic(
         artifacts,
         *("--url", "http://127.0.0.1:9", "--users", "1", "--requests", "3"),
@@ -157,7 +191,7 @@ def test_an_unreachable_server_counts_as_errors_not_a_crash(artifacts):
 
 
 def test_rounds_split_the_budget_and_each_is_reported(server, artifacts, tmp_path):
-    write_evaluation_images(artifacts, 2)
+    prepare(count=3)
     report_path = tmp_path / "traffic.json"
     result = run_traffic(
         artifacts,
@@ -180,7 +214,7 @@ def test_rounds_split_the_budget_and_each_is_reported(server, artifacts, tmp_pat
 
 
 def test_waiting_between_rounds_sends_nothing_until_a_line_arrives(server, artifacts):
-    write_evaluation_images(artifacts, 1)
+    prepare(count=3)
     process = subprocess.Popen(
         [
             sys.executable,

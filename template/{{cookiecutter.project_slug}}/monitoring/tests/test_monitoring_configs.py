@@ -3,6 +3,8 @@
 Every metric an alert or a panel reads must be one BentoML exports or one the
 service registers under the names in the shared telemetry module; a renamed
 metric otherwise leaves a dashboard blank and an alert silent without an error.
+The model's metrics depend on what the service answers (the contract): a class
+and its probability, or a number.
 """
 
 import json
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }} import telemetry
+from {{ cookiecutter.package_name }} import paths, telemetry
 
 ROOM = Path(__file__).resolve().parent.parent
 PROMETHEUS = ROOM / "prometheus"
@@ -29,24 +31,42 @@ BENTOML_COUNTERS_AND_GAUGES = {
 BENTOML_HISTOGRAMS = {"bentoml_service_request_duration_seconds"}
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
 
-EXPECTED_ALERTS = {
-    "ServiceDown",
-    "HighErrorRate",
-    "HighLatencyP95",
-    "LowPredictionConfidence",
-    "PredictionClassSkew",
-}
+SERVICE_ALERTS = {"ServiceDown", "HighErrorRate", "HighLatencyP95"}
+CLASSIFIER_ALERTS = {"LowPredictionConfidence", "PredictionClassSkew"}
+REGRESSION_ALERTS = {"PredictedValueOutOfRange"}
 
 PROMQL_KEYWORDS = {"and", "or", "unless", "bool", "offset", "group_left", "group_right"}
 
 
+def answers_a_class() -> bool:
+    """Whether the service answers a class and its probability (else a number)."""
+    schema = json.loads((paths.contracts_dir() / "output.schema.json").read_text())
+    return "probability" in schema["properties"]
+
+
+def model_series() -> set[str]:
+    """The series the service's model metrics export (telemetry.py)."""
+    if answers_a_class():
+        histogram = telemetry.PREDICTION_CONFIDENCE
+        counters = {telemetry.PREDICTIONS_EXPORTED}
+    else:
+        histogram, counters = telemetry.PREDICTED_VALUE, set()
+    return counters | {histogram + suffix for suffix in HISTOGRAM_SUFFIXES}
+
+
 def series_names() -> set[str]:
     """Every series name a query may use."""
-    histograms = BENTOML_HISTOGRAMS | {telemetry.PREDICTION_CONFIDENCE}
-    names = set(BENTOML_COUNTERS_AND_GAUGES) | {telemetry.PREDICTIONS_EXPORTED}
-    for histogram in histograms:
+    names = set(BENTOML_COUNTERS_AND_GAUGES) | model_series()
+    for histogram in BENTOML_HISTOGRAMS:
         names |= {histogram + suffix for suffix in HISTOGRAM_SUFFIXES}
     return names
+
+
+def model_histogram_buckets() -> str:
+    """The bucket series of the model's histogram (confidence or values)."""
+    if answers_a_class():
+        return telemetry.PREDICTION_CONFIDENCE + "_bucket"
+    return telemetry.PREDICTED_VALUE + "_bucket"
 
 
 def metric_names(expr: str) -> set[str]:
@@ -110,7 +130,8 @@ def test_prometheus_scrapes_the_service_and_loads_the_rules(prometheus_config):
 
 
 def test_every_alert_is_complete(alert_rules):
-    assert {rule["alert"] for rule in alert_rules} == EXPECTED_ALERTS
+    model_alerts = CLASSIFIER_ALERTS if answers_a_class() else REGRESSION_ALERTS
+    assert {rule["alert"] for rule in alert_rules} == SERVICE_ALERTS | model_alerts
     for rule in alert_rules:
         assert rule["expr"].strip(), rule["alert"]
         assert re.fullmatch(r"\d+[smh]", rule["for"]), rule["alert"]
@@ -121,8 +142,11 @@ def test_every_alert_is_complete(alert_rules):
 def test_alert_annotations_keep_their_prometheus_templates(alert_rules):
     summaries = {rule["alert"]: rule["annotations"]["summary"] for rule in alert_rules}
     assert "$labels.instance" in summaries["ServiceDown"]
-    assert "$labels." + telemetry.CLASS_LABEL in summaries["PredictionClassSkew"]
     assert "{" * 2 + " $value" in summaries["HighErrorRate"]
+    if answers_a_class():
+        assert "$labels." + telemetry.CLASS_LABEL in summaries["PredictionClassSkew"]
+    else:
+        assert "{" * 2 + " $value" in summaries["PredictedValueOutOfRange"]
 
 
 def test_alerts_select_the_scraped_job(alert_rules, prometheus_config):
@@ -138,14 +162,21 @@ def test_alerts_use_only_exported_metrics(alert_rules):
         assert names, rule["alert"]
         assert names <= series_names(), (rule["alert"], names - series_names())
         used |= names
-    assert telemetry.PREDICTIONS_EXPORTED in used
-    assert telemetry.PREDICTION_CONFIDENCE + "_bucket" in used
+    assert model_histogram_buckets() in used
     assert "bentoml_service_request_duration_seconds_bucket" in used
 
 
-def test_class_skew_alert_groups_by_the_class_label(alert_rules):
-    skew = next(rule for rule in alert_rules if rule["alert"] == "PredictionClassSkew")
-    assert f"by ({telemetry.CLASS_LABEL})" in skew["expr"]
+def test_model_alerts_read_the_models_own_output(alert_rules):
+    exprs = {rule["alert"]: rule["expr"] for rule in alert_rules}
+    if answers_a_class():
+        assert f"by ({telemetry.CLASS_LABEL})" in exprs["PredictionClassSkew"]
+        assert telemetry.PREDICTIONS_EXPORTED in exprs["PredictionClassSkew"]
+    else:
+        # The share outside the training range: the extreme finite buckets,
+        # never the +Inf one (which holds every prediction).
+        expr = exprs["PredictedValueOutOfRange"]
+        assert expr.count(telemetry.PREDICTED_VALUE + '_bucket{le!="+Inf"}') == 2
+        assert "max(" in expr and "min(" in expr
 
 
 def test_every_alert_has_a_promtool_unit_test(alert_rules):
@@ -169,20 +200,21 @@ def dashboard_targets(dashboard: dict) -> list[tuple[str, dict]]:
 
 def test_dashboard_has_the_expected_panels(dashboard):
     by_title = {panel["title"]: panel for panel in dashboard["panels"]}
-    for title in (
-        "Request rate",
-        "/predict latency",
-        "Error rate",
-        "Prediction confidence quantiles",
-        "Prediction confidence distribution",
-        "Predictions per class",
-    ):
+    if answers_a_class():
+        model = ("Prediction confidence quantiles", "Predictions per class")
+        heatmap = "Prediction confidence distribution"
+    else:
+        model = ("Predicted value quantiles", "Outside the training range (range)")
+        heatmap = "Predicted value distribution"
+    for title in ("Request rate", "/predict latency", "Error rate", *model, heatmap):
         assert title in by_title, title
         assert by_title[title]["targets"], title
     latency = [t["expr"] for t in by_title["/predict latency"]["targets"]]
     assert any("histogram_quantile(0.5," in expr for expr in latency)
     assert any("histogram_quantile(0.95," in expr for expr in latency)
-    assert by_title["Prediction confidence distribution"]["type"] == "heatmap"
+    assert by_title[heatmap]["type"] == "heatmap"
+    (target,) = by_title[heatmap]["targets"]
+    assert model_histogram_buckets() in target["expr"]
 
 
 def test_dashboard_panels_are_distinct_and_do_not_overlap(dashboard):
@@ -204,12 +236,31 @@ def test_dashboard_uses_only_exported_metrics(dashboard):
         names = metric_names(target["expr"])
         assert names <= series_names(), (title, names - series_names())
         used |= names
-    assert telemetry.PREDICTIONS_EXPORTED in used
-    assert telemetry.PREDICTION_CONFIDENCE + "_bucket" in used
+    assert model_histogram_buckets() in used
+    counted = (
+        telemetry.PREDICTIONS_EXPORTED
+        if answers_a_class()
+        else telemetry.PREDICTED_VALUE + "_count"
+    )
+    assert counted in used
     assert "bentoml_service_request_total" in used
 
 
+def test_dashboard_selects_the_scraped_job(dashboard, prometheus_config):
+    job = scrape_job(prometheus_config)["job_name"]
+    jobs = {
+        match
+        for _, target in dashboard_targets(dashboard)
+        for match in re.findall(r'job="([^"]*)"', target["expr"])
+    }
+    assert jobs == {job}
+
+
 def test_class_panel_shows_one_series_per_class(dashboard):
+    titles = {panel["title"] for panel in dashboard["panels"]}
+    if not answers_a_class():
+        assert not any("class" in title for title in titles), titles
+        return
     panel = next(
         p for p in dashboard["panels"] if p["title"] == "Predictions per class"
     )

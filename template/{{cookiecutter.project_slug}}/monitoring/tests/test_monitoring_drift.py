@@ -1,4 +1,10 @@
-"""`python -m monitoring.drift` on synthetic references and prediction logs."""
+"""`python -m monitoring.drift` on synthetic references and prediction logs.
+
+The drift check knows no problem: feature names and labels come from the
+reference, and a reference with class shares is a classifier's, one with
+predicted values a regression model's. Both shapes are tested here whatever
+this project's task is, with made-up features and labels.
+"""
 
 import json
 import os
@@ -10,70 +16,94 @@ import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.features import FEATURE_NAMES
-from {{ cookiecutter.package_name }}.labels import LABELS
 
 import monitoring.drift as drift
 
+CLASSIFIER, REGRESSION = "classifier", "regression"
+KINDS = (CLASSIFIER, REGRESSION)
+FEATURES = ("level", "spread", "follows_level", "independent")
+LABELS = ("ant", "bee", "cat", "dog", "eel", "fox", "gnu", "hen")
 # The shares of predicted classes in both the reference and undrifted traffic:
-# uneven, from about 6% to 12%, as real class mixes are.
+# uneven, from about 8% to 17%, as real class mixes are.
 CLASS_WEIGHTS = np.linspace(1.0, 2.0, len(LABELS))
 CLASS_SHARES = CLASS_WEIGHTS / CLASS_WEIGHTS.sum()
 
 
 def sample_features(
-    rng: np.random.Generator, count: int, brightness_shift: float = 0.0
+    rng: np.random.Generator, count: int, level_shift: float = 0.0
 ) -> dict[str, np.ndarray]:
-    """Image statistics like those of food photos; a shift makes them brighter."""
-    brightness = np.clip(rng.normal(0.45 + brightness_shift, 0.1, count), 0, 1)
+    """Four numeric input statistics; a shift moves two of them."""
+    level = rng.normal(0.45 + level_shift, 0.1, count)
     return {
-        "brightness": brightness,
-        "contrast": rng.gamma(4.0, 0.05, count),
-        "red": np.clip(brightness + rng.normal(0.05, 0.05, count), 0, 1),
-        "green": np.clip(brightness + rng.normal(0.0, 0.05, count), 0, 1),
-        "blue": np.clip(brightness + rng.normal(-0.05, 0.05, count), 0, 1),
+        "level": level,
+        "spread": rng.gamma(4.0, 0.05, count),
+        "follows_level": level + rng.normal(0.05, 0.05, count),
+        "independent": rng.normal(0.0, 1.0, count),
     }
 
 
-def write_reference(path: Path, count: int = 2000, seed: int = 1) -> Path:
+def sample_outputs(
+    rng: np.random.Generator, kind: str, count: int, value_shift: float = 0.0
+) -> dict[str, np.ndarray]:
+    """A classifier's labels and top-1 probabilities, or predicted values."""
+    if kind == CLASSIFIER:
+        return {
+            "labels": rng.choice(len(LABELS), size=count, p=CLASS_SHARES),
+            "confidence": rng.beta(6.0, 2.0, count),
+        }
+    return {"values": rng.normal(30.0 + value_shift, 8.0, count)}
+
+
+def write_reference(path: Path, kind: str, count: int = 2000, seed: int = 1) -> Path:
     rng = np.random.default_rng(seed)
     features = sample_features(rng, count)
+    outputs = sample_outputs(rng, kind, count)
     document = {
+        "task": kind,
         "source": "synthetic",
         "dataset_version": "test",
         "count": count,
         "features": {name: values.tolist() for name, values in features.items()},
-        "predictions": dict(zip(LABELS, CLASS_SHARES.tolist(), strict=True)),
-        "confidence": rng.beta(6.0, 2.0, count).tolist(),
     }
+    if kind == CLASSIFIER:
+        document["predictions"] = dict(zip(LABELS, CLASS_SHARES.tolist(), strict=True))
+        document["confidence"] = outputs["confidence"].tolist()
+    else:
+        document["values"] = outputs["values"].tolist()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
 
 
+def log_line(kind: str, index: int, features: dict, outputs: dict, collapse_to=None):
+    record: dict[str, object] = {
+        "time": f"2025-04-01T12:{index // 60 % 60:02d}:{index % 60:02d}Z",
+        "features": {name: float(values[index]) for name, values in features.items()},
+    }
+    if kind == CLASSIFIER:
+        record["prediction"] = collapse_to or LABELS[outputs["labels"][index]]
+        record["probability"] = float(outputs["confidence"][index])
+    else:
+        record["prediction"] = float(outputs["values"][index])
+    return json.dumps(record)
+
+
 def write_log(
     path: Path,
+    kind: str,
     count: int,
     *,
     seed: int = 2,
-    brightness_shift: float = 0.0,
+    level_shift: float = 0.0,
+    value_shift: float = 0.0,
     collapse_to: str | None = None,
     extra_lines: tuple[str, ...] = (),
 ) -> Path:
     rng = np.random.default_rng(seed)
-    features = sample_features(rng, count, brightness_shift)
-    labels = rng.choice(len(LABELS), size=count, p=CLASS_SHARES)
-    confidence = rng.beta(6.0, 2.0, count)
+    features = sample_features(rng, count, level_shift)
+    outputs = sample_outputs(rng, kind, count, value_shift)
     lines = [
-        json.dumps(
-            {
-                "time": f"2025-04-01T12:{index // 60 % 60:02d}:{index % 60:02d}Z",
-                "prediction": collapse_to or LABELS[labels[index]],
-                "probability": float(confidence[index]),
-                "features": {name: float(features[name][index]) for name in features},
-            }
-        )
-        for index in range(count)
+        log_line(kind, index, features, outputs, collapse_to) for index in range(count)
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([*lines, *extra_lines]) + "\n", encoding="utf-8")
@@ -101,77 +131,104 @@ def drifted_subjects(report: dict) -> set[str]:
     return {check["subject"] for check in report["checks"] if check["drifted"]}
 
 
+@pytest.fixture(params=KINDS)
+def kind(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def reference(tmp_path: Path) -> Path:
-    return write_reference(tmp_path / "reference.json")
+def reference(tmp_path: Path, kind: str) -> Path:
+    return write_reference(tmp_path / "reference.json", kind)
 
 
-def test_traffic_from_the_reference_distribution_is_not_drift(tmp_path, reference):
-    write_log(tmp_path / "predictions.jsonl", 500)
+def test_traffic_from_the_reference_distribution_is_not_drift(
+    tmp_path, kind, reference
+):
+    write_log(tmp_path / "predictions.jsonl", kind, 500)
     status, report = run(tmp_path)
     assert status == 0
     assert report["drifted"] is False
     assert report["drifted_checks"] == []
+    assert report["task"] == kind
     assert report["production"]["count"] == 500
     assert report["reference"]["count"] == 2000
-    subjects = {check["subject"] for check in report["checks"]}
-    assert subjects == {*FEATURE_NAMES, "predictions", "confidence"}
+    outputs = {"predictions", "confidence"} if kind == CLASSIFIER else {"predictions"}
+    assert {check["subject"] for check in report["checks"]} == {*FEATURES, *outputs}
     for check in report["checks"]:
         assert check["value"] <= check["threshold"], check
 
 
-def test_a_few_undrifted_records_do_not_raise_an_alarm(tmp_path, reference):
+def test_a_few_undrifted_records_do_not_raise_an_alarm(tmp_path, kind, reference):
     # 40 records: the noise floor, not the minimum effect, sets the thresholds.
-    write_log(tmp_path / "predictions.jsonl", 40, seed=5)
+    write_log(tmp_path / "predictions.jsonl", kind, 40, seed=5)
     status, report = run(tmp_path)
     assert status == 0
     assert report["drifted"] is False
-    psi_check = next(c for c in report["checks"] if c["subject"] == "predictions")
-    assert psi_check["threshold"] > 0.15
+    psi = next(c for c in report["checks"] if c["subject"] == "predictions")
+    assert psi["threshold"] > 0.15
 
 
-def test_much_brighter_images_drift_the_input_features(tmp_path, reference):
-    write_log(tmp_path / "predictions.jsonl", 300, brightness_shift=0.3)
+def test_shifted_inputs_drift_the_input_features(tmp_path, kind, reference):
+    write_log(tmp_path / "predictions.jsonl", kind, 300, level_shift=0.3)
     status, report = run(tmp_path)
     assert status == 0
     assert report["drifted"] is True
-    assert {"brightness", "red", "green", "blue"} <= drifted_subjects(report)
-    # Only the inputs moved: the class mix and confidence did not.
-    assert not drifted_subjects(report) & {"predictions", "confidence", "contrast"}
-    brightness = next(c for c in report["checks"] if c["subject"] == "brightness")
-    assert brightness["details"]["production_mean"] > 0.7
+    # Only the inputs that moved: not the others, nor the predictions.
+    assert drifted_subjects(report) == {"level", "follows_level"}
+    level = next(c for c in report["checks"] if c["subject"] == "level")
+    assert level["details"]["production_mean"] > 0.7
 
 
-def test_predictions_collapsing_to_one_class_is_drift(tmp_path, reference, capsys):
-    write_log(tmp_path / "predictions.jsonl", 200, collapse_to="Soup")
+def test_predictions_collapsing_to_one_class_is_drift(tmp_path, capsys):
+    write_reference(tmp_path / "reference.json", CLASSIFIER)
+    write_log(tmp_path / "predictions.jsonl", CLASSIFIER, 200, collapse_to="cat")
     status, report = run(tmp_path)
     assert status == 0
     assert drifted_subjects(report) == {"predictions"}
     tvd = next(c for c in report["checks"] if c["statistic"] == "total_variation")
-    assert tvd["details"]["production_top_class"] == "Soup"
+    assert tvd["details"]["production_top_class"] == "cat"
     assert tvd["details"]["production_top_share"] == 1.0
     table = capsys.readouterr().out
-    assert "predictions  total_variation" in table
+    assert "predictions    total_variation" in table
     assert "DRIFT in predictions total_variation, predictions psi" in table
 
 
-def test_fail_on_drift_sets_the_exit_code(tmp_path, reference):
-    write_log(tmp_path / "predictions.jsonl", 200, collapse_to="Rice")
+def test_shifted_predicted_values_are_drift(tmp_path, capsys):
+    write_reference(tmp_path / "reference.json", REGRESSION)
+    # Same inputs, predictions one standard deviation higher.
+    write_log(tmp_path / "predictions.jsonl", REGRESSION, 300, value_shift=8.0)
+    status, report = run(tmp_path)
+    assert status == 0
+    assert drifted_subjects(report) == {"predictions"}
+    ks = next(c for c in report["checks"] if c["subject"] == "predictions")
+    assert ks["statistic"] == "ks"
+    assert ks["details"]["production_mean"] > ks["details"]["reference_mean"] + 6
+    assert "DRIFT in predictions ks, predictions psi" in capsys.readouterr().out
+
+
+def test_fail_on_drift_sets_the_exit_code(tmp_path, kind, reference):
+    write_log(tmp_path / "predictions.jsonl", kind, 200, level_shift=0.3)
     assert run(tmp_path, "--fail-on-drift")[0] == 1
-    write_log(tmp_path / "predictions.jsonl", 200)
+    write_log(tmp_path / "predictions.jsonl", kind, 200)
     assert run(tmp_path, "--fail-on-drift")[0] == 0
 
 
-def test_bad_lines_are_skipped_counted_and_reported(tmp_path, reference, capsys):
+def test_bad_lines_are_skipped_counted_and_reported(tmp_path, kind, reference, capsys):
+    features = {name: 0.5 for name in FEATURES}
+    wrong_prediction = (
+        {"prediction": "Pizza", "probability": 0.9, "features": features}
+        if kind == CLASSIFIER
+        else {"prediction": "Pizza", "features": features}
+    )
     bad = (
         "{not json",
-        json.dumps({"prediction": "Pizza", "probability": 0.9, "features": {}}),
-        json.dumps({"prediction": "Egg", "probability": 0.9, "features": {"red": 1}}),
-        json.dumps({"prediction": "Egg", "probability": 7, "features": {}}),
+        json.dumps(wrong_prediction),
+        json.dumps({"prediction": "ant", "probability": 0.9, "features": {"level": 1}}),
+        json.dumps({"prediction": 3.0, "probability": 7, "features": []}),
         "[]",
         "",
     )
-    write_log(tmp_path / "predictions.jsonl", 100, extra_lines=bad)
+    write_log(tmp_path / "predictions.jsonl", kind, 100, extra_lines=bad)
     status, report = run(tmp_path)
     assert status == 0
     assert report["production"]["count"] == 100
@@ -179,11 +236,12 @@ def test_bad_lines_are_skipped_counted_and_reported(tmp_path, reference, capsys)
     warning = capsys.readouterr().err
     assert "skipped 5 bad line(s)" in warning
     assert "line 101" in warning
-    assert "'Pizza' is not a shared label" in warning
+    reason = "a reference class" if kind == CLASSIFIER else "a finite number"
+    assert f"'Pizza' is not {reason}" in warning
 
 
 def test_missing_reference_exits_2(tmp_path, capsys):
-    write_log(tmp_path / "predictions.jsonl", 100)
+    write_log(tmp_path / "predictions.jsonl", REGRESSION, 100)
     assert run(tmp_path) == (2, None)
     assert "training reference not found" in capsys.readouterr().err
 
@@ -198,27 +256,28 @@ def test_missing_prediction_log_exits_2(tmp_path, reference, capsys):
     [
         ("{truncated", "is unreadable"),
         ("[1, 2]", "is not a JSON object"),
-        (json.dumps({"features": {"brightness": [0.5]}}), "'features' lacks contrast"),
+        (json.dumps({"features": {}}), "'features' must map feature names"),
+        (json.dumps({"features": {"level": ["x"]}}), "features.level holds"),
+        (json.dumps({"features": {"level": [0.5]}}), "holds neither 'predictions'"),
+        (
+            json.dumps({"features": {"level": [0.5]}, "values": [1, None]}),
+            "values must be a flat list of finite numbers",
+        ),
+        (
+            json.dumps({"features": {"level": [0.5]}, "predictions": {"ant": -1}}),
+            "shares must be non-negative",
+        ),
     ],
 )
 def test_unusable_reference_exits_2(tmp_path, capsys, content, message):
     (tmp_path / "reference.json").write_text(content)
-    write_log(tmp_path / "predictions.jsonl", 100)
+    write_log(tmp_path / "predictions.jsonl", CLASSIFIER, 100)
     assert run(tmp_path) == (2, None)
     assert message in capsys.readouterr().err
 
 
-def test_reference_with_an_unknown_class_exits_2(tmp_path, reference, capsys):
-    document = json.loads(reference.read_text())
-    document["predictions"]["Pizza"] = 0.1
-    reference.write_text(json.dumps(document))
-    write_log(tmp_path / "predictions.jsonl", 100)
-    assert run(tmp_path) == (2, None)
-    assert "not shared labels: ['Pizza']" in capsys.readouterr().err
-
-
-def test_too_few_records_exits_2(tmp_path, reference, capsys):
-    write_log(tmp_path / "predictions.jsonl", 29, extra_lines=("oops",))
+def test_too_few_records_exits_2(tmp_path, kind, reference, capsys):
+    write_log(tmp_path / "predictions.jsonl", kind, 29, extra_lines=("oops",))
     assert run(tmp_path) == (2, None)
     error = capsys.readouterr().err
     assert "only 29 usable production record(s)" in error
@@ -234,20 +293,21 @@ def test_default_paths_and_the_service_scrape(tmp_path, monkeypatch):
     """Without options it reads and writes under $ARTIFACTS_DIR, as nox runs it."""
     monkeypatch.setenv("ARTIFACTS_DIR", str(tmp_path))
     monkeypatch.delenv("PREDICTION_LOG", raising=False)
-    write_reference(paths.reference_path())
-    write_log(paths.prediction_log_path(), 100)
+    write_reference(paths.reference_path(), CLASSIFIER)
+    write_log(paths.prediction_log_path(), CLASSIFIER, 100)
     scrape = tmp_path / "serving" / "metrics.prom"
     scrape.parent.mkdir()
-    scrape.write_text('predictions_total{predicted_class="Egg"} 3.0\n')
+    scrape.write_text('predictions_total{predicted_class="eel"} 3.0\n')
 
     assert drift.main([]) == 0
     report = json.loads((paths.monitoring_dir() / "drift.json").read_text())
     assert report["production"]["path"] == str(paths.prediction_log_path())
-    assert report["service_metrics"]["predictions_per_class"] == {"Egg": 3.0}
+    assert report["service_metrics"]["predictions_per_class"] == {"eel": 3.0}
 
 
-def test_runs_as_a_module(tmp_path, reference):
-    write_log(tmp_path / "predictions.jsonl", 200, collapse_to="Egg")
+def test_runs_as_a_module(tmp_path):
+    reference = write_reference(tmp_path / "reference.json", REGRESSION)
+    write_log(tmp_path / "predictions.jsonl", REGRESSION, 200, value_shift=10.0)
     root = Path(drift.__file__).resolve().parent.parent
     result = subprocess.run(
         [

@@ -1,4 +1,9 @@
-"""`monitoring.metrics` on a scrape in the exact format `bentoml serve` produces."""
+"""`monitoring.metrics` on scrapes in the exact format `bentoml serve` produces.
+
+A classifier's service exports predictions per class and a confidence
+histogram, a regression model's a predicted-value histogram; the summary reads
+whichever the scrape holds, so both are tested whatever this project's task is.
+"""
 
 import json
 from pathlib import Path
@@ -13,23 +18,25 @@ import monitoring.metrics as metrics
 # 2 rejected as bad input, 1 server error) and 3 readiness probes. Series order,
 # label order and the "1.0" counts are as BentoML's multiprocess collector
 # writes them (the duration histogram is cut to three buckets).
-SCRAPE = (Path(__file__).parent / "data" / "bentoml-metrics.prom").read_text()
+DATA = Path(__file__).parent / "data"
+SCRAPE = (DATA / "bentoml-metrics.prom").read_text()
+# The same format from a regression model's service: 10 predictions answered,
+# 4 requests refused by the contract.
+VALUE_SCRAPE = (DATA / "bentoml-metrics-values.prom").read_text()
 
 
 def test_the_fixture_uses_the_shared_metric_names():
     assert f"# TYPE {telemetry.PREDICTION_CONFIDENCE} histogram" in SCRAPE
-    series = telemetry.PREDICTIONS_EXPORTED + "{" + telemetry.CLASS_LABEL + '="Soup"}'
+    series = telemetry.PREDICTIONS_EXPORTED + "{" + telemetry.CLASS_LABEL + '="ant"}'
     assert series in SCRAPE
+    assert f"# TYPE {telemetry.PREDICTED_VALUE} histogram" in VALUE_SCRAPE
 
 
 def test_summary_counts_predictions_per_class():
     summary = metrics.summarize(SCRAPE)
     assert summary["predictions_total"] == 10.0
-    assert summary["predictions_per_class"] == {
-        "Noodles/Pasta": 1.0,
-        "Rice": 3.0,
-        "Soup": 6.0,
-    }
+    assert summary["predictions_per_class"] == {"ant": 6.0, "bee": 3.0, "cat/dog": 1.0}
+    assert summary["predicted_value"] is None
 
 
 def test_summary_of_the_confidence_histogram():
@@ -41,6 +48,21 @@ def test_summary_of_the_confidence_histogram():
     assert confidence["median_estimate"] == pytest.approx(0.666667, abs=1e-6)
     assert confidence["buckets"][0] == {"le": 0.1, "count": 0.0}
     assert confidence["buckets"][-1] == {"le": "+Inf", "count": 10.0}
+
+
+def test_summary_of_the_predicted_value_histogram():
+    summary = metrics.summarize(VALUE_SCRAPE)
+    assert summary["predictions_total"] == 10.0
+    assert summary["predictions_per_class"] == {}
+    assert summary["confidence"] is None
+    values = summary["predicted_value"]
+    assert values["count"] == 10.0
+    assert values["mean"] == pytest.approx(28.05)
+    # Rank 5 of 10 lies in (25, 33], which holds observations 5 to 7:
+    # 25 + 8 * (5 - 4) / (7 - 4).
+    assert values["median_estimate"] == pytest.approx(27.666667, abs=1e-6)
+    assert values["buckets"][0] == {"le": 12.5, "count": 1.0}
+    assert summary["requests"] == {"/predict 200": 10.0, "/predict 422": 4.0}
 
 
 def test_summary_counts_requests_by_endpoint_and_status():
@@ -58,9 +80,17 @@ def test_a_scrape_before_any_prediction():
         'bentoml_service_request_in_progress{endpoint="/predict"} 0.0\n'
     )
     assert summary["predictions_total"] == 0
-    assert summary["confidence"]["count"] == 0
-    assert summary["confidence"]["mean"] is None
-    assert summary["confidence"]["median_estimate"] is None
+    assert summary["confidence"] is None and summary["predicted_value"] is None
+    # A histogram without observations is exported at once, all zeros.
+    name = telemetry.PREDICTED_VALUE
+    empty = metrics.summarize(
+        f"# TYPE {name} histogram\n"
+        + name
+        + '_bucket{le="+Inf"} 0.0\n'
+        + f"{name}_count 0.0\n{name}_sum 0.0\n"
+    )["predicted_value"]
+    assert empty["count"] == 0
+    assert empty["mean"] is None and empty["median_estimate"] is None
 
 
 def test_cli_prints_and_writes_the_summary(tmp_path, capsys):
@@ -70,10 +100,16 @@ def test_cli_prints_and_writes_the_summary(tmp_path, capsys):
     assert metrics.main([str(scrape), "--out", str(out)]) == 0
     written = json.loads(out.read_text())
     assert written["source"] == str(scrape)
-    assert written["predictions_per_class"]["Soup"] == 6.0
+    assert written["predictions_per_class"]["ant"] == 6.0
     printed = capsys.readouterr().out
     assert "Predictions: 10" in printed
-    assert "median ~0.667" in printed
+    assert "Confidence: 10 observed, mean 0.710, median ~0.667" in printed
+    assert "Value:" not in printed
+    scrape.write_text(VALUE_SCRAPE)
+    assert metrics.main([str(scrape), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Value: 10 observed, mean 28.050, median ~27.667" in printed
+    assert "Confidence:" not in printed
 
 
 def test_cli_default_paths_follow_artifacts_dir(tmp_path, monkeypatch):

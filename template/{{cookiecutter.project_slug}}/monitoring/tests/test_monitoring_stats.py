@@ -119,8 +119,13 @@ def test_histogram_quantile_interpolates_inside_the_bucket():
     # 10 observations, all in (0.5, 0.9]: the median sits halfway through it.
     buckets = [(0.5, 0.0), (0.9, 10.0), (1.0, 10.0), (math.inf, 10.0)]
     assert histogram_quantile(0.5, buckets) == pytest.approx(0.7)
-    # The first bucket starts at 0.
+    # The first bucket starts at 0, unless its bound is not above 0 (PromQL).
     assert histogram_quantile(0.5, [(0.4, 4.0), (math.inf, 4.0)]) == pytest.approx(0.2)
+    assert histogram_quantile(0.5, [(-3.0, 4.0), (math.inf, 4.0)]) == -3.0
+    # Bounds that are not probabilities (predicted values): same interpolation.
+    values = [(10.0, 1.0), (20.0, 5.0), (30.0, 7.0), (math.inf, 10.0)]
+    assert histogram_quantile(0.5, values) == pytest.approx(20.0)
+    assert histogram_quantile(0.6, values) == pytest.approx(25.0)
     # Above the highest finite bound: that bound, as in PromQL.
     assert histogram_quantile(0.5, [(0.4, 0.0), (math.inf, 4.0)]) == 0.4
     assert math.isnan(histogram_quantile(0.5, [(0.4, 0.0), (math.inf, 0.0)]))

@@ -1,32 +1,74 @@
 """A real `bentoml serve` of an untrained model, shared by the serving tests.
 
-Everything lives in temporary folders: artifacts, the BentoML home (model store
-and bentos) and the prediction log, so the tests never touch your artifacts/.
+The model is the problem's default architecture for the synthetic problem
+(`problem.synthetic_source`), its preprocessing fitted on a few synthetic
+examples but its weights untrained: these tests check the service, not the
+model. Everything lives in temporary folders: artifacts, the BentoML home
+(model store and bentos) and the prediction log, so the tests never touch your
+artifacts/.
 """
 
-import io
+import functools
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
-from PIL import Image
 
-from {{ cookiecutter.package_name }}.contract import predict_request
-from {{ cookiecutter.package_name }}.model import (
-    DEFAULT_IMAGE_SIZE,
-    SmallCNN,
-    save_checkpoint,
-)
+from {{ cookiecutter.package_name }} import problem, quality
+from {{ cookiecutter.package_name }}.model import save_checkpoint
+from {{ cookiecutter.package_name }}.spec import Example, Spec
 
 from serving.server import BentoServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVICE = "serving.service:Classifier"
+SERVICE = "serving.service:Predictor"
+# Per class (classification) or rows (regression): enough to fit on and send.
+SYNTHETIC_COUNT = 8
+SYNTHETIC_SEED = 0
+
+
+@dataclass(frozen=True)
+class SyntheticProblem:
+    """The synthetic problem: its spec as the data room writes it, fitted as
+    training fits it, and its examples (sent as requests)."""
+
+    unfitted: Spec
+    spec: Spec
+    examples: list[Example]
+
+    def payload(self, index: int = 0) -> dict[str, Any]:
+        """The request for example ``index`` (wrapping around), as JSON data."""
+        example = self.examples[index % len(self.examples)]
+        return problem.request_payload(self.spec, example.input)
+
+    def body(self, index: int = 0) -> bytes:
+        """The request body for example ``index`` (wrapping around)."""
+        return json.dumps(self.payload(index)).encode()
+
+
+@functools.cache
+def synthetic_problem() -> SyntheticProblem:
+    source = problem.synthetic_source(SYNTHETIC_COUNT, SYNTHETIC_SEED)
+    spec = problem.fit(source.spec, source.examples, {})
+    return SyntheticProblem(source.spec, spec, source.examples)
+
+
+def write_synthetic_dataset(artifacts: Path, splits: tuple[str, ...]) -> Spec:
+    """The synthetic dataset's ``splits`` under ``artifacts``, as the data room
+    stores them (``problem.json`` and one folder per split)."""
+    synthetic = synthetic_problem()
+    dataset = artifacts / "data" / "dataset"
+    problem.write_spec(synthetic.unfitted, dataset)
+    for split in splits:
+        problem.write_split(synthetic.examples, dataset / split, synthetic.unfitted)
+    return synthetic.unfitted
 
 
 @dataclass(frozen=True)
@@ -79,33 +121,26 @@ class ServingFolders:
         )
 
 
+# What the fake training run recorded about its model (package copies numbers).
+TRAINED_METRIC = 0.09
+
+
 def save_untrained_checkpoint(path: Path, seed: int = 0) -> Path:
+    spec = synthetic_problem().spec
     torch.manual_seed(seed)
+    metric, _ = quality.primary_metric(spec)
     return save_checkpoint(
         path,
-        SmallCNN(),
-        arch="small_cnn",
-        image_size=DEFAULT_IMAGE_SIZE["small_cnn"],
-        extra={"metrics": {"val_accuracy": 0.09}},
+        problem.build_model(spec, problem.DEFAULT_ARCH),
+        spec=spec,
+        arch=problem.DEFAULT_ARCH,
+        extra={"metrics": {f"val_{metric}": TRAINED_METRIC, "note": "untrained"}},
     )
 
 
-def photo_body(
-    size: tuple[int, int] = (96, 72),
-    color: tuple[int, int, int] = (200, 120, 40),
-    image_format: str = "JPEG",
-    mode: str = "RGB",
-) -> bytes:
-    """A /predict request body holding a generated photo."""
-    buffer = io.BytesIO()
-    fill = color if mode == "RGB" else color[0]
-    Image.new(mode, size, fill).save(buffer, image_format)
-    return predict_request(buffer.getvalue())
-
-
 @pytest.fixture(scope="session")
-def photo() -> Callable[..., bytes]:
-    return photo_body
+def synthetic() -> SyntheticProblem:
+    return synthetic_problem()
 
 
 @pytest.fixture(scope="session")
@@ -138,6 +173,11 @@ def fresh_folders(tmp_path: Path) -> ServingFolders:
 @pytest.fixture(scope="session")
 def save_model() -> Callable[..., Path]:
     return save_untrained_checkpoint
+
+
+@pytest.fixture(scope="session")
+def write_dataset() -> Callable[..., Spec]:
+    return write_synthetic_dataset
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ what is checked is that every option was measured and reported.
 """
 
 import argparse
-import io
 import itertools
 import json
 import re
@@ -13,22 +12,24 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from {{ cookiecutter.package_name }}.contract import predict_request
-from {{ cookiecutter.package_name }}.labels import CLASS_FOLDERS
-from {{ cookiecutter.package_name }}.preprocessing import IMAGENET_MEAN, IMAGENET_STD
+from {{ cookiecutter.package_name }} import problem
+from {{ cookiecutter.package_name }}.model import load_checkpoint
 
 from serving.bench import (
     BenchError,
+    QualityScale,
     ServedResult,
     limit_batch_size,
     limit_for_batching,
     limit_for_clients,
     machine_noise,
+    model_level_verdict,
     paired_shares,
     served_verdicts,
     serving_cost_ms,
@@ -46,24 +47,26 @@ from serving.bench_model import (
     default_layouts,
     fastest,
     first_line_starting,
-    images_per_second,
     layout_rates,
+    request_bodies,
+    requests_per_second,
 )
 
 CLIENTS = (1, 4)
 ROUNDS = 3
 LAYOUTS = ("1x1", "2x1")
+# (variant, batching, layout) of each option the benchmark test serves.
+SERVED_OPTIONS = [
+    ("onnx-int8", batching, layout) for batching in ("off", "on") for layout in LAYOUTS
+]
 # A CPU share read from /proc/stat, which only Linux has.
 CPU_SHARE = r"\d+ %" if sys.platform == "linux" else "n/a"
 
 
-def write_evaluation_split(artifacts, per_class: int = 1) -> None:
-    for number, folder in enumerate(CLASS_FOLDERS):
-        images = artifacts / "data" / "dataset" / "evaluation" / folder
-        images.mkdir(parents=True)
-        for i in range(per_class):
-            colour = (20 * number, 90 + 10 * i, 160)
-            Image.new("RGB", (72, 72), colour).save(images / f"{i}.jpg")
+def evaluation_split(write_dataset, artifacts: Path) -> list[problem.Example]:
+    """The synthetic dataset's evaluation split under ``artifacts``, as stored."""
+    spec = write_dataset(artifacts, ("evaluation",))
+    return problem.read_split(artifacts / "data" / "dataset" / "evaluation", spec)
 
 
 def table_rows(markdown: str, heading: str) -> list[list[str]]:
@@ -83,11 +86,21 @@ def log_lines(folders) -> int:
     return len(log.read_text().splitlines()) if log.exists() else 0
 
 
+def model_described(
+    checkpoint: Path, example: problem.Example
+) -> tuple[problem.Spec, str, str]:
+    """The checkpoint's spec, architecture and input shape as the report writes it."""
+    _, spec, metadata = load_checkpoint(checkpoint)
+    encoded = problem.encode_input(spec, problem.load_input(example))
+    return spec, str(metadata["arch"]), "x".join(map(str, encoded.shape))
+
+
+@pytest.mark.slow
 def test_the_benchmark_measures_every_option_and_writes_the_table(
-    served, traffic_python, tmp_path
+    served, write_dataset, traffic_python, tmp_path
 ):
     artifacts = tmp_path / "artifacts"
-    write_evaluation_split(artifacts)
+    examples = evaluation_split(write_dataset, artifacts)
     reports = tmp_path / "reports"
     logged_before = log_lines(served)
     result = served.run(
@@ -104,27 +117,71 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
 
     markdown = (reports / "serving-options.md").read_text()
-    assert "small_cnn at 64 px" in markdown
+    spec, arch, input_size = model_described(served.checkpoint, examples[0])
+    assert f"- Model: {arch} ({problem.TASK}), input {input_size}," in markdown
     assert "cores, GPU: none" in markdown
     assert "python -m serving.bench --variants eager onnx-int8" in markdown
     assert "access log off, tracing off" in markdown  # the service's defaults
 
+    assert_in_process_table(markdown, spec)
+    assert_served_table(markdown)
+    assert "## Targets" in markdown
+    verdicts = markdown.split("## Targets", 1)[1].split("## Right-sizing", 1)[0]
+    # One verdict per served option, on all its load levels.
+    verdict = r"met at every load level|not met: \d of 2 load levels"
+    assert len(re.findall(verdict, verdicts)) == len(SERVED_OPTIONS)
+    sizing = markdown.split("## Right-sizing", 1)[1]
+    assert sizing.count("- ") == len(SERVED_OPTIONS)  # one line per option
+    assert "replicas for 100 req/s" in sizing
+
+    document = json.loads((reports / "serving-options.json").read_text())
+    assert document["model"]["arch"] == arch
+    assert "x".join(map(str, document["model"]["input_shape"])) == input_size
+    # The requests measured in process are the evaluation examples' requests.
+    bodies = request_bodies(spec, examples)
+    mean_bytes = sum(map(len, bodies)) / len(bodies)
+    assert document["model"]["examples"] == len(examples)
+    assert document["model"]["request_bytes"] == pytest.approx(mean_bytes, abs=0.5)
+    assert document["layouts"] == list(LAYOUTS)
+    assert len(document["served"]) == len(SERVED_OPTIONS) * len(CLIENTS)
+    assert_rounds_paired_with_limits(document)
+    if sys.platform == "linux":  # the CPU shares behind the table's columns
+        for row in document["served"]:
+            assert 0 <= row["cpu_idle"] + row["cpu_stolen"] <= 1, row
+        for variant in document["in_process"]:
+            assert set(variant["stolen"]) == set(LAYOUTS), variant
+    # The 2x1 server really ran two workers.
+    server_log = artifacts / "serving" / "bench" / "server-onnx-int8-off-2x1.log"
+    assert "--worker-id 2" in server_log.read_text() or re.search(
+        r"\[entry_service:[\w-]+:2\]", server_log.read_text()
+    )
+    chart = reports / "serving-options.svg"
+    assert_chart_has_every_option(chart, options=len(SERVED_OPTIONS))
+    # Benchmark traffic stays out of the production prediction log.
+    assert log_lines(served) == logged_before
+
+
+def assert_in_process_table(markdown: str, spec: problem.Spec) -> None:
+    """A row per variant and layout: quality, rates, speed-up, stolen CPU."""
     in_process = table_rows(markdown, "## In process")
     assert [row[:2] for row in in_process] == [
         [variant, layout] for variant in ("eager", "onnx-int8") for layout in LAYOUTS
     ]
     for row in in_process:
-        assert re.fullmatch(r"\d+\.\d %", row[2]), row  # accuracy
-        assert all(float(cell) > 0 for cell in row[4:7]), row  # img/s, speed-up
+        if spec.classification:  # accuracy, in %
+            assert re.fullmatch(r"\d+\.\d %", row[2]), row
+        else:  # mean absolute error, in the target's units
+            assert float(row[2]) >= 0, row
+        assert all(float(cell) > 0 for cell in row[4:7]), row  # req/s, speed-up
         assert re.fullmatch(CPU_SHARE, row[7]), row  # stolen while measuring
     assert in_process[0][3] == "0.0"  # eager against itself
 
+
+def assert_served_table(markdown: str) -> None:
+    """A row per served option and load level, every request answered."""
     served_rows = table_rows(markdown, "## Served")
     expected = [
-        ("onnx-int8", batching, layout, str(clients))
-        for batching in ("off", "on")
-        for layout in LAYOUTS
-        for clients in CLIENTS
+        (*option, str(clients)) for option in SERVED_OPTIONS for clients in CLIENTS
     ]
     assert [tuple(row[:4]) for row in served_rows] == expected
     for row in served_rows:
@@ -138,24 +195,15 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
         assert 0 < lowest <= share <= highest, row
         assert all(re.fullmatch(CPU_SHARE, cell) for cell in row[14:16]), row
 
-    assert "## Targets" in markdown
-    verdicts = markdown.split("## Targets", 1)[1].split("## Right-sizing", 1)[0]
-    # One verdict per served option, on all its load levels.
-    verdict = r"met at every load level|not met: \d of 2 load levels"
-    assert len(re.findall(verdict, verdicts)) == 4
-    sizing = markdown.split("## Right-sizing", 1)[1]
-    assert sizing.count("- ") == 4  # one line per served option
-    assert "replicas for 100 req/s" in sizing
 
-    document = json.loads((reports / "serving-options.json").read_text())
-    assert document["model"]["arch"] == "small_cnn"
-    assert document["layouts"] == list(LAYOUTS)
-    assert len(document["served"]) == len(expected)
-    # Each load level was sent in rounds, the limit measured after each: batch 1
-    # for batching off (one image per call), the table's best batch size for
-    # batching on. A round's share is of the limit right after it, and of the
-    # part the clients can use: one client of the 2x1 server keeps one of its
-    # two workers busy. The row's share is the rounds' median.
+def assert_rounds_paired_with_limits(document: dict) -> None:
+    """Each load level was sent in rounds, the limit measured after each.
+
+    Batch 1 for batching off (one input per call), the table's best batch size
+    for batching on. A round's share is of the limit right after it, and of the
+    part the clients can use: one client of the 2x1 server keeps one of its two
+    workers busy. The row's share is the rounds' median.
+    """
     (onnx_int8,) = [v for v in document["in_process"] if v["variant"] == "onnx-int8"]
     for row in document["served"]:
         rates = onnx_int8["rates"][row["layout"]]
@@ -175,20 +223,16 @@ def test_the_benchmark_measures_every_option_and_writes_the_table(
         assert row["limit_rps"] == pytest.approx(
             statistics.median(row["limits_rps"]) * usable, abs=0.051
         ), row
-    if sys.platform == "linux":  # the CPU shares behind the table's columns
-        for row in document["served"]:
-            assert 0 <= row["cpu_idle"] + row["cpu_stolen"] <= 1, row
-        for variant in document["in_process"]:
-            assert set(variant["stolen"]) == set(LAYOUTS), variant
-    # The 2x1 server really ran two workers.
-    server_log = artifacts / "serving" / "bench" / "server-onnx-int8-off-2x1.log"
-    assert "--worker-id 2" in server_log.read_text() or re.search(
-        r"\[entry_service:[\w-]+:2\]", server_log.read_text()
-    )
-    with Image.open(reports / "serving-options.png") as chart:
-        assert chart.size == (900, 560)
-    # Benchmark traffic stays out of the production prediction log.
-    assert log_lines(served) == logged_before
+
+
+def assert_chart_has_every_option(path: Path, options: int) -> None:
+    """An SVG of the report's size: per option a line through its load levels."""
+    svg = ElementTree.parse(path).getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    assert (svg.get("width"), svg.get("height")) == ("900", "560")
+    namespace = {"svg": "http://www.w3.org/2000/svg"}
+    assert len(svg.findall("svg:polyline", namespace)) == options
+    assert len(svg.findall("svg:circle", namespace)) == options * len(CLIENTS)
 
 
 def test_without_a_model_in_the_store_it_says_to_package_first(
@@ -234,7 +278,7 @@ def served_row(
 
 def test_the_serving_cost_is_the_time_serving_adds_to_each_request():
     # Two busy workers: 100 req/s served means 20 ms per request and worker;
-    # 125 img/s in process means 16 ms. Serving added 4 ms to each request.
+    # 125 req/s in process means 16 ms. Serving added 4 ms to each request.
     assert serving_cost_ms(served_row("2x1", 8, 100.0, 125.0)) == pytest.approx(4.0)
     # One client keeps one worker busy: 50 req/s against 62.5 is the same 4 ms.
     assert serving_cost_ms(served_row("2x1", 1, 50.0, 62.5)) == pytest.approx(4.0)
@@ -266,7 +310,7 @@ def test_batching_off_is_judged_against_batch_1_and_on_against_the_best():
     rows = [served_row("1x2", 8, 90.0, 100.0)]
     (line,) = served_verdicts(rows, {"eager": result})
     # The verdict names what larger batches ran in process, and its model work
-    # is the batch 1 rate's: 1 / 100 img/s = 10 ms.
+    # is the batch 1 rate's: 1 / 100 req/s = 10 ms.
     assert "larger batches ran 1.50x this limit" in line
     assert "to 10.0 ms of model work" in line
 
@@ -351,42 +395,64 @@ def test_fewer_clients_than_workers_can_use_only_part_of_the_limit(
     assert reachable == pytest.approx(200.0 * share)
 
 
-class CountingPredictor:
-    """Answers every batch after ``seconds``, keeping the photos' colours."""
+class CountingRuntime:
+    """Answers every batch after ``seconds``, keeping the inputs it was given."""
 
     variant = "counting"
-    image_size = 8
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, spec: problem.Spec, seconds: float) -> None:
+        self.spec = spec
         self.seconds = seconds
-        self.reds: list[int] = []
+        self.inputs: list[np.ndarray] = []
 
-    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+    def predict(self, batch: np.ndarray) -> np.ndarray:
         time.sleep(self.seconds)
-        # Undo the normalization: each photo's red, as it was drawn.
-        red = batch[:, 0].mean(axis=(1, 2)) * IMAGENET_STD[0] + IMAGENET_MEAN[0]
-        self.reds += [round(float(value) * 255) for value in red]
-        return np.zeros((len(batch), 11), dtype=np.float32)
+        self.inputs += list(batch)
+        return np.zeros((len(batch), max(len(self.spec.labels), 1)), np.float32)
 
 
-def photo_body(red: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (red, 0, 0)).save(buffer, format="PNG")
-    return predict_request(buffer.getvalue())
-
-
-def test_a_measurement_lasts_its_seconds_and_the_next_goes_on_with_the_photos():
-    bodies = itertools.cycle([photo_body(red) for red in range(0, 250, 10)])
-    predictor = CountingPredictor(seconds=0.02)
-    rate = images_per_second(predictor, bodies, batch_size=2, seconds=0.1)
+def test_a_measurement_lasts_its_seconds_and_the_next_goes_on_with_the_requests():
+    source = problem.synthetic_source(25, seed=4)
+    spec = problem.fit(source.spec, source.examples, {})
+    examples = source.examples[:25]
+    bodies = itertools.cycle(request_bodies(spec, examples))
+    runtime = CountingRuntime(spec, seconds=0.02)
+    rate = requests_per_second(runtime, bodies, batch_size=2, seconds=0.1)
     # A warm-up batch, then batches until 0.1 s had passed: far fewer than the
-    # 25 photos (a measurement is not stretched to a whole pass over them).
-    assert 2 + 2 * 3 <= len(predictor.reds) <= 2 + 2 * 6
+    # 25 requests (a measurement is not stretched to a whole pass over them).
+    assert 2 + 2 * 3 <= len(runtime.inputs) <= 2 + 2 * 6
     assert 0 < rate <= 2 / 0.02
-    first = len(predictor.reds)
-    images_per_second(predictor, bodies, batch_size=1, seconds=0.01)
-    # The next measurement takes the photos that came next.
-    assert predictor.reds[: first + 2] == list(range(0, 10 * (first + 2), 10))
+    first = len(runtime.inputs)
+    requests_per_second(runtime, bodies, batch_size=1, seconds=0.01)
+    # Each request was decoded and encoded as training encodes its example,
+    # and the next measurement took the requests that came next.
+    encoded = [problem.encode_input(spec, problem.load_input(e)) for e in examples]
+    for number, given in enumerate(runtime.inputs[: first + 2]):
+        np.testing.assert_allclose(given, encoded[number], atol=1e-6)
+
+
+def test_a_variant_keeps_the_quality_within_a_point_or_a_percent_of_the_error():
+    accuracy = QualityScale("accuracy")
+    assert accuracy.cell(0.9312) == "93.1 %"
+    assert accuracy.change(0.925, 0.93) == pytest.approx(-0.5)
+    assert accuracy.kept(0.925, 0.93) and not accuracy.kept(0.915, 0.93)
+    error = QualityScale("mae")
+    assert error.cell(3.14159) == "3.142"
+    assert error.change(3.06, 3.0) == pytest.approx(2.0)  # % of eager's error
+    assert error.kept(2.98, 3.0) and not error.kept(3.06, 3.0)
+    assert error.change(3.0, None) is None and not error.kept(None, 3.0)
+    variants = [
+        VariantResult("eager", 3.0, {"1x2": {1: 100.0}}),
+        VariantResult("onnx-int8", 3.02, {"1x2": {1: 250.0, 8: 260.0}}),
+        VariantResult("onnx", 3.5, {"1x2": {1: 400.0}}),  # faster, but worse
+    ]
+    assert model_level_verdict(variants, error) == (
+        "met: onnx-int8 is 2.60x eager (best in-process rates), "
+        "MAE within 1 % of eager's"
+    )
+    assert model_level_verdict(variants[::2], error) == (
+        "not met: no variant kept the MAE within 1 % of eager's"
+    )
 
 
 def fake_load_generator(tmp_path, script: str) -> str:
@@ -428,10 +494,10 @@ def test_a_measuring_process_that_fails_is_reported_with_its_error(tmp_path):
 
 
 def test_a_probe_stays_loaded_and_measures_whenever_asked(
-    save_model, tmp_path, monkeypatch
+    save_model, write_dataset, tmp_path, monkeypatch
 ):
     artifacts = tmp_path / "artifacts"
-    write_evaluation_split(artifacts)
+    evaluation_split(write_dataset, artifacts)
     monkeypatch.setenv("ARTIFACTS_DIR", str(artifacts))  # what the processes read
     checkpoint = save_model(artifacts / "models" / "model.pt")
     measurement = Measurement(checkpoint, "eager", (1, 2), 0.05, 4)

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }} import problem, quality
+from {{ cookiecutter.package_name }}.model import load_checkpoint
+from {{ cookiecutter.package_name }}.spec import read_spec
+
 from serving import package
 from serving.model_store import MODEL_NAME
 
@@ -46,9 +50,15 @@ def test_an_unchanged_checkpoint_is_imported_once(fresh_folders, save_model):
 
     metadata = latest_metadata(fresh_folders)
     assert metadata["sha256"] == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
-    assert metadata["arch"] == "small_cnn"
-    assert metadata["image_size"] == 64
-    assert metadata["val_accuracy"] == 0.09
+    assert metadata["arch"] == problem.DEFAULT_ARCH
+    assert metadata["task"] == problem.TASK
+    _, spec, _ = load_checkpoint(checkpoint)
+    metric, _ = quality.primary_metric(spec)
+    assert metadata[f"val_{metric}"] == 0.09
+    assert "note" not in metadata  # training's numbers only
+    # The fitted spec beside the checkpoint: the service builds its API from it.
+    (stored,) = (fresh_folders.bentoml_home / "models" / MODEL_NAME).glob("*/")
+    assert read_spec(stored) == spec
 
     save_model(fresh_folders.checkpoint, seed=1)  # a new training run
     retrained = fresh_folders.run("-m", "serving.package")

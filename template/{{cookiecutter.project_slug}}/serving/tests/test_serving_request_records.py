@@ -67,24 +67,24 @@ def test_a_value_that_is_not_on_or_off_names_the_variable(name):
         request_records_from_env({name: "maybe"})
 
 
-def test_by_default_a_prediction_writes_no_access_line(server, photo):
-    assert request(server.url + "/predict", photo()).status == 200
+def test_by_default_a_prediction_writes_no_access_line(server, synthetic):
+    assert request(server.url + "/predict", synthetic.body()).status == 200
     # The servers below log their line well within this wait.
     assert access_lines(server.log_path, wait_seconds=2) == []
 
 
 @pytest.mark.parametrize("tracing", ["on", "off"])
 def test_with_the_access_log_on_each_prediction_writes_a_line(
-    served, photo, tmp_path, tracing
+    served, synthetic, tmp_path, tracing
 ):
     variables = {"SERVING_ACCESS_LOG": "on", "SERVING_TRACING": tracing}
     with BentoServer(
-        "serving.service:Classifier",
+        "serving.service:Predictor",
         log_path=tmp_path / "server.log",
         env={**served.variables(), **variables},
         ready_timeout=180,
     ) as server:
-        assert request(server.url + "/predict", photo()).status == 200
+        assert request(server.url + "/predict", synthetic.body()).status == 200
         lines = access_lines(server.log_path, wait_seconds=30)
     assert len(lines) == 1, lines
     assert "status=200" in lines[0]

@@ -1,4 +1,4 @@
-"""The model variants of `serving.runtimes`: same answers, chosen by variables."""
+"""The model variants of `serving.runtimes`: same outputs, chosen by variables."""
 
 import platform
 import subprocess
@@ -8,15 +8,17 @@ import aiohttp
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }}.labels import NUM_CLASSES
+from {{ cookiecutter.package_name }} import problem
 
-from serving.batched_service import stale_connection
+from serving import runtimes
+from serving.model_calls import stale_connection
 from serving.runtimes import (
     VARIANTS,
     RuntimeOptionError,
     RuntimeOptions,
     load_predictor,
     options_from_env,
+    sample_input,
     workers_from_env,
 )
 
@@ -88,38 +90,94 @@ def checkpoint(tmp_path_factory, save_model):
 
 
 @pytest.fixture(scope="module")
-def batch() -> np.ndarray:
-    return np.random.default_rng(0).normal(size=(5, 3, 64, 64)).astype(np.float32)
+def batch(synthetic) -> np.ndarray:
+    """Five encoded synthetic inputs, as the service encodes requests."""
+    decoded = [problem.load_input(example) for example in synthetic.examples[:5]]
+    return np.stack([problem.encode_input(synthetic.spec, one) for one in decoded])
 
 
 @pytest.fixture(scope="module")
-def eager_probabilities(checkpoint, batch) -> np.ndarray:
-    return load_predictor(checkpoint, RuntimeOptions("eager")).probabilities(batch)
+def eager_outputs(checkpoint, batch) -> np.ndarray:
+    return load_predictor(checkpoint, RuntimeOptions("eager")).predict(batch)
+
+
+def tolerance(spec, probabilities: float) -> float:
+    """An absolute tolerance: for probabilities, or in the target's units."""
+    return (
+        probabilities
+        if spec.classification
+        else probabilities * float(spec.fitted["target_scale"])
+    )
+
+
+def test_the_eager_model_answers_in_the_contracts_terms(
+    checkpoint, eager_outputs, synthetic
+):
+    spec = synthetic.spec
+    if spec.classification:
+        assert eager_outputs.shape == (5, len(spec.labels))
+        np.testing.assert_allclose(eager_outputs.sum(axis=1), 1.0, rtol=1e-5)
+    else:
+        assert eager_outputs.shape == (5,)
+    for row in eager_outputs:
+        problem.answer(spec, row)  # raises if the row does not fit the contract
 
 
 @pytest.mark.parametrize("variant", ["torchscript", "onnx"])
-def test_float_variants_give_the_eager_probabilities(
-    variant, checkpoint, batch, eager_probabilities, tmp_path
+def test_float_variants_give_the_eager_outputs(
+    variant, checkpoint, batch, eager_outputs, synthetic, tmp_path
 ):
     predictor = load_predictor(checkpoint, RuntimeOptions(variant, 1), tmp_path)
     assert predictor.variant == variant
-    assert predictor.image_size == 64
-    probabilities = predictor.probabilities(batch)
-    assert probabilities.shape == (5, NUM_CLASSES)
-    np.testing.assert_allclose(probabilities, eager_probabilities, atol=1e-4)
+    assert predictor.spec == synthetic.spec
+    outputs = predictor.predict(batch)
+    assert outputs.shape == eager_outputs.shape
+    atol = tolerance(synthetic.spec, 1e-4)
+    np.testing.assert_allclose(outputs, eager_outputs, atol=atol)
 
 
-def test_int8_weights_change_the_probabilities_only_a_little(
-    checkpoint, batch, eager_probabilities, tmp_path
+def test_int8_weights_change_the_outputs_only_a_little(
+    checkpoint, batch, eager_outputs, synthetic, tmp_path
 ):
     predictor = load_predictor(checkpoint, RuntimeOptions("onnx-int8"), tmp_path)
-    probabilities = predictor.probabilities(batch)
+    outputs = predictor.predict(batch)
     assert (tmp_path / "model-int8.onnx").stat().st_size < (
         tmp_path / "model.onnx"
     ).stat().st_size
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_allclose(probabilities, eager_probabilities, atol=0.05)
-    assert not np.array_equal(probabilities, eager_probabilities)
+    if synthetic.spec.classification:
+        np.testing.assert_allclose(outputs.sum(axis=1), 1.0, rtol=1e-5)
+    atol = tolerance(synthetic.spec, 0.05)
+    np.testing.assert_allclose(outputs, eager_outputs, atol=atol)
+    assert not np.array_equal(outputs, eager_outputs)
+
+
+def test_exports_are_made_with_the_contracts_input_sample(checkpoint, synthetic):
+    example = sample_input(synthetic.spec)
+    assert example.dtype == np.float32
+    assert (
+        example.shape
+        == problem.encode_input(
+            synthetic.spec, problem.load_input(synthetic.examples[0])
+        ).shape
+    )
+
+
+def test_exports_need_a_sample_that_fits_the_problem_or_a_given_input(
+    checkpoint, batch, eager_outputs, synthetic, tmp_path, monkeypatch
+):
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    (contracts / "input.sample.json").write_text("{}")
+    monkeypatch.setattr(runtimes.paths, "contracts_dir", lambda: contracts)
+    with pytest.raises(RuntimeOptionError, match=r"input.sample.json was refused: "):
+        load_predictor(checkpoint, RuntimeOptions("onnx"), tmp_path)
+    # The eager model needs no sample, and an input given replaces it.
+    load_predictor(checkpoint, RuntimeOptions("eager"), tmp_path)
+    predictor = load_predictor(
+        checkpoint, RuntimeOptions("torchscript"), tmp_path, example=batch[0]
+    )
+    atol = tolerance(synthetic.spec, 1e-4)
+    np.testing.assert_allclose(predictor.predict(batch), eager_outputs, atol=atol)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from serving.server import BentoServer
 
 def test_both_workers_are_up_and_none_outlives_a_killed_server(served, tmp_path):
     server = BentoServer(
-        "serving.service:Classifier",
+        "serving.service:Predictor",
         log_path=tmp_path / "server.log",
         env={**served.variables(), "SERVING_WORKERS": "2"},
         ready_timeout=180,

@@ -1,30 +1,38 @@
-"""Fixtures: a tiny learnable ImageFolder dataset and an isolated artifacts folder.
+"""Fixtures: a tiny learnable dataset and an isolated artifacts folder.
 
-The dataset is made here (not by the data room) so these tests need nothing but
-the training room: each class is a hue of its own with noise and a square of a
-random position and shade, so a model has something real to learn, fast.
+The dataset is made here, with the problem's own synthetic generator, written
+as the data room writes one (`problem.write_split` per split, `write_spec`
+beside them), so these tests need nothing but the training room and the
+shared package, whatever the problem.
 """
 
-import colorsys
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 import wandb
-from PIL import Image
 
-from {{ cookiecutter.package_name }}.labels import NUM_CLASSES, class_folder
+from {{ cookiecutter.package_name }} import problem, quality
+from {{ cookiecutter.package_name }}.spec import (
+    SPLITS,
+    Example,
+    Spec,
+    read_spec,
+    write_spec,
+)
 
 from training.config import DEFAULT_CONFIG_PATH, TrainingConfig, load_config
 
-IMAGES_PER_SPLIT = {"training": 12, "validation": 4, "evaluation": 4}
-TINY_IMAGE_SIZE = 32
+# Half the default synthetic dataset (examples per class, or rows): a few
+# seconds per training run on two CPU cores, and enough examples of each class
+# for every problem's model to generalise from in three epochs.
+TINY_COUNT = max(10, problem.DEFAULT_SYNTHETIC_COUNT // 2)
+TINY_SEED = 7
 
-# Small and quick: about a second per epoch on two CPU cores.
 TINY_OVERRIDES = (
-    f"image_size={TINY_IMAGE_SIZE}",
+    # The problem's own settings small (four times the least: quick to train).
+    *(f"{key}={4 * least}" for key, least in problem.SETTINGS.items()),
     "batch_size=16",
     "lr=0.01",
     "epochs=3",
@@ -33,25 +41,30 @@ TINY_OVERRIDES = (
 )
 
 
-def draw_image(class_index: int, rng: np.random.Generator) -> Image.Image:
-    hue = class_index / NUM_CLASSES
-    red, green, blue = colorsys.hsv_to_rgb(hue, 0.7, rng.uniform(0.6, 0.95))
-    pixels = np.empty((TINY_IMAGE_SIZE, TINY_IMAGE_SIZE, 3), dtype=np.float32)
-    pixels[:] = (red * 255, green * 255, blue * 255)
-    x, y = rng.integers(0, TINY_IMAGE_SIZE - 10, size=2)
-    pixels[y : y + 10, x : x + 10] = rng.uniform(0, 255)
-    pixels += rng.normal(0, 12, pixels.shape)
-    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+def split_of(position: int) -> str:
+    """Three in five examples train, one validates, one evaluates."""
+    return SPLITS[(0, 0, 0, 1, 2)[position % 5]]
 
 
-def write_dataset(root: Path, seed: int = 0) -> Path:
-    rng = np.random.default_rng(seed)
-    for split, count in IMAGES_PER_SPLIT.items():
-        for class_index in range(NUM_CLASSES):
-            folder = root / split / class_folder(class_index)
-            folder.mkdir(parents=True)
-            for index in range(count):
-                draw_image(class_index, rng).save(folder / f"image_{index:03d}.jpg")
+def tiny_splits(count: int, seed: int) -> tuple[Spec, dict[str, list[Example]]]:
+    """The synthetic examples split 3:1:1 within each class (or over all rows)."""
+    source = problem.synthetic_source(count, seed)
+    groups: dict[object, list[Example]] = {}
+    for example in source.examples:
+        key = example.target if source.spec.classification else None
+        groups.setdefault(key, []).append(example)
+    splits: dict[str, list[Example]] = {split: [] for split in SPLITS}
+    for examples in groups.values():
+        for position, example in enumerate(examples):
+            splits[split_of(position)].append(example)
+    return source.spec, splits
+
+
+def write_dataset(root: Path, count: int = TINY_COUNT, seed: int = TINY_SEED) -> Path:
+    spec, splits = tiny_splits(count, seed)
+    for split, examples in splits.items():
+        problem.write_split(examples, root / split, spec)
+    write_spec(spec, root)
     return root
 
 
@@ -94,3 +107,22 @@ def tiny_config(artifacts: Path) -> Callable[..., TrainingConfig]:
         return load_config(DEFAULT_CONFIG_PATH, [*TINY_OVERRIDES, *overrides])
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_spec(tiny_dataset: Path) -> Spec:
+    return read_spec(tiny_dataset)
+
+
+@pytest.fixture(scope="session")
+def learned(tiny_spec: Spec) -> Callable[[dict], bool]:
+    """Whether a training.json document's last validation clears the default bar:
+    accuracy 0.6 and above the majority class, or a mean absolute error at most
+    0.6 x the mean predictor's."""
+
+    def check(document: dict) -> bool:
+        metric = document["metric"]
+        measured = {metric: document[f"val_{metric}"]}
+        return quality.passes(tiny_spec, measured, document["baseline"], 0.6)
+
+    return check

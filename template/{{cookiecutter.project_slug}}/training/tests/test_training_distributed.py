@@ -41,7 +41,7 @@ def torchrun(artifacts: Path, processes: int, overrides: tuple[str, ...]):
 
 
 def test_two_gloo_processes_train_like_one(
-    artifacts, tiny_config, tiny_overrides, tmp_path
+    artifacts, tiny_config, tiny_overrides, tmp_path, learned
 ):
     single = train(tiny_config())
 
@@ -56,20 +56,25 @@ def test_two_gloo_processes_train_like_one(
     )
     assert parallel["processes"] == 2
     assert single["processes"] == 1
-    # Each epoch saw the whole training split once, shared by the processes.
-    assert [e["train_samples"] for e in parallel["epochs"]] == [
-        e["train_samples"] for e in single["epochs"]
-    ]
+    # Each epoch saw the whole training split once, shared by the processes (the
+    # sampler repeats an example to share an odd count evenly between two).
+    for shared, whole in zip(parallel["epochs"], single["epochs"], strict=True):
+        assert 0 <= shared["train_samples"] - whole["train_samples"] < 2
     # Same global batch, same schedule: the same learning within tolerance
     # (the processes shuffle and batch-normalise their halves separately).
-    assert parallel["val_accuracy"] > 0.6
-    assert parallel["val_accuracy"] == pytest.approx(single["val_accuracy"], abs=0.15)
+    assert learned(parallel)
+    metric = parallel["metric"]
+    tolerance = 0.15 if parallel["higher_is_better"] else 0.25 * single[f"val_{metric}"]
+    assert parallel[f"val_{metric}"] == pytest.approx(
+        single[f"val_{metric}"], abs=tolerance
+    )
     assert parallel["train_loss"] == pytest.approx(single["train_loss"], abs=0.3)
     # One process wrote the outputs, once: one line per epoch, one model.
     assert result.stdout.count("epoch 1/3") == 1
-    model, metadata = load_checkpoint(parallel_artifacts / "models" / "model.pt")
-    assert metadata["extra"]["metrics"]["val_accuracy"] == parallel["val_accuracy"]
-    single_model, _ = load_checkpoint(paths.latest_model_path())
+    model, _, metadata = load_checkpoint(parallel_artifacts / "models" / "model.pt")
+    scores = metadata["extra"]["metrics"]
+    assert scores[f"val_{metric}"] == parallel[f"val_{metric}"]
+    single_model, _, _ = load_checkpoint(paths.latest_model_path())
     assert model.state_dict().keys() == single_model.state_dict().keys()
 
 

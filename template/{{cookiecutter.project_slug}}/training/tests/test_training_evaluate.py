@@ -1,85 +1,172 @@
-"""Offline evaluation: per-class accuracy, the monitoring reference, the gate."""
+"""Offline evaluation: the quality figures, the monitoring reference, the gate."""
 
 import json
+import math
+import shutil
+from dataclasses import replace
 
 import pytest
 
-from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.features import FEATURE_NAMES
-from {{ cookiecutter.package_name }}.labels import LABELS
-from {{ cookiecutter.package_name }}.model import build_model, save_checkpoint
+from {{ cookiecutter.package_name }} import paths, problem, quality
+from {{ cookiecutter.package_name }}.model import save_checkpoint
+from {{ cookiecutter.package_name }}.spec import read_spec, write_spec
 
 from training import evaluate
+from training.config import DEFAULT_CONFIG_PATH, load_config
+from training.datasets import read_examples
 from training.train import train
 
-EVALUATION_IMAGES = 4 * len(LABELS)
+
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory, tiny_dataset, tiny_overrides):
+    """One tiny training run, shared by this module's tests: its artifacts."""
+    root = tmp_path_factory.mktemp("trained") / "artifacts"
+    shutil.copytree(tiny_dataset, root / "data" / "dataset")
+    (root / "data" / "manifest.json").write_text('{"version": "v-test"}')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTIFACTS_DIR", str(root))
+        patch.setenv("WANDB_MODE", "disabled")
+        document = train(load_config(DEFAULT_CONFIG_PATH, list(tiny_overrides)))
+    return root, document
 
 
 @pytest.fixture
-def trained(artifacts, tiny_config):
-    (artifacts / "data" / "manifest.json").write_text('{"version": "v-test"}')
-    return train(tiny_config())
+def trained(artifacts, trained_once):
+    """This test's artifacts folder holding the shared run's model and metrics."""
+    root, document = trained_once
+    for folder in ("models", "metrics"):
+        shutil.copytree(root / folder, artifacts / folder)
+    shutil.copyfile(
+        root / "data" / "manifest.json", artifacts / "data" / "manifest.json"
+    )
+    return document
 
 
-def test_evaluation_writes_per_class_accuracy_and_passes_a_learned_model(
-    trained, capsys
+def read_evaluation() -> dict:
+    return json.loads((paths.metrics_dir() / "evaluation.json").read_text())
+
+
+def test_evaluation_writes_the_quality_figures_and_passes_a_learned_model(
+    trained, tiny_spec, capsys
 ) -> None:
     assert evaluate.main([]) == 0
     printed = capsys.readouterr().out
     assert "quality gate passed" in printed
-    assert all(label in printed for label in LABELS)
 
-    document = json.loads((paths.metrics_dir() / "evaluation.json").read_text())
-    assert list(document["per_class_accuracy"]) == list(LABELS)
-    assert all(0 <= value <= 1 for value in document["per_class_accuracy"].values())
-    assert document["count"] == EVALUATION_IMAGES
-    assert document["accuracy"] >= 0.6
-    mean_per_class = sum(document["per_class_accuracy"].values()) / len(LABELS)
-    # Balanced split: overall accuracy is the mean of the per-class accuracies.
-    assert document["accuracy"] == pytest.approx(mean_per_class, abs=1e-5)
-    assert document["baseline_accuracy"] == pytest.approx(1 / len(LABELS))
+    document = read_evaluation()
+    evaluation = read_examples("evaluation", tiny_spec)
+    metric, higher_is_better = quality.primary_metric(tiny_spec)
+    assert document["task"] == problem.TASK
+    assert document["split"] == "evaluation"
+    assert document["count"] == len(evaluation)
+    assert document["metric"] == metric
+    assert document["higher_is_better"] is higher_is_better
+    assert document["bar"] == 0.6
+    assert document["passed"] is True
     assert document["model"] == str(paths.latest_model_path())
     assert document["dataset_version"] == "v-test"
-    assert document["min_accuracy"] == 0.6
-    assert document["passed"] is True
+    assert document["trained_on_dataset_version"] == "v-test"
+    training_targets = [e.target for e in read_examples("training", tiny_spec)]
+    assert document["baseline"] == quality.baseline(
+        tiny_spec, training_targets, [e.target for e in evaluation]
+    )
+    assert quality.passes(tiny_spec, document, document["baseline"], 0.6)
+    if tiny_spec.classification:
+        labels = list(tiny_spec.labels)
+        assert all(label in printed for label in labels)
+        assert list(document["per_class_accuracy"]) == labels
+        per_class = document["per_class_accuracy"].values()
+        assert all(0 <= value <= 1 for value in per_class)
+        # Balanced split: overall accuracy is the mean of the per-class accuracies.
+        assert document["accuracy"] == pytest.approx(
+            sum(per_class) / len(labels), abs=1e-5
+        )
+        assert document["baseline"]["accuracy"] == pytest.approx(1 / len(labels))
+        assert document["min_accuracy"] == document["bar"]
+    else:
+        assert "mae" in printed and "rmse" in printed
+        assert 0 < document["mae"] <= document["rmse"]
+        assert document["mae"] <= 0.6 * document["baseline"]["mae"]
+        assert "min_accuracy" not in document
 
 
-def test_evaluation_writes_the_monitoring_reference(trained) -> None:
+def test_evaluation_writes_the_drift_reference_of_the_held_out_inputs(
+    trained, tiny_spec
+) -> None:
     assert evaluate.main([]) == 0
     reference = json.loads(paths.reference_path().read_text())
-    assert set(reference) == {
-        "source", "dataset_version", "count", "features", "predictions", "confidence",
-    }  # fmt: skip
-    assert reference["source"] == "evaluation split"
+    held_out = read_examples("validation", tiny_spec)
+    count = len(held_out)
+    common = {"task", "source", "dataset_version", "count", "features"}
+    assert reference["task"] == problem.TASK
+    assert reference["source"] == "validation split"
     assert reference["dataset_version"] == "v-test"
-    assert reference["count"] == EVALUATION_IMAGES
-    assert list(reference["features"]) == list(FEATURE_NAMES)
-    for values in reference["features"].values():
-        assert len(values) == EVALUATION_IMAGES
-        assert all(isinstance(v, float) and 0 <= v <= 1 for v in values)
-    assert list(reference["predictions"]) == list(LABELS)
-    assert sum(reference["predictions"].values()) == pytest.approx(1, abs=1e-4)
-    assert len(reference["confidence"]) == EVALUATION_IMAGES
-    assert all(1 / len(LABELS) <= p <= 1 for p in reference["confidence"])
+    assert reference["count"] == count
+    names = problem.drift_feature_names(tiny_spec)
+    assert list(reference["features"]) == list(names)
+    first = problem.drift_features(tiny_spec, problem.load_input(held_out[0]))
+    for name, values in reference["features"].items():
+        assert len(values) == count
+        assert all(isinstance(v, int | float) and math.isfinite(v) for v in values)
+        assert values[0] == first[name]
+    if tiny_spec.classification:
+        assert set(reference) == common | {"predictions", "confidence"}
+        assert list(reference["predictions"]) == list(tiny_spec.labels)
+        assert sum(reference["predictions"].values()) == pytest.approx(1, abs=1e-4)
+        assert len(reference["confidence"]) == count
+        chance = 1 / len(tiny_spec.labels)
+        assert all(chance <= p <= 1 for p in reference["confidence"])
+    else:
+        assert set(reference) == common | {"values"}
+        assert len(reference["values"]) == count
+        targets = [float(e.target) for e in held_out]
+        # Predictions of a learned model spread like the targets they predict.
+        assert min(targets) <= sum(reference["values"]) / count <= max(targets)
 
 
-def test_a_model_that_has_not_learned_fails_the_quality_gate(artifacts, capsys) -> None:
-    untrained = build_model("small_cnn")
+def test_a_model_that_has_not_learned_fails_the_quality_gate(
+    artifacts, tiny_config, capsys
+) -> None:
+    dataset = paths.dataset_dir()
+    spec = read_spec(dataset)
+    settings = tiny_config().to_dict()
+    fitted = problem.fit(spec, read_examples("training", spec), settings)
+    untrained = problem.build_model(fitted, problem.DEFAULT_ARCH)
     save_checkpoint(
-        paths.latest_model_path(), untrained, arch="small_cnn", image_size=32
+        paths.latest_model_path(), untrained, spec=fitted, arch=problem.DEFAULT_ARCH
     )
     assert evaluate.main([]) == 1
     assert "quality gate failed" in capsys.readouterr().err
-    document = json.loads((paths.metrics_dir() / "evaluation.json").read_text())
-    assert document["accuracy"] < 0.6
+    document = read_evaluation()
     assert document["passed"] is False
-    # Without a recorded baseline it is counted on the training split.
-    assert document["baseline_class"] == LABELS[0]
-
-    # The bar comes from the config, so an override moves it.
-    assert evaluate.main(["min_accuracy=0"]) == 0
+    assert not quality.passes(spec, document, document["baseline"], 0.6)
 
 
-def test_no_model_means_exit_code_2(artifacts, capsys) -> None:
+def test_the_bar_comes_from_the_config(trained, tiny_spec) -> None:
+    verdicts = set()
+    for bar in (0.0, 0.3, 0.6, 1.0):
+        code = evaluate.main([f"quality_bar={bar}"])
+        document = read_evaluation()
+        assert document["bar"] == bar
+        expected = quality.passes(tiny_spec, document, document["baseline"], bar)
+        assert document["passed"] is expected
+        assert code == (0 if expected else 1)
+        verdicts.add(expected)
+    assert True in verdicts
+
+
+def test_a_model_of_another_problem_or_no_model_means_exit_code_2(
+    trained, capsys
+) -> None:
+    stated = read_spec(paths.dataset_dir())
+    if stated.classification:
+        other = replace(stated, labels=stated.labels[:-1])
+    else:
+        other = replace(stated, features=stated.features[:-1])
+    write_spec(other, paths.dataset_dir())
+    assert evaluate.main([]) == 2
+    assert "another problem" in capsys.readouterr().err
+
+    paths.latest_model_path().unlink()
     assert evaluate.main([]) == 2
     assert "no model at" in capsys.readouterr().err

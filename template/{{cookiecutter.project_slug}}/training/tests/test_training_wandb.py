@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }} import problem
+
 from training import tracking
 from training.train import train
 
@@ -60,10 +62,12 @@ def test_the_run_is_written_offline_with_metrics_cost_and_model_artifact(
     log = (run_dir / f"run-{document['run_id']}.wandb").read_bytes()
     # The run's records: config (with the environment), per-epoch metrics, the
     # summary with baseline and cost, and the model artifact.
+    metric = document["metric"].encode()
     for recorded in (
-        b"min_accuracy", b"hostname", b"git_commit", b"val/accuracy",
-        b"baseline/accuracy", b"cost/wall_time_s", b"cost/samples_per_s",
-        tracking.MODEL_ARTIFACT_NAME.encode(), b"model.pt",
+        b"quality_bar", b"hostname", b"git_commit", b"val/" + metric,
+        b"train/loss", b"baseline/" + metric, b"cost/wall_time_s",
+        b"cost/samples_per_s", tracking.MODEL_ARTIFACT_NAME.encode(), b"model.pt",
+        problem.TASK.encode(), document["config"]["arch"].encode(),
     ):  # fmt: skip
         assert recorded in log, recorded
     assert f"wandb sync {run_dir}" in capsys.readouterr().out
