@@ -18,6 +18,7 @@ REQUIRED_FIELDS = {
     "paths",
     "nox_session",
     "handbook",
+    "files",
     "pr_checklist",
     "deliverables",
 }
@@ -75,6 +76,32 @@ def test_role_is_complete_and_wired(path):
     assert f"/{role['room']}/" in role["paths"], "a role owns its room"
     noxfile = (TEMPLATE / "noxfile.py").read_text()
     assert f"def {role['nox_session'].replace('-', '_')}(session" in noxfile
+
+
+# What a room's file map need not list: its handbook (the map is in it) and the
+# package marker.
+UNMAPPED = {"README.md", "__init__.py", "__pycache__"}
+PARTS = ("core", "tool", "course")
+
+
+@pytest.mark.parametrize("path", ROLE_FILES, ids=lambda path: path.stem)
+def test_the_file_map_lists_the_room_exactly(path):
+    """Every file or folder of the room is on its handbook's map, once, with a part
+    and a purpose, and every entry on the map exists."""
+    role = load(path)
+    room = TEMPLATE / role["room"]
+    entries = [entry["path"] for entry in role["files"]]
+    assert len(entries) == len(set(entries)), f"{path.name}: an entry is listed twice"
+    on_disk = {
+        child.name + ("/" if child.is_dir() else "")
+        for child in room.iterdir()
+        if child.name not in UNMAPPED
+    }
+    assert on_disk - set(entries) == set(), f"{path.name}: files: lacks these"
+    assert set(entries) - on_disk == set(), f"{path.name}: files: lists these, gone"
+    for entry in role["files"]:
+        assert entry["part"] in PARTS, f"{path.name}: {entry['path']}: part"
+        assert isinstance(entry["what"], str) and entry["what"], entry["path"]
 
 
 def test_role_orders_are_distinct():

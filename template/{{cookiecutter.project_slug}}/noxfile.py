@@ -173,7 +173,7 @@ def serve(session: nox.Session) -> None:
 
 
 def run_serve_check(session: nox.Session) -> None:
-    run_in(session, "serving", "python", "-m", "serving.smoke", "--service", SERVICE)
+    run_in(session, "serving", "python", "-m", "serving.check", "--service", SERVICE)
 
 
 @nox.session(name="serve-check")
@@ -252,7 +252,7 @@ def demo(session: nox.Session) -> None:
         "cicd",
         "python",
         "-m",
-        "cicd.demo",
+        "cicd.course.demo",
         *session.posargs,
         "--nox",
         nox_command,
@@ -262,4 +262,4 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def release(session: nox.Session) -> None:
     """CI only (demo.yml): publish a demo report as its tag's GitHub Release."""
-    run_in(session, "cicd", "python", "-m", "cicd.release", *session.posargs)
+    run_in(session, "cicd", "python", "-m", "cicd.course.release", *session.posargs)

@@ -15,8 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from cicd.course.milestones import MILESTONES_FILE, Plan, Role, load
 from cicd.github_api import GitHub, GitHubError
-from cicd.milestones import MILESTONES_FILE, Plan, Role, load
 
 MARKER = "<!-- rooms-comment -->"
 

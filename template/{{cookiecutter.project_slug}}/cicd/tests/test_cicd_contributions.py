@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cicd.contributions import contributions, handle_of
+from cicd.course.contributions import contributions, handle_of
 
 MEMBERS = ["ana", "ben", "chloe", "dev"]
 ANA = "Ana R <123+ana@users.noreply.github.com>"

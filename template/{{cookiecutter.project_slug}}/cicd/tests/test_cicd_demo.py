@@ -1,4 +1,4 @@
-"""`python -m cicd.demo`: checks, verdict, deadline status and the report."""
+"""`python -m cicd.course.demo`: checks, verdict, deadline status and the report."""
 
 import json
 import os
@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from cicd import demo, figures
-from cicd.milestones import FIGURES, MilestoneError, Timing, load
+from cicd.course import demo, figures
+from cicd.course.milestones import FIGURES, MilestoneError, Timing, load
 
 # A nox stand-in for the one session check below: it fails the way a broken
 # session does (output, then a non-zero exit). Real nox runs in `nox -s demo`.

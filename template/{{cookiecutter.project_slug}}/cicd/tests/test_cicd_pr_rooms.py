@@ -4,7 +4,7 @@ import pytest
 from fake_github import REPO, TOKEN, FakeGitHub
 
 from cicd import pr_rooms
-from cicd.milestones import load
+from cicd.course.milestones import load
 
 PLAN = """
 timezone: UTC
@@ -48,12 +48,12 @@ def test_rooms_and_owners_of_the_changed_files(plan_file):
 
 
 def test_one_comment_created_then_updated(github, plan_file):
-    github.pull_files[7] = ["serving/service.py", "cicd/demo.py"]
+    github.pull_files[7] = ["serving/service.py", "cicd/course/demo.py"]
     assert pr_rooms.main(["--pr", "7", "--milestones", str(plan_file)]) == 0
     (comment,) = github.comments[7]
     assert "| Serving | @ben | `serving/service.py` |" in comment["body"]
     assert (
-        "| CI/CD | the whole team (@ana, @ben, @cat) | `cicd/demo.py` |"
+        "| CI/CD | the whole team (@ana, @ben, @cat) | `cicd/course/demo.py` |"
         in (comment["body"])
     )
     # A later push touches data instead: the same comment now says so.

@@ -1,4 +1,4 @@
-"""cicd.release against a local server speaking GitHub's Releases API."""
+"""cicd.course.release against a local server speaking GitHub's Releases API."""
 
 import json
 from datetime import datetime
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fake_github import REPO, TOKEN, FakeGitHub
 
-from cicd import release
+from cicd.course import release
 from cicd.github_api import GitHubError
 
 # 2027-04-07 23:59:59 in New York is 2027-04-08 03:59:59 UTC.

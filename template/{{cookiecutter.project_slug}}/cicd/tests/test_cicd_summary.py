@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cicd import figures, summary
+from cicd import summary
+from cicd.course import figures
 
 CLASSIFIER_EVALUATION = {
     "task": "classification",

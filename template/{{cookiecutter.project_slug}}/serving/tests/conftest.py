@@ -25,7 +25,7 @@ from {{ cookiecutter.package_name }} import problem, quality
 from {{ cookiecutter.package_name }}.model import save_checkpoint
 from {{ cookiecutter.package_name }}.spec import Example, Spec
 
-from serving.server import BentoServer
+from serving.check.server import BentoServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "serving.service:Predictor"

@@ -21,22 +21,7 @@ import pytest
 from {{ cookiecutter.package_name }} import problem
 from {{ cookiecutter.package_name }}.model import load_checkpoint
 
-from serving.bench import (
-    BenchError,
-    QualityScale,
-    ServedResult,
-    limit_batch_size,
-    limit_for_batching,
-    limit_for_clients,
-    machine_noise,
-    model_level_verdict,
-    paired_shares,
-    served_verdicts,
-    serving_cost_ms,
-    share_range,
-    traffic,
-)
-from serving.bench_model import (
+from serving.bench.in_process import (
     Layout,
     LayoutError,
     LayoutProbe,
@@ -50,6 +35,21 @@ from serving.bench_model import (
     layout_rates,
     request_bodies,
     requests_per_second,
+)
+from serving.bench.table import (
+    BenchError,
+    QualityScale,
+    ServedResult,
+    limit_batch_size,
+    limit_for_batching,
+    limit_for_clients,
+    machine_noise,
+    model_level_verdict,
+    paired_shares,
+    served_verdicts,
+    serving_cost_ms,
+    share_range,
+    traffic,
 )
 
 CLIENTS = (1, 4)

@@ -15,9 +15,9 @@ from {{ cookiecutter.package_name }} import paths, problem, telemetry
 from {{ cookiecutter.package_name }}.model import load_checkpoint
 from {{ cookiecutter.package_name }}.model import predict as predict_outputs
 
-from serving.bad_requests import BadRequest, bad_requests
-from serving.scrape import read_prediction_metrics
-from serving.server import request
+from serving.check.bad_requests import BadRequest, bad_requests
+from serving.check.scrape import read_prediction_metrics
+from serving.check.server import request
 
 INPUT_SCHEMA = json.loads((paths.contracts_dir() / "input.schema.json").read_text())
 OUTPUT_SCHEMA = json.loads((paths.contracts_dir() / "output.schema.json").read_text())

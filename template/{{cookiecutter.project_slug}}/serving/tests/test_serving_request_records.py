@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from serving.check.server import BentoServer, request
 from serving.request_records import (
     EVERY_URL,
     RequestRecordSwitches,
     request_records_from_env,
 )
 from serving.runtimes import RuntimeOptionError
-from serving.server import BentoServer, request
 
 ACCESS_LINE_MARK = "path=/predict"
 

@@ -1,11 +1,11 @@
-"""`serving.server.BentoServer`: every worker is up before use, none outlives it,
+"""`serving.check.server.BentoServer`: every worker is up before use, none outlives it,
 and each runs the HTTP stack `serving/requirements.txt` asks for."""
 
 import os
 import signal
 from pathlib import Path
 
-from serving.server import BentoServer
+from serving.check.server import BentoServer
 
 
 def test_both_workers_are_up_and_none_outlives_a_killed_server(served, tmp_path):

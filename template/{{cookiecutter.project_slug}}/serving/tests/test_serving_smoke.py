@@ -1,12 +1,12 @@
-"""`python -m serving.smoke` against a real server, with its own artifacts."""
+"""`python -m serving.check` against a real server, with its own artifacts."""
 
 import json
 
 from {{ cookiecutter.package_name }} import paths, problem
 from {{ cookiecutter.package_name }}.spec import Example
 
-from serving.bad_requests import bad_requests
-from serving.smoke import evenly_spaced
+from serving.check.bad_requests import bad_requests
+from serving.check.smoke import evenly_spaced
 
 
 def read_contract(name: str):
@@ -24,7 +24,7 @@ def test_smoke_check_passes_and_writes_its_report(
     log = tmp_path / "predictions.jsonl"
 
     result = served.run(
-        *("-m", "serving.smoke", "--examples", "5", "--sample", str(sample)),
+        *("-m", "serving.check", "--examples", "5", "--sample", str(sample)),
         ARTIFACTS_DIR=str(artifacts),
         PREDICTION_LOG=str(log),
     )
@@ -63,7 +63,7 @@ def test_traffic_takes_examples_from_the_whole_split():
 
 def test_smoke_check_fails_clearly_when_the_server_cannot_start(fresh_folders):
     # An empty model store: bentoml serve exits, and the report says why.
-    result = fresh_folders.run("-m", "serving.smoke", "--examples", "0")
+    result = fresh_folders.run("-m", "serving.check", "--examples", "0")
     assert result.returncode == 1
     assert "could not be found in the BentoML model store" in result.stderr
     assert "python -m serving.package" in result.stderr

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .api_schema import declared_types
+from ..api_schema import declared_types
 
 # A value of each JSON type, for bodies whose fields only need the right type.
 TYPED_VALUES: dict[str, Any] = {

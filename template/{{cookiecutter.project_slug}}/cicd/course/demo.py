@@ -19,9 +19,9 @@ from pathlib import Path
 
 from {{ cookiecutter.package_name }} import paths
 
-from cicd import checks, figures
-from cicd.contributions import contributions
-from cicd.milestones import (
+from cicd.course import checks, figures
+from cicd.course.contributions import contributions
+from cicd.course.milestones import (
     MILESTONES_FILE,
     Milestone,
     MilestoneError,
@@ -30,7 +30,7 @@ from cicd.milestones import (
     load,
     parse_moment,
 )
-from cicd.report import SHARED, Row, render
+from cicd.course.report import SHARED, Row, render
 
 
 def keep(source: Path, folder: Path, group: str) -> Path:
@@ -99,7 +99,7 @@ def commit_of(root: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m cicd.demo", description=__doc__.splitlines()[0]
+        prog="python -m cicd.course.demo", description=__doc__.splitlines()[0]
     )
     parser.add_argument("milestone")
     parser.add_argument(

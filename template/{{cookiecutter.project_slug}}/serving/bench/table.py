@@ -67,7 +67,15 @@ from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.hardware import STOLEN_WARNING, machine, percent
 from {{ cookiecutter.package_name }}.problem import Example, ProblemDataError
 
-from .bench_model import (
+from ..check.server import BentoServer, ServerError, request
+from ..model_store import checkpoint_path, latest_model
+from ..request_records import (
+    ACCESS_LOG_VARIABLE,
+    TRACING_VARIABLE,
+    RequestRecordSwitches,
+)
+from ..runtimes import THREADS_VARIABLE, VARIANTS, WORKERS_VARIABLE
+from .in_process import (
     Layout,
     LayoutError,
     LayoutProbe,
@@ -84,15 +92,7 @@ from .bench_model import (
     most_stolen,
     start_talking,
 )
-from .model_store import checkpoint_path, latest_model
 from .plot import Series, latency_throughput_chart
-from .request_records import (
-    ACCESS_LOG_VARIABLE,
-    TRACING_VARIABLE,
-    RequestRecordSwitches,
-)
-from .runtimes import THREADS_VARIABLE, VARIANTS, WORKERS_VARIABLE
-from .server import BentoServer, ServerError, request
 
 SERVICES = {
     "off": "serving.service:Predictor",

@@ -1,6 +1,6 @@
 """The demo report: reports/<milestone>.md as Markdown, from the checks' rows.
 
-Kept apart from running the checks (cicd/demo.py) so that what the report says,
+Kept apart from running the checks (cicd/course/demo.py) so that what the report says,
 and how, can change without touching how deliverables are checked.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cicd import checks
-from cicd.contributions import Report
-from cicd.milestones import Deliverable, Milestone, Plan, Timing
+from cicd.course import checks
+from cicd.course.contributions import Report
+from cicd.course.milestones import Deliverable, Milestone, Plan, Timing
 
 PROJECT_NAME = "{{ cookiecutter.project_name }}"
 SHARED = "shared"
@@ -78,7 +78,10 @@ def contribution_lines(plan: Plan, report: Report) -> list[str]:
             f"- `{identity}`: {count} commit{'s' if count > 1 else ''}"
             for identity, count in report.unmatched.most_common()
         ]
-        lines += ["", "Map them to a handle in `.mailmap` (see cicd/contributions.py)."]
+        lines += [
+            "",
+            "Map them to a handle in `.mailmap` (see cicd/course/contributions.py).",
+        ]
     return lines
 
 

@@ -10,7 +10,7 @@ metric: accuracy, or mean absolute error).
 Rates are measured per `Layout`, the way a server shares the CPU: ``2x1`` is
 two processes of one compute thread each, started together, their rates
 summed, as two service workers would run. Each process is a fresh
-``python -m serving.bench_model`` (this module's command line), so no process
+``python -m serving.bench.in_process`` (this module's command line), so no process
 inherits another's thread settings; a `LayoutProbe` keeps them loaded, so the
 benchmark can measure again after each round of served load. While they
 measure, the machine's CPU time is watched: the share the hypervisor gave to
@@ -38,7 +38,7 @@ from {{ cookiecutter.package_name }}.hardware import CpuWatch
 from {{ cookiecutter.package_name }}.model import load_checkpoint
 from {{ cookiecutter.package_name }}.problem import Example, Spec
 
-from .runtimes import Runtime, RuntimeOptions, load_predictor
+from ..runtimes import Runtime, RuntimeOptions, load_predictor
 
 QUALITY_BATCH = 64
 # A measuring process prints this once loaded, then waits for a line to start.
@@ -227,7 +227,7 @@ class Measurement:
     def command(self, threads: int, workdir: Path) -> list[str]:
         return [
             sys.executable,
-            *("-m", "serving.bench_model", "--checkpoint", str(self.checkpoint)),
+            *("-m", "serving.bench.in_process", "--checkpoint", str(self.checkpoint)),
             *("--variant", self.variant, "--threads", str(threads)),
             *("--batch-sizes", *map(str, self.batch_sizes)),
             *("--examples", str(self.examples)),
@@ -417,7 +417,7 @@ def measure_variant(
 
 def main(argv: list[str] | None = None) -> int:
     """One measuring process of a `LayoutProbe`: prints rates as JSON lines."""
-    parser = argparse.ArgumentParser(prog="python -m serving.bench_model")
+    parser = argparse.ArgumentParser(prog="python -m serving.bench.in_process")
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--variant", required=True)
     parser.add_argument("--threads", type=int, required=True)

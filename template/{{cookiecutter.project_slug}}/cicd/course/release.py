@@ -3,7 +3,7 @@
 Run by .github/workflows/demo.yml after `nox -s demo` when a `demo/<milestone>`
 tag is pushed:
 
-    python -m cicd.release initial --tag demo/initial --sha $SHA \
+    python -m cicd.course.release initial --tag demo/initial --sha $SHA \
         --pushed-at $EPOCH --checks success
 
 - No release for the tag yet: create it, with the report as its text and the
@@ -32,8 +32,7 @@ from pathlib import Path
 
 from {{ cookiecutter.package_name }} import paths
 
-from cicd.github_api import GitHub, quoted
-from cicd.milestones import (
+from cicd.course.milestones import (
     MILESTONES_FILE,
     Milestone,
     MilestoneError,
@@ -41,6 +40,7 @@ from cicd.milestones import (
     load,
     parse_moment,
 )
+from cicd.github_api import GitHub, quoted
 
 MARKER = re.compile(r"<!-- demo-release (\{.*?\}) -->")
 BODY_LIMIT = 120_000  # GitHub refuses release bodies over 125,000 characters
@@ -204,7 +204,7 @@ def publish(github: GitHub, push: Push, report: Path) -> tuple[str, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m cicd.release", description=__doc__.splitlines()[0]
+        prog="python -m cicd.course.release", description=__doc__.splitlines()[0]
     )
     parser.add_argument("milestone")
     parser.add_argument("--tag", required=True)

@@ -1,6 +1,6 @@
 """Check a real server end to end: contract sample, traffic, bad requests, metrics.
 
-Usage: python -m serving.smoke [--service serving.service:Predictor] [--port 0]
+Usage: python -m serving.check [--service serving.service:Predictor] [--port 0]
                                [--examples 100] [--sample contracts/input.sample.json]
 
 Starts `bentoml serve` (the model must be in the store: python -m serving.package),
@@ -10,7 +10,7 @@ then:
    (whether it predicts the output sample's class is reported, not required);
 2. sends examples from the evaluation split as production traffic, which the
    prediction log records for the drift check;
-3. sends one bad request of each kind (`serving.bad_requests`, from
+3. sends one bad request of each kind (`serving.check.bad_requests`, from
    input.schema.json): each must get its 4xx, and the server must still answer
    afterwards;
 4. scrapes /metrics into artifacts/serving/metrics.prom: it must count every
@@ -33,8 +33,8 @@ import jsonschema
 
 from {{ cookiecutter.package_name }} import paths, problem
 
+from ..model_store import NoServableModel, served_model, stored_spec
 from .bad_requests import bad_requests
-from .model_store import NoServableModel, served_model, stored_spec
 from .scrape import MetricsMissing, read_prediction_metrics
 from .server import BentoServer, Reply, ServerError, request
 
@@ -251,7 +251,7 @@ def run(args: argparse.Namespace) -> SmokeReport:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m serving.smoke", description=__doc__.splitlines()[0]
+        prog="python -m serving.check", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--service", default="serving.service:Predictor")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")

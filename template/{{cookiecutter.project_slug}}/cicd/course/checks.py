@@ -14,7 +14,7 @@ from pathlib import Path
 
 from {{ cookiecutter.package_name }} import paths
 
-from cicd.milestones import Deliverable
+from cicd.course.milestones import Deliverable
 
 LOG_TAIL_LINES = 15
 
