@@ -52,6 +52,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_shared_hardware.py",
         "test_shared_model.py",
         "test_shared_quality.py",
+        "test_shared_telemetry.py",
     ),
     "data": (
         "README.md",

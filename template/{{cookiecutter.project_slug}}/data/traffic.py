@@ -27,7 +27,6 @@ Exit codes: 0 every request answered 200; 1 some failed; 2 nothing to send.
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from collections import Counter
@@ -36,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from {{ cookiecutter.package_name }} import paths, problem
+from {{ cookiecutter.package_name }} import paths, problem, telemetry
 from {{ cookiecutter.package_name }}.hardware import CpuTimes, CpuUse, CpuWatch
 from {{ cookiecutter.package_name }}.problem import Example, ProblemDataError
 
@@ -134,21 +133,6 @@ def request_bodies(sample: Path | None, count: int) -> list[bytes]:
             "(nox -s data makes both)"
         )
     return bodies
-
-
-def percentiles_ms(latencies_ms: list[float]) -> dict[str, float | None]:
-    if not latencies_ms:
-        return {"p50": None, "p95": None, "p99": None, "mean": None}
-    if len(latencies_ms) == 1:
-        only = round(latencies_ms[0], 2)
-        return {"p50": only, "p95": only, "p99": only, "mean": only}
-    cuts = statistics.quantiles(latencies_ms, n=100, method="inclusive")
-    return {
-        "p50": round(cuts[49], 2),
-        "p95": round(cuts[94], 2),
-        "p99": round(cuts[98], 2),
-        "mean": round(statistics.fmean(latencies_ms), 2),
-    }
 
 
 def split_evenly(total: int, parts: int) -> list[int]:
@@ -287,7 +271,7 @@ def run_traffic(
     if any(r.stopped_by == "duration" for r in report.rounds):
         report.stopped_by = "duration"
     report.cpu = None if spent is None else spent.shares()
-    report.latency_ms = percentiles_ms(latencies)
+    report.latency_ms = telemetry.latency_summary_ms(latencies)
     return report
 
 

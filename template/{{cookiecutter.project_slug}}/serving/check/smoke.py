@@ -21,7 +21,6 @@ Writes artifacts/serving/smoke.json and exits 1 if anything failed.
 
 import argparse
 import json
-import statistics
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +30,7 @@ from typing import Any
 
 import jsonschema
 
-from {{ cookiecutter.package_name }} import paths, problem
+from {{ cookiecutter.package_name }} import paths, problem, telemetry
 
 from ..model_store import NoServableModel, served_model, stored_spec
 from .bad_requests import bad_requests
@@ -212,14 +211,6 @@ def read_contract(name: str) -> Any:
     return json.loads((paths.contracts_dir() / name).read_text())
 
 
-def percentile_ms(latencies: list[float], q: int) -> float | None:
-    if not latencies:
-        return None
-    if len(latencies) == 1:
-        return round(latencies[0] * 1000, 2)
-    return round(statistics.quantiles(latencies, n=100)[q - 1] * 1000, 2)
-
-
 def run(args: argparse.Namespace) -> SmokeReport:
     report = SmokeReport(service=args.service)
     out = smoke_dir()
@@ -242,10 +233,9 @@ def run(args: argparse.Namespace) -> SmokeReport:
             f"{error}\nIs the model in the store? python -m serving.package puts "
             "the latest checkpoint there (nox -s serve and nox -s package run it)."
         )
-    report.latency_ms = {
-        "p50": percentile_ms(report.latencies, 50),
-        "p95": percentile_ms(report.latencies, 95),
-    }
+    report.latency_ms = telemetry.latency_summary_ms(
+        [seconds * 1000 for seconds in report.latencies]
+    )
     return report
 
 
