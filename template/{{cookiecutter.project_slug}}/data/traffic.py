@@ -151,6 +151,17 @@ class RoundInProgress:
         self.first_start: float | None = None
         self.last_end = 0.0
 
+    def record(self, status: int, started: float, ended: float) -> None:
+        """One request's outcome; the latency counts only for an answer."""
+        self.last_end = max(self.last_end, ended)
+        self.statuses[status] += 1
+        if status == 200:
+            self.latencies_ms.append((ended - started) * 1000)
+
+    @property
+    def done(self) -> bool:
+        return sum(self.statuses.values()) >= self.budget
+
     def report(self, stopped_by: str, cpu: CpuUse | None) -> RoundReport:
         sent = sum(self.statuses.values())
         answered = self.statuses[200]
@@ -165,6 +176,70 @@ class RoundInProgress:
             stopped_by=stopped_by,
             cpu=cpu,
         )
+
+
+class SharedTraffic:
+    """What every client of a run shares: the bodies to send in turn, and the
+    round in progress (each round starts fresh clients)."""
+
+    def __init__(self, bodies: list[bytes], budget_spent: Any) -> None:
+        self.bodies = bodies
+        self.bodies_sent = 0  # over all rounds: each goes on where the last stopped
+        self.current = RoundInProgress(0)
+        self.budget_spent = budget_spent  # a gevent Event, set when it is done
+
+    def next_body(self) -> bytes:
+        body = self.bodies[self.bodies_sent % len(self.bodies)]
+        self.bodies_sent += 1
+        return body
+
+
+def contract_client(url: str, timeout_s: float, shared: SharedTraffic) -> type:
+    """A locust user that POSTs the shared bodies to ``url``/predict until the
+    round's budget is issued, recording each outcome in the round."""
+    from locust import FastHttpUser, constant, task
+    from locust.exception import StopUser
+
+    class ContractClient(FastHttpUser):
+        host = url
+        wait_time = constant(0)
+        network_timeout = timeout_s
+        connection_timeout = timeout_s
+
+        @task
+        def predict(self) -> None:
+            this_round = shared.current
+            if this_round.issued >= this_round.budget:
+                raise StopUser
+            this_round.issued += 1
+            body = shared.next_body()
+            started = time.perf_counter()
+            if this_round.first_start is None:
+                this_round.first_start = started
+            status = self.post(body)
+            this_round.record(status, started, time.perf_counter())
+            if this_round.done:
+                shared.budget_spent.set()
+
+        def post(self, body: bytes) -> int:
+            """The answer's HTTP status, or NO_ANSWER."""
+            try:
+                with self.client.post(
+                    "/predict",
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                    catch_response=True,
+                ) as response:
+                    status = int(response.status_code or NO_ANSWER)
+                    if status == 200:
+                        response.success()
+                    else:
+                        response.failure(f"HTTP {status}")
+                    return status
+            except Exception:
+                return NO_ANSWER
+
+    return ContractClient
 
 
 def run_traffic(
@@ -188,80 +263,43 @@ def run_traffic(
     # which only the process that sends traffic should get.
     import gevent
     from gevent.event import Event
-    from locust import FastHttpUser, constant, task
     from locust.env import Environment
-    from locust.exception import StopUser
 
     report = TrafficReport(url, users, request_budget, duration_s)
-    current = RoundInProgress(0)
-    budget_spent = Event()
-    bodies_sent = 0  # over all rounds: each round goes on where the last stopped
-
-    class ContractClient(FastHttpUser):
-        host = url
-        wait_time = constant(0)
-        network_timeout = timeout_s
-        connection_timeout = timeout_s
-
-        @task
-        def predict(self) -> None:
-            nonlocal bodies_sent
-            this_round = current
-            if this_round.issued >= this_round.budget:
-                raise StopUser
-            this_round.issued += 1
-            body = bodies[bodies_sent % len(bodies)]
-            bodies_sent += 1
-            started = time.perf_counter()
-            if this_round.first_start is None:
-                this_round.first_start = started
-            status = NO_ANSWER
-            try:
-                with self.client.post(
-                    "/predict",
-                    data=body,
-                    headers={"Content-Type": "application/json"},
-                    catch_response=True,
-                ) as response:
-                    status = int(response.status_code or NO_ANSWER)
-                    if status == 200:
-                        response.success()
-                    else:
-                        response.failure(f"HTTP {status}")
-            except Exception:
-                status = NO_ANSWER
-            ended = time.perf_counter()
-            this_round.last_end = max(this_round.last_end, ended)
-            this_round.statuses[status] += 1
-            if status == 200:
-                this_round.latencies_ms.append((ended - started) * 1000)
-            if sum(this_round.statuses.values()) >= this_round.budget:
-                budget_spent.set()
-
-    environment = Environment(user_classes=[ContractClient])
+    shared = SharedTraffic(bodies, Event())
+    environment = Environment(user_classes=[contract_client(url, timeout_s, shared)])
     runner = environment.create_local_runner()
     statuses: Counter[int] = Counter()
     latencies: list[float] = []
     spent: CpuTimes | None = None
     for index, budget in enumerate(split_evenly(request_budget, rounds)):
-        current = RoundInProgress(budget)
-        budget_spent.clear()
+        shared.current = RoundInProgress(budget)
+        shared.budget_spent.clear()
         with CpuWatch() as watch:
             runner.start(users, spawn_rate=max(users, 1) * 100)
-            spent_in_time = budget_spent.wait(timeout=duration_s / rounds)
+            spent_in_time = shared.budget_spent.wait(timeout=duration_s / rounds)
             stopped_by = "budget" if spent_in_time else "duration"
             runner.stop()
             gevent.sleep(0)
-        finished = current.report(stopped_by, watch.use)
+        finished = shared.current.report(stopped_by, watch.use)
         report.rounds.append(finished)
-        statuses += current.statuses
-        latencies += current.latencies_ms
+        statuses += shared.current.statuses
+        latencies += shared.current.latencies_ms
         if watch.spent is not None:
             spent = watch.spent if spent is None else spent + watch.spent
         if after_round is not None:
             after_round(index, finished)
     runner.quit()
+    return with_totals(report, statuses, latencies, spent)
 
+
+def with_totals(
+    report: TrafficReport,
+    statuses: Counter[int],
+    latencies: list[float],
+    spent: CpuTimes | None,
+) -> TrafficReport:
+    """``report`` with the whole run's figures, from all its rounds'."""
     report.sent = sum(statuses.values())
     report.answered = statuses[200]
     report.statuses = {str(code): count for code, count in sorted(statuses.items())}
@@ -275,7 +313,8 @@ def run_traffic(
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, checked: exits 2 naming a bad option."""
     parser = argparse.ArgumentParser(
         prog="python -m data.traffic", description=__doc__.splitlines()[0]
     )
@@ -314,6 +353,11 @@ def main(argv: list[str] | None = None) -> int:
             f"--rounds {args.rounds} is more than --requests {args.requests}: "
             "every round needs a request"
         )
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
 
     def after_round(index: int, finished: RoundReport) -> None:
         if args.wait_between_rounds:  # for the program driving this run
