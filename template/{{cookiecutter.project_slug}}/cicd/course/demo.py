@@ -97,7 +97,7 @@ def commit_of(root: Path) -> str:
     return result.stdout.strip() if result.returncode == 0 else "not a git checkout"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m cicd.course.demo", description=__doc__.splitlines()[0]
     )
@@ -120,8 +120,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--milestones", type=Path, default=MILESTONES_FILE)
     parser.add_argument("--root", type=Path, default=paths.REPO_ROOT)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def owned_paths(plan: Plan) -> dict[str, list[str]]:
+    """Each member's owned paths, for counting contributions in owned rooms."""
+    return {
+        member: [
+            path
+            for role in plan.roles.values()
+            if role.owned_by(member)
+            for path in role.paths
+        ]
+        for member in plan.members
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
         plan = load(args.milestones)
         milestone = plan.milestone(args.milestone)
@@ -141,16 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown role {sorted(unknown)}; known: {known}", file=sys.stderr)
         return 2
     rows = run_checks(plan, milestone, shlex.split(args.nox), folder, root, only)
-    owned = {
-        member: [
-            p
-            for role in plan.roles.values()
-            if role.owned_by(member)
-            for p in role.paths
-        ]
-        for member in plan.members
-    }
-    numbers = contributions(root, list(plan.members), owned)
+    numbers = contributions(root, list(plan.members), owned_paths(plan))
     timing = Timing(milestone.deadline, args.at or datetime.now(plan.timezone))
     report = render(plan, milestone, rows, numbers, timing, commit_of(root), only)
     target = reports / f"{milestone.name}.md"

@@ -116,10 +116,26 @@ def render(
             else []
         ),
     ]
+    lines += section_lines(plan, rows, only)
+    pictures = figure_lines(rows)
+    if pictures:
+        lines += ["", "## Figures", "", *pictures]
+    lines += ["", "## Contributions in owned rooms", ""]
+    lines += contribution_lines(plan, numbers)
+    if failed:
+        lines += ["", "## Why it failed", ""]
+        for row in failed:
+            lines += failure_lines(row)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def section_lines(plan: Plan, rows: list[Row], only: set[str]) -> list[str]:
+    """A section per group (the team's shared deliverables, then each role's)."""
     sections = [(SHARED, "Shared by the team")] + [
         (name, f"{role.title} ({owner_label(role.owner)})")
         for name, role in plan.roles.items()
     ]
+    lines: list[str] = []
     for group, heading in sections:
         lines += ["", f"## {heading}", ""]
         group_rows = [row for row in rows if row.group == group]
@@ -129,20 +145,16 @@ def render(
             lines += (
                 table(group_rows) if group_rows else ["Nothing due at this milestone."]
             )
-    pictures = figure_lines(rows)
-    if pictures:
-        lines += ["", "## Figures", "", *pictures]
-    lines += ["", "## Contributions in owned rooms", ""]
-    lines += contribution_lines(plan, numbers)
-    if failed:
-        lines += ["", "## Why it failed", ""]
-        for row in failed:
-            lines += [
-                f"### {owner_label(row.owner)}: {row.deliverable.title}",
-                "",
-                "```text",
-                row.outcome.reason,
-                "```",
-                "",
-            ]
-    return "\n".join(lines).rstrip() + "\n"
+    return lines
+
+
+def failure_lines(row: Row) -> list[str]:
+    """Why one deliverable failed, under its owner and title."""
+    return [
+        f"### {owner_label(row.owner)}: {row.deliverable.title}",
+        "",
+        "```text",
+        row.outcome.reason,
+        "```",
+        "",
+    ]
