@@ -45,6 +45,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "input.schema.json",
         "output.sample.json",
         "output.schema.json",
+        "problem.json",
     ),
     "tests": (
         "requirements.txt",

@@ -8,7 +8,7 @@ from typing import Any
 from {{ cookiecutter.package_name }} import paths, problem
 from {{ cookiecutter.package_name }}.problem import ProblemDataError, Spec
 
-from .contracts import outdated_schemas, write_contract
+from .contracts import outdated_files, write_contract
 from .ingest import DEFAULT_TARGET, ingest
 from .layout import quarantine_dir
 from .manifest import manifest_path
@@ -18,8 +18,9 @@ from .validate import revalidate
 # How many skipped or quarantined inputs the summary names before "... and N more".
 LISTED = 5
 CONTRACT_HELP = (
-    "rewrite contracts/*.json from the current dataset: the schemas from its "
-    "labels or features, the sample request from a real example. Run it after "
+    "rewrite contracts/*.json from the current dataset: problem.json (its "
+    "labels, or features and target, which the synthetic data then follows) and "
+    "the schemas from them, the sample request from a real example. Run it after "
     "ingesting data that changes them, then review and commit the files: the "
     "contract is what the service promises its clients, so no other command "
     "rewrites it behind your back (ingest only says when it is out of date)."
@@ -91,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--folder",
         type=Path,
         default=paths.contracts_dir(),
-        help="where to write the four files (default contracts/)",
+        help="where to write the five files (default contracts/)",
     )
     return parser
 
@@ -122,7 +123,7 @@ def summary(manifest: dict[str, Any]) -> str:
         lines.append(f"Skipped (not part of the dataset): {manifest['skipped_count']}")
         lines += listing(manifest["skipped"])
     lines.append(f"Manifest {manifest_path()}: version {manifest['version'][:12]}")
-    outdated = outdated_schemas(spec)
+    outdated = outdated_files(spec)
     if outdated:
         lines.append(
             f"The data defines another contract than {', '.join(outdated)} in "

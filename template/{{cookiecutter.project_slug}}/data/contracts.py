@@ -1,10 +1,10 @@
 """`python -m data contract`: the /predict contract files, from the current dataset.
 
-The contract follows the data: the labels, or the feature names and types,
-of the dataset's spec become contracts/*.schema.json, and a real example of
-its evaluation split becomes the sample request. Serving checks requests
-against the same interface functions, so the files document what the
-service accepts.
+The contract follows the data: the dataset's spec (labels, or feature names,
+types and target) is committed as contracts/problem.json, which the synthetic
+data then follows, and becomes contracts/*.schema.json; a real example of its
+evaluation split becomes the sample request. Serving checks requests against
+the same interface functions, so the files document what the service accepts.
 """
 
 import json
@@ -15,6 +15,7 @@ from typing import Any
 from {{ cookiecutter.package_name }} import paths, problem
 from {{ cookiecutter.package_name }}.problem import ProblemDataError, Spec
 
+PROBLEM = problem.SPEC_FILE
 INPUT_SCHEMA = "input.schema.json"
 OUTPUT_SCHEMA = "output.schema.json"
 INPUT_SAMPLE = "input.sample.json"
@@ -23,9 +24,20 @@ OUTPUT_SAMPLE = "output.sample.json"
 SAMPLE_PROBABILITY = 0.93
 
 
-def schemas(spec: Spec) -> dict[str, dict[str, Any]]:
-    """The two schema files' content for ``spec``."""
+def problem_document(spec: Spec) -> dict[str, Any]:
+    """contracts/problem.json: the spec, without what training fits or is empty."""
     return {
+        name: value
+        for name, value in spec.to_json().items()
+        if name == "task" or (value and name != "fitted")
+    }
+
+
+def spec_files(spec: Spec) -> dict[str, dict[str, Any]]:
+    """The content of the files that ``spec`` alone defines: problem.json and
+    the two schemas."""
+    return {
+        PROBLEM: problem_document(spec),
         INPUT_SCHEMA: problem.input_schema(spec),
         OUTPUT_SCHEMA: problem.output_schema(spec),
     }
@@ -46,13 +58,13 @@ def sample_answer(spec: Spec, dataset: Path) -> dict[str, Any]:
 
 
 def documents(dataset: Path) -> dict[str, dict[str, Any]]:
-    """All four contract files' content for the dataset at ``dataset``."""
+    """All five contract files' content for the dataset at ``dataset``."""
     spec = problem.read_spec(dataset)
     examples = problem.read_split(dataset / "evaluation", spec)
     if not examples:
         raise ProblemDataError(f"{dataset / 'evaluation'} holds no example to show")
     return {
-        **schemas(spec),
+        **spec_files(spec),
         INPUT_SAMPLE: problem.request_payload(spec, examples[0].input),
         OUTPUT_SAMPLE: sample_answer(spec, dataset),
     }
@@ -72,11 +84,11 @@ def write_contract(folder: Path | None = None) -> list[Path]:
     return written
 
 
-def outdated_schemas(spec: Spec, folder: Path | None = None) -> list[str]:
-    """The schema files in ``folder`` (contracts/) that ``spec`` would change."""
+def outdated_files(spec: Spec, folder: Path | None = None) -> list[str]:
+    """The files in ``folder`` (contracts/) that ``spec`` would change."""
     folder = folder or paths.contracts_dir()
     outdated = []
-    for name, document in schemas(spec).items():
+    for name, document in spec_files(spec).items():
         try:
             current = json.loads((folder / name).read_text(encoding="utf-8"))
         except (OSError, ValueError):

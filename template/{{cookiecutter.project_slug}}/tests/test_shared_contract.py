@@ -23,14 +23,50 @@ def source() -> problem.Source:
 
 
 @pytest.fixture(scope="module")
-def spec(source) -> problem.Spec:
-    return source.spec
+def spec() -> problem.Spec:
+    """The team's problem: contracts/problem.json."""
+    return problem.project_spec()
 
 
 def test_contract_files_are_what_the_interface_says(spec):
-    # `python -m data contract` rewrites them when the data defines a new spec.
+    # `nox -s data -- contract` rewrites them all when the data defines a new spec.
     assert load("input.schema.json") == problem.input_schema(spec)
     assert load("output.schema.json") == problem.output_schema(spec)
+
+
+def test_the_synthetic_data_is_of_the_committed_problem(source, spec):
+    assert source.spec == spec
+    targets = {str(example.target) for example in source.examples}
+    if spec.classification:
+        assert targets == set(spec.labels)
+    else:
+        names = {feature.name for feature in spec.features}
+        assert all(set(example.input) == names for example in source.examples)
+
+
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        ({"task": "some-other-kind"}, "this project's kind is"),
+        ({"labels": ["only"], "features": []}, "two or more distinct labels"),
+        ({"labels": [], "features": []}, "one or more features and a target"),
+        ({"labels": "not a list", "features": 7}, "is not a problem spec"),
+    ],
+)
+def test_a_broken_problem_file_is_refused_saying_why(
+    spec, edit, error, tmp_path, monkeypatch
+):
+    (tmp_path / problem.SPEC_FILE).write_text(json.dumps({**spec.to_json(), **edit}))
+    monkeypatch.setattr(paths, "contracts_dir", lambda: tmp_path)
+    with pytest.raises(problem.ProblemDataError, match=error):
+        problem.project_spec()
+
+
+def test_without_a_problem_file_the_worked_example_is_the_problem(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(paths, "contracts_dir", lambda: tmp_path)
+    assert problem.project_spec() == problem.EXAMPLE_SPEC
 
 
 def test_schemas_are_valid_json_schema():

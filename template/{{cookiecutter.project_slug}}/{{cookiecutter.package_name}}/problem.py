@@ -7,10 +7,15 @@ the functions below. The handbook page beside this module, README.md ("Bring
 your own problem"), says where to change the labels, the model and the contract.
 
 Data (the data room)
-    synthetic_source(count, seed, corrupt=0) -> Source
-        A dataset with a learnable signal: ``count`` examples per class
-        (classification) or rows (regression); ``corrupt`` unusable inputs are
-        rejected, to show quarantine at work. Same seed, same bytes.
+    project_spec() -> Spec
+        The team's problem: ``contracts/problem.json`` (labels, or features and
+        target), which `python -m data contract` writes from the data; the
+        kind's worked example (``EXAMPLE_SPEC``) in a project without one.
+    synthetic_source(count, seed, corrupt=0, spec=None) -> Source
+        A dataset with a learnable signal for ``spec`` (by default
+        `project_spec()`): ``count`` examples per class (classification) or
+        rows (regression); ``corrupt`` unusable inputs are rejected, to show
+        quarantine at work. Same seed, same bytes.
     read_source(path, target="target") -> Source
         An ingest source (an ImageFolder tree, a CSV/JSONL of texts, a CSV of
         features): usable examples, with their split when the source has one,
@@ -65,6 +70,7 @@ Evaluation (training and monitoring): `quality`, `baseline` and `passes` in
 
 from .contract import answer, output_schema
 from .spec import (
+    SPEC_FILE,
     SPLITS,
     ContractError,
     Example,
@@ -73,6 +79,7 @@ from .spec import (
     Rejected,
     Source,
     Spec,
+    committed_spec,
     read_spec,
     write_spec,
 )
@@ -83,6 +90,7 @@ from .{{ cookiecutter.task_module }} import (
     ARCHITECTURES,
     DEFAULT_ARCH,
     DEFAULT_SYNTHETIC_COUNT,
+    EXAMPLE_SPEC,
     MAX_REQUEST_BYTES,
     SETTINGS,
     TASK,
@@ -102,12 +110,20 @@ from .{{ cookiecutter.task_module }} import (
     write_split,
 )
 
+
+def project_spec() -> Spec:
+    """The team's problem, as committed (see the module's docstring)."""
+    return committed_spec(EXAMPLE_SPEC)
+
+
 __all__ = [
     "ARCHITECTURES",
     "DEFAULT_ARCH",
     "DEFAULT_SYNTHETIC_COUNT",
+    "EXAMPLE_SPEC",
     "MAX_REQUEST_BYTES",
     "SETTINGS",
+    "SPEC_FILE",
     "SPLITS",
     "TASK",
     "ContractError",
@@ -128,6 +144,7 @@ __all__ = [
     "input_schema",
     "load_input",
     "output_schema",
+    "project_spec",
     "read_source",
     "read_spec",
     "read_split",

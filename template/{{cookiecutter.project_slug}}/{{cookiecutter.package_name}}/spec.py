@@ -4,7 +4,10 @@ The data room writes a `Spec` beside the dataset (``problem.json``), training
 fits the preprocessing on the training split and stores the result in the
 checkpoint, and serving and monitoring read it from there. So a new label set
 or feature set flows from the ingested data to every room with no code edit.
-Nothing here knows the task kind; ``problem`` is the module rooms import.
+The team's problem is committed as ``contracts/problem.json`` (`committed_spec`):
+`python -m data contract` writes it from the data, and the synthetic data that
+tests and CI use follows it. Nothing here knows the task kind; ``problem`` is
+the module rooms import.
 """
 
 import json
@@ -13,6 +16,8 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from . import paths
 
 SPLITS: tuple[str, ...] = ("training", "validation", "evaluation")
 SPEC_FILE = "problem.json"
@@ -109,6 +114,47 @@ def read_spec(folder: Path) -> Spec:
         ) from None
     except (ValueError, KeyError, TypeError) as error:
         raise ProblemDataError(f"{path} is not a problem spec: {error}") from None
+
+
+def spec_problem(spec: Spec) -> str | None:
+    """What makes ``spec`` unable to describe a problem, or None."""
+    if spec.classification:
+        if len(spec.labels) < 2 or len(set(spec.labels)) != len(spec.labels):
+            return "a classifier needs two or more distinct labels"
+        return None
+    if not spec.features or not spec.target:
+        return "a regression needs one or more features and a target"
+    names = [feature.name for feature in spec.features] + [spec.target]
+    if len(set(names)) != len(names):
+        return "feature and target names must be distinct"
+    for feature in spec.features:
+        if feature.type not in ("number", "category"):
+            return f"feature '{feature.name}' is of type '{feature.type}'"
+        if feature.type == "category" and not feature.categories:
+            return f"category feature '{feature.name}' has no categories"
+    return None
+
+
+def committed_spec(example: Spec) -> Spec:
+    """The team's problem: ``contracts/problem.json``, or ``example`` (the kind's
+    worked example) where there is none.
+
+    `python -m data contract` writes that file from the data, so that the
+    synthetic data follows the labels or features of the team's real data.
+    """
+    path = paths.contracts_dir() / SPEC_FILE
+    if not path.is_file():
+        return example
+    spec = replace(read_spec(path.parent), fitted={})
+    if spec.task != example.task:
+        raise ProblemDataError(
+            f"{path} describes a {spec.task} problem; this project's kind is "
+            f"{example.task}"
+        )
+    problem = spec_problem(spec)
+    if problem:
+        raise ProblemDataError(f"{path}: {problem}")
+    return spec
 
 
 @dataclass(frozen=True)
