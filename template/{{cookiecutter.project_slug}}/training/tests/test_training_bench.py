@@ -8,7 +8,7 @@ import pytest
 from {{ cookiecutter.package_name }} import paths, quality
 from {{ cookiecutter.package_name }}.spec import Spec
 
-from training.bench import main
+from training.bench.run import main
 
 
 @pytest.mark.slow
