@@ -155,10 +155,13 @@ def evaluate(answers: dict[str, Any], validate: bool) -> tuple[dict[str, Any], s
         if not validate:
             continue
         choices = spec.get("choices")
+        if isinstance(choices, str):  # templated, as copier renders it: YAML
+            choices = yaml.safe_load(_render(choices, context))
         if choices is not None and value not in choices:
             return (
                 context,
-                f"Validation error for question '{name}': Invalid choice {value!r}; choose one of {', '.join(map(str, choices))}",
+                # Worded as copier words it, so both engines refuse alike.
+                f"Validation error for question '{name}': Invalid choice for '{name}': {value!r} is not in {list(choices)!r}",
             )
         validator = spec.get("validator")
         message = _render(validator, context).strip() if validator else ""

@@ -37,6 +37,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "paths.py",
         "problem.py",
         "quality.py",
+        "scrape.py",
         "spec.py",
         "telemetry.py",
     ),
@@ -140,7 +141,10 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "__main__.py",
         "in_process.py",
         "plot.py",
+        "report.py",
+        "served.py",
         "table.py",
+        "verdicts.py",
     ),
     "serving/check": (
         "__init__.py",

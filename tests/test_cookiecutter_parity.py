@@ -117,8 +117,8 @@ def cookiecutter_command_line(
         ),
         (
             "task=vision",
-            "Validation error for question 'task': Invalid choice 'vision'; choose one of "
-            + ", ".join(TASKS),
+            "Validation error for question 'task': Invalid choice for 'task': "
+            f"'vision' is not in {list(TASKS)!r}",
         ),
     ],
 )

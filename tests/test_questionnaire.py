@@ -95,7 +95,8 @@ INVALID_ANSWERS = {
     "unknown site": ({"chameleon_site": "KVM@TACC"}, "Invalid choice"),
     "node type at other site": (
         {"gpu_node_type": "compute_liqid"},
-        "gpu_node_type 'compute_liqid' is not offered at CHI@UC",
+        # The choices are course.yml's node types at the chosen site.
+        "'compute_liqid' is not in ['gpu_rtx6000', 'compute_gigaio', 'gpu_a100_pcie']",
     ),
     "lease too long": (
         {"lease_hours": 7},

@@ -14,16 +14,11 @@ import argparse
 import json
 import math
 import sys
-from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from {{ cookiecutter.package_name }} import paths, telemetry
+from {{ cookiecutter.package_name }}.scrape import Histogram, read_scrape
 
-# BentoML's own request counter (namespace "bentoml_service" in BentoML 1.4).
-BENTOML_REQUESTS = "bentoml_service_request"
 # The model's histograms, by the name their summary is filed under. A service
 # exports the one its kind of model has; the summary holds the ones scraped.
 HISTOGRAMS = {
@@ -65,34 +60,19 @@ def histogram_quantile(quantile: float, buckets: list[tuple[float, float]]) -> f
     return lower_bound
 
 
-@dataclass
-class Histogram:
-    """One scraped Prometheus histogram, summed over its series."""
-
-    buckets: dict[float, float] = field(default_factory=lambda: defaultdict(float))
-    count: float = 0.0
-    total: float = 0.0
-
-    def add(self, suffix: str, value: float, labels: dict[str, str]) -> None:
-        if suffix == "_bucket":
-            self.buckets[float(labels["le"])] += value
-        elif suffix == "_count":
-            self.count += value
-        elif suffix == "_sum":
-            self.total += value
-
-    def summary(self) -> dict[str, object]:
-        ordered = sorted(self.buckets.items())
-        median = histogram_quantile(0.5, ordered)
-        return {
-            "count": self.count,
-            "mean": self.total / self.count if self.count else None,
-            "median_estimate": None if math.isnan(median) else round(median, 6),
-            "buckets": [
-                {"le": "+Inf" if math.isinf(bound) else bound, "count": count}
-                for bound, count in ordered
-            ],
-        }
+def histogram_summary(histogram: Histogram) -> dict[str, object]:
+    """Count, mean, median estimate and the cumulative buckets, as JSON data."""
+    ordered = histogram.cumulative()
+    median = histogram_quantile(0.5, ordered)
+    return {
+        "count": histogram.count,
+        "mean": histogram.total / histogram.count if histogram.count else None,
+        "median_estimate": None if math.isnan(median) else round(median, 6),
+        "buckets": [
+            {"le": "+Inf" if math.isinf(bound) else bound, "count": count}
+            for bound, count in ordered
+        ],
+    }
 
 
 def summarize(text: str) -> dict[str, object]:
@@ -101,39 +81,21 @@ def summarize(text: str) -> dict[str, object]:
     ``confidence`` and ``predicted_value`` are None when the scrape lacks that
     histogram (a service exports the one of its kind of model).
     """
-    per_class: dict[str, float] = defaultdict(float)
-    histograms: dict[str, Histogram] = {}
-    requests: dict[str, float] = defaultdict(float)
-    series = {
-        name + suffix: (key, suffix)
-        for key, name in HISTOGRAMS.items()
-        for suffix in ("_bucket", "_count", "_sum")
-    }
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == telemetry.PREDICTIONS_EXPORTED:
-                per_class[sample.labels.get(telemetry.CLASS_LABEL, "")] += sample.value
-            elif sample.name in series:
-                key, suffix = series[sample.name]
-                histogram = histograms.setdefault(key, Histogram())
-                histogram.add(suffix, sample.value, sample.labels)
-            elif sample.name == BENTOML_REQUESTS + "_total":
-                key = (
-                    f"{sample.labels.get('endpoint', '?')} "
-                    f"{sample.labels.get('http_response_code', '?')}"
-                )
-                requests[key] += sample.value
-    values = histograms.get("predicted_value")
+    scrape = read_scrape(text)
+    values = scrape.histograms.get(telemetry.PREDICTED_VALUE)
     return {
         # A classifier counts predictions per class; a regression model's
         # predicted-value histogram counts every prediction.
-        "predictions_total": sum(per_class.values()) + (values.count if values else 0),
-        "predictions_per_class": dict(sorted(per_class.items())),
+        "predictions_total": sum(scrape.per_class.values())
+        + (values.count if values else 0),
+        "predictions_per_class": scrape.per_class,
         **{
-            key: histograms[key].summary() if key in histograms else None
-            for key in HISTOGRAMS
+            key: histogram_summary(scrape.histograms[name])
+            if name in scrape.histograms
+            else None
+            for key, name in HISTOGRAMS.items()
         },
-        "requests": dict(sorted(requests.items())),
+        "requests": scrape.requests,
     }
 
 

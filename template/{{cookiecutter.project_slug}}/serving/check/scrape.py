@@ -3,14 +3,14 @@
 Which metrics a service exports depends on its model's output
 (`{{ cookiecutter.package_name }}.telemetry`): a classifier's confidence
 histogram and per-class counter, or a regression model's predicted-value
-histogram. The spec says which one to expect.
+histogram. The spec says which one to expect; `{{ cookiecutter.package_name }}.scrape`
+reads the scrape.
 """
 
 from dataclasses import dataclass, field
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from {{ cookiecutter.package_name }} import telemetry
+from {{ cookiecutter.package_name }}.scrape import read_scrape
 from {{ cookiecutter.package_name }}.spec import Spec
 
 
@@ -22,7 +22,7 @@ class MetricsMissing(Exception):
 class PredictionMetricsScrape:
     histogram: str  # the model's histogram: confidence or predicted value
     count: float  # predictions that histogram counted
-    buckets: dict[str, float]  # upper bound "le" -> cumulative count
+    buckets: dict[float, float]  # upper bound (math.inf last) -> cumulative count
     # predictions_total by predicted_class (classification; empty otherwise)
     per_class: dict[str, float] = field(default_factory=dict)
 
@@ -36,27 +36,16 @@ def prediction_histogram(spec: Spec) -> str:
 
 def read_prediction_metrics(text: str, spec: Spec) -> PredictionMetricsScrape:
     """The prediction metrics in ``text``; `MetricsMissing` names what is not there."""
-    histogram = prediction_histogram(spec)
-    per_class: dict[str, float] = {}
-    buckets: dict[str, float] = {}
-    count: float | None = None
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == telemetry.PREDICTIONS_EXPORTED:
-                label = sample.labels.get(telemetry.CLASS_LABEL)
-                if label is not None:
-                    per_class[label] = per_class.get(label, 0.0) + sample.value
-            elif sample.name == histogram + "_bucket":
-                le = sample.labels["le"]
-                buckets[le] = buckets.get(le, 0.0) + sample.value
-            elif sample.name == histogram + "_count":
-                count = (count or 0.0) + sample.value
+    name = prediction_histogram(spec)
+    scrape = read_scrape(text)
+    histogram = scrape.histograms.get(name)
     missing = []
-    if spec.classification and not per_class:
+    if spec.classification and not scrape.per_class:
         labels = "{" + telemetry.CLASS_LABEL + "=...}"
         missing.append(telemetry.PREDICTIONS_EXPORTED + labels)
-    if count is None or not buckets:
-        missing.append(f"{histogram} histogram")
-    if missing:
+    if histogram is None or not histogram.buckets:
+        missing.append(f"{name} histogram")
+    if missing or histogram is None:
         raise MetricsMissing("/metrics lacks " + " and ".join(missing))
-    return PredictionMetricsScrape(histogram, count or 0.0, buckets, per_class)
+    buckets = dict(histogram.cumulative())
+    return PredictionMetricsScrape(name, histogram.count, buckets, scrape.per_class)

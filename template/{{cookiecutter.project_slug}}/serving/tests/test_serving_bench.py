@@ -36,20 +36,22 @@ from serving.bench.in_process import (
     request_bodies,
     requests_per_second,
 )
-from serving.bench.table import (
+from serving.bench.served import (
     BenchError,
-    QualityScale,
     ServedResult,
     limit_batch_size,
     limit_for_batching,
     limit_for_clients,
-    machine_noise,
-    model_level_verdict,
     paired_shares,
-    served_verdicts,
-    serving_cost_ms,
     share_range,
     traffic,
+)
+from serving.bench.verdicts import (
+    QualityScale,
+    machine_noise,
+    model_level_verdict,
+    served_verdicts,
+    serving_cost_ms,
 )
 
 CLIENTS = (1, 4)

@@ -1,6 +1,7 @@
 """POST /predict, /readyz, /metrics and the API docs of a real `bentoml serve`."""
 
 import json
+import math
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -118,8 +119,8 @@ def test_metrics_count_every_answered_prediction(server, served, synthetic):
         assert after.histogram == telemetry.PREDICTED_VALUE
         bounds = telemetry.value_buckets(spec.fitted["target_quantiles"])
         assert after.per_class == {}
-    assert "+Inf" in after.buckets
-    assert {float(le) for le in after.buckets if le != "+Inf"} == set(bounds)
+    assert math.inf in after.buckets
+    assert {le for le in after.buckets if le != math.inf} == set(bounds)
 
 
 def test_each_answered_prediction_appends_one_log_line(server, served, synthetic):
