@@ -69,8 +69,10 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "prepare.py",
         "requirements.txt",
         "splits.py",
+        "store.py",
         "traffic.py",
         "validate.py",
+        "versions.py",
     ),
     "training/bench": (
         "__init__.py",
@@ -87,6 +89,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_data_manifest.py",
         "test_data_prepare.py",
         "test_data_splits.py",
+        "test_data_store.py",
         "test_data_traffic.py",
     ),
     "training": (

@@ -13,7 +13,9 @@ from .ingest import DEFAULT_TARGET, ingest
 from .layout import quarantine_dir
 from .manifest import manifest_path
 from .prepare import DEFAULT_COUNT, DEFAULT_SEED, prepare
+from .store import DEFAULT_BUCKET, ObjectStore, StoreError
 from .validate import revalidate
+from .versions import manifest_key, pull, push, stored_versions
 
 # How many skipped or quarantined inputs the summary names before "... and N more".
 LISTED = 5
@@ -94,7 +96,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=paths.contracts_dir(),
         help="where to write the five files (default contracts/)",
     )
+    add_store_commands(commands)
     return parser
+
+
+def add_store_commands(commands: Any) -> None:
+    """push, pull and versions: dataset versions in the object store."""
+    commands.add_parser(
+        "push",
+        help="store the current dataset version in the object store (the AWS_* "
+        f"variables; bucket DATA_BUCKET, default {DEFAULT_BUCKET})",
+    )
+    pulled = commands.add_parser(
+        "pull", help="make a stored version the current dataset"
+    )
+    pulled.add_argument(
+        "version", metavar="VERSION", help="its hash, or the start of it"
+    )
+    commands.add_parser("versions", help="list the versions in the object store")
 
 
 def listing(entries: list[dict[str, str]]) -> list[str]:
@@ -133,7 +152,35 @@ def summary(manifest: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def run_store(args: argparse.Namespace) -> int:
+    store = ObjectStore.from_env()
+    if args.command == "push":
+        pushed = push(store)
+        where = f"bucket {store.bucket}"
+        if pushed.already_stored:
+            print(f"Version {pushed.version[:12]} is already in {where}: nothing sent")
+        else:
+            print(
+                f"Pushed version {pushed.version[:12]} to {where}: {pushed.uploaded} "
+                f"files uploaded, {pushed.present} already stored"
+            )
+    elif args.command == "versions":
+        for version in stored_versions(store):
+            manifest = store.get_json(manifest_key(version))
+            print(
+                f"{version[:12]}  {manifest['task']}, {manifest['source']}, "
+                f"{manifest['total']} examples"
+            )
+    else:
+        manifest = pull(store, args.version)
+        print(summary(manifest))
+        print(f"Pulled from bucket {store.bucket}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.command in ("push", "pull", "versions"):
+        return run_store(args)
     if args.command in ("contract", "contract-sample"):
         for path in write_contract(args.folder):
             print(f"Wrote {path}")
@@ -154,6 +201,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args)
-    except ProblemDataError as error:
+    except (ProblemDataError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

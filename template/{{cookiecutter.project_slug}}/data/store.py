@@ -1,0 +1,123 @@
+"""The team's object store, through the S3 API (Chameleon's object store, or any
+S3-compatible server).
+
+Settings are the standard variables, so boto3, rclone and the AWS CLI all read
+the same ones: ``AWS_ENDPOINT_URL`` (the store's address),
+``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` (on Chameleon, EC2-style
+credentials: see data/README.md), and ``AWS_DEFAULT_REGION`` when the store
+wants one. ``DATA_BUCKET`` names the bucket (Swift calls it a container);
+by default `DEFAULT_BUCKET`, which carries the project id.
+"""
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_BUCKET = "{{ cookiecutter.project_id }}-data"
+CREDENTIALS = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+# Swift's S3 layer takes any region name; SigV4 needs one.
+FALLBACK_REGION = "us-east-1"
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked; the message says why and what to do."""
+
+
+def missing_settings() -> list[str]:
+    return [name for name in CREDENTIALS if not os.environ.get(name)]
+
+
+@dataclass
+class ObjectStore:
+    """One bucket of the store: put, get, test and list objects by key."""
+
+    client: Any  # a boto3 S3 client
+    bucket: str
+
+    @classmethod
+    def from_env(cls) -> "ObjectStore":
+        """The store the variables name; `StoreError` saying which are unset."""
+        missing = missing_settings()
+        if missing:
+            raise StoreError(
+                f"set {', '.join(missing)} to reach the object store (data/README.md "
+                "shows how to get Chameleon's EC2 credentials)"
+            )
+        import boto3
+        from botocore.config import Config
+
+        client = boto3.client(
+            "s3",
+            region_name=os.environ.get("AWS_DEFAULT_REGION") or FALLBACK_REGION,
+            # Path-style addresses (endpoint/bucket/key): what Swift and rclone serve.
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
+        )
+        return cls(client, os.environ.get("DATA_BUCKET") or DEFAULT_BUCKET)
+
+    def _call(self, action: str, method: str, **arguments: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, method)(Bucket=self.bucket, **arguments)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "?")
+            raise StoreError(f"{action} in bucket {self.bucket}: {code}") from None
+        except BotoCoreError as error:
+            raise StoreError(f"{action}: {error}") from None
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket unless it exists."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            self._call("creating the bucket", "create_bucket")
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                return False
+            raise StoreError(f"checking {key}: {error}") from None
+        return True
+
+    def upload(self, path: Path, key: str) -> None:
+        with path.open("rb") as body:
+            self._call(f"uploading {key}", "put_object", Key=key, Body=body)
+
+    def download(self, key: str, path: Path) -> None:
+        from botocore.exceptions import BotoCoreError
+
+        answer = self._call(f"downloading {key}", "get_object", Key=key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with path.open("wb") as out:
+                for chunk in answer["Body"].iter_chunks(1 << 20):
+                    out.write(chunk)
+        except BotoCoreError as error:  # e.g. fewer bytes than the store announced
+            raise StoreError(f"downloading {key}: {error}") from None
+
+    def put_json(self, key: str, document: dict[str, Any]) -> None:
+        body = (json.dumps(document, indent=2) + "\n").encode()
+        self._call(f"writing {key}", "put_object", Key=key, Body=body)
+
+    def get_json(self, key: str) -> dict[str, Any]:
+        answer = self._call(f"reading {key}", "get_object", Key=key)
+        return json.loads(answer["Body"].read())
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under ``prefix``, in order."""
+        keys: list[str] = []
+        token: dict[str, str] = {}
+        while True:
+            page = self._call("listing", "list_objects_v2", Prefix=prefix, **token)
+            keys += [item["Key"] for item in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                return keys
+            token = {"ContinuationToken": page["NextContinuationToken"]}
