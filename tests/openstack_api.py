@@ -2,8 +2,9 @@
 
 Chameleon cannot be reached from here, so python-chi talks to this instead:
 Keystone v3 (application-credential tokens with a service catalog), Blazar v1
-(leases), Nova v2.1 (flavors, servers), Glance v2 (images) and Neutron v2.0
-(networks), in the request and response shapes those APIs document. It records
+(leases, node and flavor reservations), Nova v2.1 (flavors, servers), Glance v2
+(images) and Neutron v2.0 (networks, ports, security groups and their rules,
+floating IPs), in the request and response shapes those APIs document. It records
 every request and keeps leases and servers, so tests assert what python-chi
 really sent. It checks what the tool depends on, not everything OpenStack would.
 """
@@ -13,17 +14,20 @@ import re
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 REGION = "CHI@UC"
 
 
 class FakeOpenStack:
-    def __init__(self):
+    def __init__(self, region: str = REGION):
+        self.region = region  # the site the catalog's endpoints belong to
         self.refuse_servers = False  # Nova answers 500 to a server create
         self.requests: list[tuple[str, str, dict | None]] = []
         self.leases: dict[str, dict] = {}
         self.servers: dict[str, dict] = {}
+        self.security_groups: dict[str, dict] = {}
+        self.floating_ips: dict[str, dict] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
@@ -45,8 +49,8 @@ class FakeOpenStack:
                     {
                         "id": f"{name}-{interface}",
                         "interface": interface,
-                        "region": REGION,
-                        "region_id": REGION,
+                        "region": self.region,
+                        "region_id": self.region,
                         "url": f"{self.url}{path}",
                     }
                     for interface in ("public", "internal")
@@ -154,15 +158,32 @@ class FakeOpenStack:
                             "first": "/v2/images",
                         },
                     )
+                query = parse_qs(urlparse(self.path).query)
                 if method == "GET" and path == "/network/v2.0/networks":
-                    return self._answer(
-                        200, {"networks": [{"id": "net-1", "name": "sharednet1"}]}
-                    )
-                if method == "GET" and path == "/compute/v2.1/flavors/detail":
-                    return self._answer(
-                        200,
-                        {"flavors": [{"id": "fl-1", "name": "baremetal", "links": []}]},
-                    )
+                    networks = [
+                        {"id": "net-1", "name": "sharednet1"},
+                        {"id": "net-public", "name": "public"},
+                    ]
+                    wanted = query.get("name")
+                    if wanted:
+                        networks = [n for n in networks if n["name"] in wanted]
+                    return self._answer(200, {"networks": networks})
+                if path.startswith("/network/v2.0/"):
+                    return self._neutron(method, path, query, body)
+                flavors = [
+                    {"id": "fl-1", "name": "baremetal", "links": []},
+                    {"id": "fl-2", "name": "m1.medium", "links": []},
+                ]
+                if method == "GET" and path in (
+                    "/compute/v2.1/flavors",
+                    "/compute/v2.1/flavors/detail",
+                ):
+                    return self._answer(200, {"flavors": flavors})
+                shown = [
+                    f for f in flavors if path == f"/compute/v2.1/flavors/{f['id']}"
+                ]
+                if method == "GET" and shown:
+                    return self._answer(200, {"flavor": shown[0]})
                 if (
                     method == "POST"
                     and path == "/compute/v2.1/servers"
@@ -176,6 +197,8 @@ class FakeOpenStack:
                         "id": str(uuid.uuid4()),
                         "name": body["server"]["name"],
                         "created": "2027-01-01T00:00:00Z",
+                        "status": "ACTIVE",
+                        "metadata": body["server"].get("metadata", {}),
                         "links": [],
                         "request": body,
                     }
@@ -197,8 +220,82 @@ class FakeOpenStack:
                 if method == "DELETE" and found and found.group(1) in api.servers:
                     del api.servers[found.group(1)]
                     return self._answer(204)
+                if method == "GET" and found and found.group(1) in api.servers:
+                    server = api.servers[found.group(1)]
+                    shown = {k: v for k, v in server.items() if k != "request"}
+                    return self._answer(200, {"server": shown})
                 return self._answer(404, {"error": f"no route {method} {path}"})
 
-            do_GET = do_POST = do_DELETE = _route
+            def _neutron(self, method, path, query, body):
+                """Security groups, their rules, floating IPs and ports."""
+                return api.neutron(self, method, path, query, body)
+
+            do_GET = do_POST = do_DELETE = do_PUT = _route
 
         return Handler
+
+    def neutron(self, handler, method, path, query, body):
+        """Neutron v2.0 beyond networks: what `nox -s infra` uses."""
+        groups, addresses = self.security_groups, self.floating_ips
+        base = "/network/v2.0/"
+        kind, _, item = path[len(base) :].partition("/")
+        if kind == "security-groups" and method == "GET" and not item:
+            return handler._answer(200, {"security_groups": list(groups.values())})
+        if kind == "security-groups" and method == "POST":
+            group = {
+                **body["security_group"],
+                "id": str(uuid.uuid4()),
+                "security_group_rules": [],
+            }
+            groups[group["id"]] = group
+            return handler._answer(201, {"security_group": group})
+        if kind == "security-groups" and item in groups:
+            if method == "GET":
+                return handler._answer(200, {"security_group": groups[item]})
+            if method == "DELETE":
+                in_use = [
+                    s["name"]
+                    for s in self.servers.values()
+                    if {"name": groups[item]["name"]}
+                    in s.get("request", {}).get("server", {}).get("security_groups", [])
+                ]
+                if in_use:
+                    return handler._answer(409, {"NeutronError": {"message": "in use"}})
+                del groups[item]
+                return handler._answer(204)
+        if kind == "security-group-rules" and method == "POST":
+            rule = {**body["security_group_rule"], "id": str(uuid.uuid4())}
+            groups[rule["security_group_id"]]["security_group_rules"].append(rule)
+            return handler._answer(201, {"security_group_rule": rule})
+        if kind == "security-group-rules" and method == "DELETE":
+            for group in groups.values():
+                rules = group["security_group_rules"]
+                group["security_group_rules"] = [r for r in rules if r["id"] != item]
+            return handler._answer(204)
+        if kind == "floatingips" and method == "GET" and not item:
+            return handler._answer(200, {"floatingips": list(addresses.values())})
+        if kind == "floatingips" and method == "POST":
+            address = {
+                **body["floatingip"],
+                "id": str(uuid.uuid4()),
+                "floating_ip_address": f"129.114.0.{len(addresses) + 10}",
+                "port_id": None,
+            }
+            addresses[address["id"]] = address
+            return handler._answer(201, {"floatingip": address})
+        if kind == "floatingips" and item in addresses:
+            if method == "PUT":
+                addresses[item].update(body["floatingip"])
+                return handler._answer(200, {"floatingip": addresses[item]})
+            if method == "DELETE":
+                del addresses[item]
+                return handler._answer(204)
+        if kind == "ports" and method == "GET":
+            devices = query.get("device_id", [])
+            ports = [
+                {"id": f"port-{server_id}", "device_id": server_id}
+                for server_id in self.servers
+                if server_id in devices
+            ]
+            return handler._answer(200, {"ports": ports})
+        return handler._answer(404, {"error": f"no route {method} {path}"})

@@ -87,10 +87,11 @@ KIND_SPECIFICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 # A line about an image in its infrastructure sense (the operating-system image of a
-# Chameleon node in cicd/runner, a container image) may say "image".
+# Chameleon node in cicd/runner or a VM's `os_image` in cicd/infra, a container
+# image) may say "image".
 INFRASTRUCTURE_IMAGE = re.compile(
-    r"chi\.image|\bIMAGE\b|CC-Ubuntu|(?:CUDA|ROCm|OS|node|container|[Dd]ocker|GHCR)"
-    r" images?\b"
+    r"chi\.image|\bIMAGE\b|\bos_image\b|CC-Ubuntu"
+    r"|(?:CUDA|ROCm|OS|node|container|[Dd]ocker|GHCR) images?\b"
 )
 
 

@@ -228,6 +228,19 @@ def runner(session: nox.Session) -> None:
 
 
 @nox.session
+def infra(session: nox.Session) -> None:
+    """The team's Chameleon resources as code: `-- plan|up|down|status`
+    (cicd/infra/resources.yml; cicd/docs/infra.md)."""
+    args = session.posargs or ["plan"]
+    # A plan without credentials (from nothing) needs no cloud client; the rest do.
+    offline = args[0] in ("-h", "--help") or (
+        args[0] == "plan" and not os.environ.get("OS_APPLICATION_CREDENTIAL_SECRET")
+    )
+    room = "cicd" if offline else "cicd/runner"
+    run_in(session, room, "python", "-m", "cicd.infra", *args)
+
+
+@nox.session
 def pipeline(session: nox.Session) -> None:
     """data -> train -> evaluate -> package -> serve -> samples -> metrics -> drift."""
     run_data(session, [])

@@ -1,0 +1,199 @@
+"""The infra steps as Chameleon calls, through python-chi's OpenStack clients.
+
+Only this module talks to the cloud. It finds this project's resources by the
+mark `up` leaves on them (`desired.MANAGED_BY`: server metadata, descriptions,
+the lease's name), so `down` never touches the GPU runner's nodes or anyone
+else's resources.
+"""
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..runner.chameleon import ChameleonError, connect, wait_until_active
+from .desired import LEASE_NAME, MANAGED_BY, Desired
+from .plan import Existing, Step
+
+BLAZAR_TIME_FORMAT = "%Y-%m-%d %H:%M"
+NETWORK = "sharednet1"
+PUBLIC_NETWORK = "public"
+SERVER_WAIT_SECONDS = 900
+SERVER_POLL_SECONDS = 10
+
+
+def connect_to(site: str):
+    """python-chi, set to ``site``, after checking the OS_* credentials."""
+    chi = connect()
+    chi.set("region_name", site)
+    return chi
+
+
+def group_ports(group: dict[str, Any]) -> list[int]:
+    return sorted(
+        rule["port_range_min"]
+        for rule in group.get("security_group_rules", [])
+        if rule.get("direction") == "ingress" and rule.get("port_range_min")
+    )
+
+
+def existing(chi) -> Existing:
+    """This project's infra resources, as `plan` compares them."""
+    found = Existing()
+    for lease in chi.blazar().lease.list():
+        if lease["name"] == LEASE_NAME:
+            found.lease = lease
+    neutron = chi.neutron()
+    for group in neutron.list_security_groups()["security_groups"]:
+        if group.get("description") == MANAGED_BY:
+            found.security_groups[group["name"]] = {
+                "id": group["id"],
+                "ports": group_ports(group),
+            }
+    for server in chi.nova().servers.list():
+        if (getattr(server, "metadata", None) or {}).get("managed-by") == MANAGED_BY:
+            found.servers[server.name] = {"id": server.id, "status": server.status}
+    for address in neutron.list_floatingips()["floatingips"]:
+        owner = address.get("description", "")
+        if owner.startswith(MANAGED_BY + ":"):
+            found.floating_ips[owner.split(":", 1)[1]] = {
+                "id": address["id"],
+                "address": address["floating_ip_address"],
+            }
+    return found
+
+
+def reservation_id(lease: dict[str, Any]) -> str:
+    reservations = lease.get("reservations", [])
+    flavors = [r for r in reservations if r["resource_type"] == "flavor:instance"]
+    if len(flavors) != 1:
+        raise ChameleonError(f"lease {lease['name']} holds no flavor reservation")
+    return flavors[0]["id"]
+
+
+def create_lease(chi, desired: Desired) -> dict[str, Any]:
+    flavor_id = chi.nova().flavors.find(name=desired.flavor).id
+    end = datetime.now(UTC) + timedelta(days=desired.days)
+    blazar = chi.blazar()
+    created = blazar.lease.create(
+        name=LEASE_NAME,
+        start="now",
+        end=end.strftime(BLAZAR_TIME_FORMAT),
+        reservations=[
+            {
+                "resource_type": "flavor:instance",
+                "flavor_id": flavor_id,
+                "amount": desired.instances,
+                "affinity": None,
+            }
+        ],
+        events=[],
+    )
+    try:
+        return wait_until_active(lambda: blazar.lease.get(created["id"]))
+    except ChameleonError as error:
+        raise ChameleonError(
+            f"{error}; `nox -s infra -- up` tries again, `down` removes it"
+        ) from None
+
+
+def create_group(chi, name: str, ports: list[int]) -> None:
+    neutron = chi.neutron()
+    body = {"security_group": {"name": name, "description": MANAGED_BY}}
+    group = neutron.create_security_group(body)["security_group"]
+    add_rules(neutron, group["id"], ports)
+
+
+def add_rules(neutron, group_id: str, ports: list[int]) -> None:
+    for port in ports:
+        rule = {
+            "security_group_id": group_id,
+            "direction": "ingress",
+            "ethertype": "IPv4",
+            "protocol": "tcp",
+            "port_range_min": port,
+            "port_range_max": port,
+            "remote_ip_prefix": "0.0.0.0/0",
+        }
+        neutron.create_security_group_rule({"security_group_rule": rule})
+
+
+def update_group(chi, group: dict[str, Any], ports: list[int]) -> None:
+    """Open the ports the file adds and close the ones it no longer lists."""
+    neutron = chi.neutron()
+    current = neutron.show_security_group(group["id"])["security_group"]
+    for rule in current.get("security_group_rules", []):
+        port = rule.get("port_range_min")
+        if rule.get("direction") == "ingress" and port and port not in ports:
+            neutron.delete_security_group_rule(rule["id"])
+    add_rules(neutron, group["id"], sorted(set(ports) - set(group["ports"])))
+
+
+def wait_for_server(nova, server_id: str) -> Any:
+    deadline = time.monotonic() + SERVER_WAIT_SECONDS
+    while True:
+        server = nova.servers.get(server_id)
+        if server.status == "ACTIVE":
+            return server
+        if server.status == "ERROR" or time.monotonic() > deadline:
+            raise ChameleonError(
+                f"server {server.name} is {server.status}; run `nox -s infra -- up` "
+                "again to replace it, or `down`"
+            )
+        time.sleep(SERVER_POLL_SECONDS)
+
+
+def create_server(chi, desired: Desired, name: str, lease: dict[str, Any]) -> None:
+    server = next(s for s in desired.servers if s.name == name)
+    nova = chi.nova()
+    created = nova.servers.create(
+        name=name,
+        image=chi.image.get_image_id(server.os_image),
+        # A flavor reservation is booted as the flavor of the same id.
+        flavor=reservation_id(lease),
+        nics=[{"net-id": chi.network.get_network_id(NETWORK)}],
+        security_groups=list(server.security_groups),
+        userdata=desired.user_data(server),
+        meta={"managed-by": MANAGED_BY},
+    )
+    wait_for_server(nova, created.id)
+
+
+def create_floating_ip(chi, server_id: str, name: str) -> None:
+    neutron = chi.neutron()
+    public = chi.network.get_network_id(PUBLIC_NETWORK)
+    body = {"floating_network_id": public, "description": f"{MANAGED_BY}:{name}"}
+    address = neutron.create_floatingip({"floatingip": body})["floatingip"]
+    ports = neutron.list_ports(device_id=server_id)["ports"]
+    if ports:
+        update = {"floatingip": {"port_id": ports[0]["id"]}}
+        neutron.update_floatingip(address["id"], update)
+
+
+def delete(chi, step: Step, found: Existing) -> None:
+    if step.kind == "floating_ip":
+        chi.neutron().delete_floatingip(found.floating_ips[step.name]["id"])
+    elif step.kind == "server":
+        chi.nova().servers.delete(found.servers[step.name]["id"])
+    elif step.kind == "security_group":
+        chi.neutron().delete_security_group(found.security_groups[step.name]["id"])
+    elif step.kind == "lease" and found.lease is not None:
+        chi.blazar().lease.delete(found.lease["id"])
+
+
+def carry_out(chi, desired: Desired, step: Step) -> None:
+    """One step, against the cloud as it is now (so a rerun picks up where it was)."""
+    found = existing(chi)
+    if step.do == "delete":
+        delete(chi, step, found)
+    elif step.kind == "lease":
+        create_lease(chi, desired)
+    elif step.kind == "security_group" and step.do == "create":
+        create_group(chi, step.name, step.details["ports"])
+    elif step.kind == "security_group":
+        update_group(chi, found.security_groups[step.name], step.details["ports"])
+    elif step.kind == "server":
+        if found.lease is None:
+            raise ChameleonError("no reservation to boot in: the lease step failed")
+        create_server(chi, desired, step.name, found.lease)
+    elif step.kind == "floating_ip":
+        create_floating_ip(chi, existing(chi).servers[step.name]["id"], step.name)

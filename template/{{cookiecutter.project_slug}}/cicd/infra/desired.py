@@ -1,0 +1,124 @@
+"""cicd/infra/resources.yml as data: what the cloud should hold, by name.
+
+Names carry the project id (a course rule), so `down` and the plan can tell
+this project's resources from everyone else's; a refused file says which key is
+wrong before anything is asked of the cloud.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ID = "{{ cookiecutter.project_id }}"
+HERE = Path(__file__).resolve().parent
+RESOURCES_FILE = HERE / "resources.yml"
+CLOUD_INIT_DIR = HERE / "cloud_init"
+# The mark on everything `up` makes (server metadata, descriptions): `down` and the
+# plan's deletions touch nothing without it.
+MANAGED_BY = f"{PROJECT_ID}-infra"
+LEASE_NAME = f"{PROJECT_ID}-infra"
+MAX_DAYS = 7
+SERVER_KEYS = {"os_image", "security_groups", "floating_ip", "cloud_init"}
+
+
+class InfraFileError(ValueError):
+    """resources.yml cannot be used; the message names the key and the problem."""
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    os_image: str
+    security_groups: tuple[str, ...]
+    floating_ip: bool
+    cloud_init: str  # the file's name in cloud_init/
+
+
+@dataclass(frozen=True)
+class Desired:
+    site: str
+    flavor: str
+    instances: int
+    days: int
+    security_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    servers: tuple[Server, ...] = ()
+
+    def user_data(self, server: Server) -> str:
+        return (CLOUD_INIT_DIR / server.cloud_init).read_text()
+
+
+def named(name: str) -> str:
+    return f"{PROJECT_ID}-{name}"
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InfraFileError(f"{where} must be a mapping")
+    return value
+
+
+def _whole(value: Any, where: str, low: int, high: int) -> int:
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if not whole or not low <= value <= high:
+        raise InfraFileError(f"{where} must be a whole number from {low} to {high}")
+    return value
+
+
+def _server(name: str, spec: Any, groups: dict[str, Any]) -> Server:
+    spec = _mapping(spec, f"servers.{name}")
+    unknown = set(spec) - SERVER_KEYS
+    if unknown:
+        raise InfraFileError(f"servers.{name}: unknown key(s) {sorted(unknown)}")
+    wanted = tuple(spec.get("security_groups", ()))
+    missing = [group for group in wanted if group not in groups]
+    if missing:
+        raise InfraFileError(f"servers.{name}: no security group(s) {missing}")
+    cloud_init = str(spec.get("cloud_init", "base.yaml"))
+    if not (CLOUD_INIT_DIR / cloud_init).is_file() or "/" in cloud_init:
+        raise InfraFileError(f"servers.{name}: no cloud_init/{cloud_init}")
+    return Server(
+        named(name),
+        str(spec.get("os_image") or ""),
+        tuple(named(group) for group in wanted),
+        bool(spec.get("floating_ip", False)),
+        cloud_init,
+    )
+
+
+def parse(document: Any) -> Desired:
+    """The desired state a resources.yml document describes; `InfraFileError` if not."""
+    document = _mapping(document, "resources.yml")
+    reservation = _mapping(document.get("reservation"), "reservation")
+    groups = _mapping(document.get("security_groups") or {}, "security_groups")
+    ports = {
+        named(name): tuple(
+            _whole(port, f"security_groups.{name}", 1, 65535) for port in listed or ()
+        )
+        for name, listed in groups.items()
+    }
+    servers = _mapping(document.get("servers") or {}, "servers")
+    desired = Desired(
+        site=str(document.get("site") or ""),
+        flavor=str(reservation.get("flavor") or ""),
+        instances=_whole(reservation.get("instances"), "reservation.instances", 1, 20),
+        days=_whole(reservation.get("days"), "reservation.days", 1, MAX_DAYS),
+        security_groups=ports,
+        servers=tuple(_server(name, spec, groups) for name, spec in servers.items()),
+    )
+    if not desired.site or not desired.flavor:
+        raise InfraFileError("site and reservation.flavor must be named")
+    if len(desired.servers) > desired.instances:
+        raise InfraFileError(
+            f"{len(desired.servers)} servers need reservation.instances of at least "
+            f"{len(desired.servers)}, not {desired.instances}"
+        )
+    return desired
+
+
+def load(path: Path = RESOURCES_FILE) -> Desired:
+    try:
+        return parse(yaml.safe_load(path.read_text()))
+    except yaml.YAMLError as error:
+        raise InfraFileError(f"{path} is not YAML: {error}") from None

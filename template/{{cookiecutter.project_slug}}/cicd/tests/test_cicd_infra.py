@@ -1,0 +1,113 @@
+"""cicd/infra without a cloud: resources.yml read and refused, plans computed.
+
+`up`, `down` and `status` through python-chi are tested by the template's own
+suite, against a local server speaking OpenStack's APIs (tests/test_infra.py).
+"""
+
+import json
+
+import pytest
+import yaml
+
+from cicd.infra.cli import main
+from cicd.infra.desired import (
+    LEASE_NAME,
+    RESOURCES_FILE,
+    InfraFileError,
+    load,
+    named,
+    parse,
+)
+from cicd.infra.plan import Existing, plan, teardown
+
+
+def document() -> dict:
+    return yaml.safe_load(RESOURCES_FILE.read_text())
+
+
+def test_the_shipped_file_names_everything_after_the_project():
+    desired = load()
+    assert desired.site == "KVM@TACC"
+    assert named("infra") == LEASE_NAME
+    assert [server.name for server in desired.servers] == [
+        named("platform"),
+        named("ci-runner"),
+    ]
+    assert all(name.startswith(named("")) for name in desired.security_groups)
+    for server in desired.servers:
+        assert desired.user_data(server).startswith("#cloud-config")
+
+
+def test_a_plan_from_nothing_creates_everything_in_order():
+    steps = plan(load(), Existing())
+    kinds = [step.kind for step in steps]
+    assert kinds[0] == "lease" and {step.do for step in steps} == {"create"}
+    assert kinds.index("security_group") < kinds.index("server")
+    platform = [step.kind for step in steps if step.name == named("platform")]
+    assert platform == ["security_group", "server", "floating_ip"]
+
+
+def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
+    desired = load()
+    existing = Existing(
+        lease={"id": "l1", "name": LEASE_NAME},
+        security_groups={
+            name: {"id": name, "ports": list(ports)}
+            for name, ports in desired.security_groups.items()
+        },
+        servers={server.name: {"id": server.name} for server in desired.servers},
+        floating_ips={named("platform"): {"id": "f1"}},
+    )
+    assert plan(desired, existing) == []
+    existing.servers[named("old-box")] = {"id": "s9"}
+    existing.floating_ips[named("old-box")] = {"id": "f9"}
+    existing.security_groups[named("platform")]["ports"] = [22]
+    steps = [(step.do, step.kind, step.name) for step in plan(desired, existing)]
+    assert steps == [
+        ("update", "security_group", named("platform")),
+        ("delete", "floating_ip", named("old-box")),
+        ("delete", "server", named("old-box")),
+    ]
+    down = [(step.kind, step.name) for step in teardown(existing)]
+    assert down[-1] == ("lease", LEASE_NAME)
+    assert down.index(("server", named("platform"))) < down.index(
+        ("security_group", named("platform"))
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"reservation": None}, "reservation must be a mapping"),
+        ({"reservation": {"flavor": "m1.medium", "instances": 0, "days": 1}}, "from 1"),
+        (
+            {"reservation": {"flavor": "m1.medium", "instances": 1, "days": 6}},
+            "2 servers need reservation.instances of at least 2",
+        ),
+        ({"security_groups": {"platform": [22, 70000]}}, "from 1 to 65535"),
+        (
+            {"servers": {"box": {"os_image": "x", "security_groups": ["nope"]}}},
+            "no security group",
+        ),
+        ({"servers": {"box": {"os_image": "x", "disk": 40}}}, "unknown key"),
+        ({"servers": {"box": {"cloud_init": "../../etc.yaml"}}}, "no cloud_init/"),
+    ],
+)
+def test_a_bad_file_is_refused_naming_the_key(edit, message):
+    with pytest.raises(InfraFileError, match=message):
+        parse({**document(), **edit})
+
+
+def test_plan_without_credentials_prints_json_from_nothing(monkeypatch, capsys):
+    for name in ("OS_AUTH_URL", "OS_APPLICATION_CREDENTIAL_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["plan"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["compared_with"].startswith("nothing")
+    assert printed["steps"][0]["kind"] == "lease"
+
+
+def test_up_without_credentials_names_the_variables(monkeypatch, capsys):
+    monkeypatch.delenv("OS_APPLICATION_CREDENTIAL_SECRET", raising=False)
+    assert main(["up"]) == 2
+    assert "OS_APPLICATION_CREDENTIAL_SECRET" in capsys.readouterr().err

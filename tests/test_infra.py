@@ -1,0 +1,191 @@
+"""`nox -s infra` of a generated project, through python-chi, against a local
+server speaking OpenStack's APIs (tests/openstack_api.py): Chameleon itself
+cannot be reached from here. The cloud-init file every VM boots with is checked
+by cloud-init's own schema.
+"""
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import render, run_nox
+from tools import cloud_init_schema
+
+SECRET = "os-secret-never-printed"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return render(tmp_path_factory.mktemp("infra") / "project")
+
+
+@pytest.fixture
+def cloud(project, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    from openstack_api import FakeOpenStack
+
+    with FakeOpenStack(region="KVM@TACC") as fake:
+        for name, value in {
+            "OS_AUTH_URL": fake.url + "/identity/v3",
+            "OS_AUTH_TYPE": "v3applicationcredential",
+            "OS_APPLICATION_CREDENTIAL_ID": "app-credential-id",
+            "OS_APPLICATION_CREDENTIAL_SECRET": SECRET,
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield fake
+
+
+def infra(project: Path, *args: str) -> tuple[int, dict | None, str]:
+    result = run_nox(project, "-s", "infra", "--", *args)
+    output = result.stdout + result.stderr
+    assert SECRET not in output, f"`infra {args[0]}` printed a secret"
+    start = result.stdout.find("{")
+    document = json.loads(result.stdout[start:]) if start >= 0 else None
+    return result.returncode, document, output
+
+
+def test_every_vm_boots_with_valid_cloud_config(project):
+    for path in sorted((project / "cicd" / "infra" / "cloud_init").glob("*.yaml")):
+        result = cloud_init_schema(path)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow  # runs the generated `nox -s infra`
+def test_up_makes_the_file_real_and_a_second_up_changes_nothing(project, cloud):
+    code, done, output = infra(project, "up")
+    assert code == 0, output
+    (lease,) = cloud.leases.values()
+    assert lease["name"] == "proj01-infra"
+    (reservation,) = lease["reservations"]
+    assert reservation["resource_type"] == "flavor:instance"
+    assert (reservation["flavor_id"], reservation["amount"]) == ("fl-2", 2)
+
+    groups = {group["name"]: group for group in cloud.security_groups.values()}
+    assert sorted(groups) == ["proj01-platform", "proj01-runner"]
+    ports = sorted(
+        r["port_range_min"] for r in groups["proj01-platform"]["security_group_rules"]
+    )
+    assert ports == [22, 80, 443, 3000, 9090]
+
+    servers = {s["name"]: s["request"]["server"] for s in cloud.servers.values()}
+    assert sorted(servers) == ["proj01-ci-runner", "proj01-platform"]
+    platform = servers["proj01-platform"]
+    # Booted inside the flavor reservation, on the shared network, with the file's
+    # security group, cloud-init and the mark that makes it this tool's.
+    assert platform["flavorRef"] == reservation["id"]
+    assert platform["networks"] == [{"uuid": "net-1"}]
+    assert platform["security_groups"] == [{"name": "proj01-platform"}]
+    assert platform["metadata"] == {"managed-by": "proj01-infra"}
+    user_data = base64.b64decode(platform["user_data"]).decode()
+    base = (project / "cicd" / "infra" / "cloud_init" / "base.yaml").read_text()
+    assert user_data == base
+
+    (address,) = cloud.floating_ips.values()
+    platform_id = next(
+        k for k, s in cloud.servers.items() if s["name"] == "proj01-platform"
+    )
+    assert address["port_id"] == f"port-{platform_id}"
+    assert address["floating_network_id"] == "net-public"
+
+    code, planned, output = infra(project, "plan")
+    assert code == 0, output
+    assert planned["compared_with"] == "what exists at KVM@TACC"
+    assert planned["steps"] == []
+    before = len(cloud.requests)
+    code, done, output = infra(project, "up")
+    assert code == 0 and done["done"] == [], output
+    assert not [
+        r
+        for r in cloud.requests[before:]
+        if r[0] in ("POST", "PUT", "DELETE") and "auth/tokens" not in r[1]
+    ]
+
+
+@pytest.mark.slow  # runs the generated `nox -s infra`
+def test_an_up_that_failed_midway_finishes_when_run_again(project, cloud):
+    cloud.refuse_servers = True
+    code, _, output = infra(project, "up")
+    assert code == 1 and "No valid host" in output
+    assert len(cloud.leases) == 1 and len(cloud.security_groups) == 2
+    assert not cloud.servers
+
+    cloud.refuse_servers = False
+    code, done, output = infra(project, "up")
+    assert code == 0, output
+    assert [(s["do"], s["kind"]) for s in done["done"]] == [
+        ("create", "server"),
+        ("create", "floating_ip"),
+        ("create", "server"),
+    ]
+    assert len(cloud.leases) == 1 and len(cloud.servers) == 2
+
+
+@pytest.mark.slow  # runs the generated `nox -s infra`
+def test_down_removes_what_up_made_and_nothing_else(project, cloud):
+    cloud.servers["gpu"] = {
+        "id": "gpu",
+        "name": "proj01-gpu-runner-3-1",
+        "created": "2027-01-01T00:00:00Z",
+        "status": "ACTIVE",
+        "links": [],
+    }
+    cloud.security_groups["other"] = {
+        "id": "other",
+        "name": "proj01-platform-by-hand",
+        "description": "",
+        "security_group_rules": [],
+    }
+    assert infra(project, "up")[0] == 0
+    code, status, output = infra(project, "status")
+    assert code == 0 and sorted(status["servers"]) == [
+        "proj01-ci-runner",
+        "proj01-platform",
+    ], output
+    code, _, output = infra(project, "down")
+    assert code == 0, output
+    assert not cloud.leases and not cloud.floating_ips
+    assert list(cloud.servers) == ["gpu"] and list(cloud.security_groups) == ["other"]
+
+
+@pytest.mark.slow  # runs the generated `nox -s infra`
+def test_a_changed_file_is_planned_and_applied(project, cloud, tmp_path):
+    assert infra(project, "up")[0] == 0
+    resources = project / "cicd" / "infra" / "resources.yml"
+    shipped = resources.read_text()
+    document = yaml.safe_load(shipped)
+    document["security_groups"]["platform"] = [22, 443]
+    del document["servers"]["ci-runner"]
+    try:
+        resources.write_text(yaml.safe_dump(document))
+        code, planned, output = infra(project, "plan")
+        assert code == 0, output
+        assert [(s["do"], s["kind"], s["name"]) for s in planned["steps"]] == [
+            ("update", "security_group", "proj01-platform"),
+            ("delete", "server", "proj01-ci-runner"),
+        ]
+        assert infra(project, "up")[0] == 0
+    finally:
+        resources.write_text(shipped)
+    groups = {group["name"]: group for group in cloud.security_groups.values()}
+    ports = sorted(
+        r["port_range_min"] for r in groups["proj01-platform"]["security_group_rules"]
+    )
+    assert ports == [22, 443]
+    assert [s["name"] for s in cloud.servers.values()] == ["proj01-platform"]
+
+
+@pytest.mark.slow  # runs the generated `nox -s infra`
+def test_a_bad_file_is_refused_before_any_request(project, cloud):
+    resources = project / "cicd" / "infra" / "resources.yml"
+    shipped = resources.read_text()
+    try:
+        resources.write_text(shipped.replace("instances: 2", "instances: 1"))
+        code, _, output = infra(project, "up")
+    finally:
+        resources.write_text(shipped)
+    # nox ends 1 whatever the exit code (2 here); the message is what counts.
+    assert code != 0 and "reservation.instances of at least 2" in output
+    assert cloud.requests == [], "nothing is asked of the cloud"
