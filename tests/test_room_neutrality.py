@@ -32,6 +32,7 @@ INTERFACE = {
     "model",
     "paths",
     "telemetry",
+    "scrape",
     "hardware",
     "hashing",
 }

@@ -119,7 +119,7 @@ BAD_ROSTERS = {
     ),
     "unknown task": (
         "team,members,roles,task\nA,amy bob cat,,vision\n",
-        "line 2 (team 'A'): Validation error for question 'task': Invalid choice 'vision'",
+        "line 2 (team 'A'): Validation error for question 'task': Invalid choice for 'task': 'vision' is not in",
     ),
     "bad project id": (
         HEADER + "A,amy bob cat,,07\n",
