@@ -11,14 +11,14 @@ missing credentials (the message names what to fix).
 """
 
 import argparse
-import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from ..runner import credentials
-from .desired import InfraFileError, load
-from .plan import Existing, as_json, plan, teardown
+from .desired import Desired, InfraFileError, load
+from .plan import Existing, Step, as_json, plan, teardown
 
 
 def connected(site: str):
@@ -39,24 +39,25 @@ def command_plan(args) -> dict[str, Any]:
     return {"site": desired.site, "compared_with": against, "steps": steps}
 
 
-def command_up(args) -> dict[str, Any]:
+def take_steps(
+    choose: Callable[[Desired, Existing], list[Step]],
+) -> dict[str, Any]:
+    """Carry out the steps ``choose`` picks from what exists, each said as it starts."""
     desired = load()
     cloud, chi = connected(desired.site)
-    steps = plan(desired, cloud.existing(chi))
+    steps = choose(desired, cloud.existing(chi))
     for step in steps:
         print(f"{step.do} {step.kind} {step.name}", file=sys.stderr, flush=True)
         cloud.carry_out(chi, desired, step)
     return {"site": desired.site, "done": as_json(steps)}
+
+
+def command_up(args) -> dict[str, Any]:
+    return take_steps(plan)
 
 
 def command_down(args) -> dict[str, Any]:
-    desired = load()
-    cloud, chi = connected(desired.site)
-    steps = teardown(cloud.existing(chi))
-    for step in steps:
-        print(f"{step.do} {step.kind} {step.name}", file=sys.stderr, flush=True)
-        cloud.carry_out(chi, desired, step)
-    return {"site": desired.site, "done": as_json(steps)}
+    return take_steps(lambda desired, existing: teardown(existing))
 
 
 def command_status(args) -> dict[str, Any]:
@@ -85,15 +86,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        print(json.dumps(COMMANDS[args.command](args), indent=2, default=str))
-    except (credentials.MissingCredentials, InfraFileError) as error:
-        message = credentials.redact(str(error))
-        print(f"infra {args.command}: {message}", file=sys.stderr)
-        return 2
-    except Exception as error:
-        # Library errors may quote a request; mask every secret before printing.
-        message = credentials.redact(f"{type(error).__name__}: {error}")
-        print(f"infra {args.command}: {message}", file=sys.stderr)
-        return 1
-    return 0
+    return credentials.print_result(
+        f"infra {args.command}",
+        lambda: COMMANDS[args.command](args),
+        (credentials.MissingCredentials, InfraFileError),
+    )

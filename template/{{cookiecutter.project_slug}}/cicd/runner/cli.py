@@ -5,8 +5,6 @@ missing credentials (the message names the variable to set).
 """
 
 import argparse
-import json
-import sys
 from datetime import UTC, datetime, timedelta
 
 from . import credentials, settings, stale
@@ -17,10 +15,6 @@ from .userdata import ReleaseTarget, cloud_config
 
 class RunnerError(Exception):
     pass
-
-
-def print_json(data: dict) -> None:
-    print(json.dumps(data, indent=2))
 
 
 def github_client() -> GitHub:
@@ -191,15 +185,8 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        print_json(COMMANDS[args.command](args))
-    except (credentials.MissingCredentials, settings.InvalidRequest) as error:
-        message = credentials.redact(str(error))
-        print(f"runner {args.command}: {message}", file=sys.stderr)
-        return 2
-    except Exception as error:
-        # Library errors may quote a request; mask every secret before printing.
-        message = credentials.redact(f"{type(error).__name__}: {error}")
-        print(f"runner {args.command}: {message}", file=sys.stderr)
-        return 1
-    return 0
+    return credentials.print_result(
+        f"runner {args.command}",
+        lambda: COMMANDS[args.command](args),
+        (credentials.MissingCredentials, settings.InvalidRequest),
+    )

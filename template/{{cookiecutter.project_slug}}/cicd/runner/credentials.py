@@ -5,8 +5,12 @@ openrc file Chameleon's dashboard offers). GitHub: a token that may manage the
 repository's self-hosted runners (RUNNER_ADMIN_TOKEN).
 """
 
+import json
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 CHAMELEON_VARIABLES = (
     "OS_AUTH_URL",
@@ -83,3 +87,24 @@ def redact(text: str) -> str:
         if value:
             text = text.replace(value, "***")
     return text
+
+
+def print_result(
+    command: str, call: Callable[[], Any], refusals: tuple[type[Exception], ...]
+) -> int:
+    """Print what ``call`` returns as JSON; a failure as one masked line instead.
+
+    Exit codes: 0 done; 2 one of ``refusals`` (bad input, missing credentials:
+    the message says what to fix); 1 anything else (the cloud or GitHub failed).
+    Library errors may quote a request, so every secret is masked first.
+    """
+    try:
+        print(json.dumps(call(), indent=2, default=str))
+    except refusals as error:
+        print(f"{command}: {redact(str(error))}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        message = redact(f"{type(error).__name__}: {error}")
+        print(f"{command}: {message}", file=sys.stderr)
+        return 1
+    return 0
