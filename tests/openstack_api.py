@@ -224,7 +224,12 @@ class FakeOpenStack:
                     server = api.servers[found.group(1)]
                     shown = {k: v for k, v in server.items() if k != "request"}
                     return self._answer(200, {"server": shown})
-                return self._answer(404, {"error": f"no route {method} {path}"})
+                missing = f"no route {method} {path}"
+                if path.startswith("/compute/"):  # Nova's shape, which novaclient reads
+                    return self._answer(
+                        404, {"itemNotFound": {"code": 404, "message": missing}}
+                    )
+                return self._answer(404, {"error": missing})
 
             def _neutron(self, method, path, query, body):
                 """Security groups, their rules, floating IPs and ports."""
@@ -276,10 +281,10 @@ class FakeOpenStack:
             return handler._answer(200, {"floatingips": list(addresses.values())})
         if kind == "floatingips" and method == "POST":
             address = {
+                "port_id": None,
                 **body["floatingip"],
                 "id": str(uuid.uuid4()),
                 "floating_ip_address": f"129.114.0.{len(addresses) + 10}",
-                "port_id": None,
             }
             addresses[address["id"]] = address
             return handler._answer(201, {"floatingip": address})

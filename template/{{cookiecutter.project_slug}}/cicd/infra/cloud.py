@@ -160,20 +160,38 @@ def create_server(chi, desired: Desired, name: str, lease: dict[str, Any]) -> No
 
 def create_floating_ip(chi, server_id: str, name: str) -> None:
     neutron = chi.neutron()
-    public = chi.network.get_network_id(PUBLIC_NETWORK)
-    body = {"floating_network_id": public, "description": f"{MANAGED_BY}:{name}"}
-    address = neutron.create_floatingip({"floatingip": body})["floatingip"]
     ports = neutron.list_ports(device_id=server_id)["ports"]
-    if ports:
-        update = {"floatingip": {"port_id": ports[0]["id"]}}
-        neutron.update_floatingip(address["id"], update)
+    if not ports:
+        raise ChameleonError(f"server {name} has no network port yet; run up again")
+    public = chi.network.get_network_id(PUBLIC_NETWORK)
+    body = {
+        "floating_network_id": public,
+        "port_id": ports[0]["id"],
+        "description": f"{MANAGED_BY}:{name}",
+    }
+    neutron.create_floatingip({"floatingip": body})
+
+
+def delete_server(nova, server_id: str) -> None:
+    """Delete, then wait until it is gone: its security groups are in use until then."""
+    from novaclient.exceptions import NotFound
+
+    nova.servers.delete(server_id)
+    deadline = time.monotonic() + SERVER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            nova.servers.get(server_id)
+        except NotFound:
+            return
+        time.sleep(SERVER_POLL_SECONDS)
+    raise ChameleonError(f"server {server_id} is still there; run the command again")
 
 
 def delete(chi, step: Step, found: Existing) -> None:
     if step.kind == "floating_ip":
         chi.neutron().delete_floatingip(found.floating_ips[step.name]["id"])
     elif step.kind == "server":
-        chi.nova().servers.delete(found.servers[step.name]["id"])
+        delete_server(chi.nova(), found.servers[step.name]["id"])
     elif step.kind == "security_group":
         chi.neutron().delete_security_group(found.security_groups[step.name]["id"])
     elif step.kind == "lease" and found.lease is not None:
@@ -196,4 +214,4 @@ def carry_out(chi, desired: Desired, step: Step) -> None:
             raise ChameleonError("no reservation to boot in: the lease step failed")
         create_server(chi, desired, step.name, found.lease)
     elif step.kind == "floating_ip":
-        create_floating_ip(chi, existing(chi).servers[step.name]["id"], step.name)
+        create_floating_ip(chi, found.servers[step.name]["id"], step.name)
