@@ -237,8 +237,10 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "desired.py",
         "plan.py",
         "resources.yml",
+        "userdata.py",
     ),
     "cicd/infra/cloud_init": ("base.yaml",),
+    "cicd/infra/node": ("register-runner.sh",),
     "cicd/runner": (
         "__init__.py",
         "__main__.py",
@@ -257,6 +259,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "gpu-runner-idle.timer",
         "gpu-runner.service",
         "idle-watchdog.sh",
+        "install-runner.sh",
         "release-node.sh",
         "start-runner.sh",
     ),

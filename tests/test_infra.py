@@ -6,6 +6,8 @@ by cloud-init's own schema.
 
 import base64
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,20 @@ def project(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def cloud(project, monkeypatch):
+def github(project, monkeypatch):
+    """GitHub's runner endpoints, and the variables that point `up` at them."""
+    monkeypatch.syspath_prepend(str(project / "cicd" / "tests"))
+    from fake_github import TOKEN, FakeGitHub
+
+    with FakeGitHub("gourmetgram-team/gourmetgram") as fake:
+        monkeypatch.setenv("GITHUB_API_URL", fake.url)
+        monkeypatch.setenv("GITHUB_REPOSITORY", "gourmetgram-team/gourmetgram")
+        monkeypatch.setenv("RUNNER_ADMIN_TOKEN", TOKEN)
+        yield fake
+
+
+@pytest.fixture
+def cloud(project, github, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
     from openstack_api import FakeOpenStack
 
@@ -39,16 +54,43 @@ def cloud(project, monkeypatch):
 
 
 def infra(project: Path, *args: str) -> tuple[int, dict | None, str]:
+    from fake_github import REGISTRATION_TOKEN, TOKEN
+
     result = run_nox(project, "-s", "infra", "--", *args)
     output = result.stdout + result.stderr
-    assert SECRET not in output, f"`infra {args[0]}` printed a secret"
+    for secret in (SECRET, TOKEN, REGISTRATION_TOKEN):
+        assert secret not in output, f"`infra {args[0]}` printed a secret"
     start = result.stdout.find("{")
     document = json.loads(result.stdout[start:]) if start >= 0 else None
     return result.returncode, document, output
 
 
-def test_every_vm_boots_with_valid_cloud_config(project):
-    for path in sorted((project / "cicd" / "infra" / "cloud_init").glob("*.yaml")):
+RUNNER_USER_DATA = """
+import sys
+from cicd.infra.userdata import CiRunner, user_data
+from cicd.runner.credentials import Secret
+from cicd.runner.github import RunnerRelease
+
+runner = CiRunner("proj01-ci-runner", "proj01-ci", "https://github.com/o/r",
+                  RunnerRelease("2.330.0", "ab" * 32))
+base = open("cicd/infra/cloud_init/base.yaml").read()
+sys.stdout.write(user_data(base, runner, Secret("registration-token")))
+"""
+
+
+def test_every_vm_boots_with_valid_cloud_config(project, tmp_path):
+    made = subprocess.run(
+        [sys.executable, "-c", RUNNER_USER_DATA],
+        cwd=project,
+        env={"PYTHONPATH": str(project), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    runner = tmp_path / "ci-runner.yaml"
+    runner.write_text(made.stdout)
+    files = sorted((project / "cicd" / "infra" / "cloud_init").glob("*.yaml"))
+    for path in [*files, runner]:
         result = cloud_init_schema(path)
         assert result.returncode == 0, result.stdout + result.stderr
 
@@ -82,6 +124,27 @@ def test_up_makes_the_file_real_and_a_second_up_changes_nothing(project, cloud):
     user_data = base64.b64decode(platform["user_data"]).decode()
     base = (project / "cicd" / "infra" / "cloud_init" / "base.yaml").read_text()
     assert user_data == base
+
+    # The CI runner VM: the same base, then registered with the project's CI label.
+    runner = yaml.safe_load(
+        base64.b64decode(servers["proj01-ci-runner"]["user_data"]).decode()
+    )
+    files = {entry["path"]: entry for entry in runner["write_files"]}
+    from fake_github import REGISTRATION_TOKEN
+
+    token = files["/etc/ci-runner/registration-token"]
+    assert (token["content"], token["permissions"]) == (REGISTRATION_TOKEN, "0600")
+    environment = files["/etc/ci-runner/runner.env"]["content"]
+    assert "RUNNER_LABELS=proj01-ci\n" in environment
+    assert "RUNNER_NAME=proj01-ci-runner\n" in environment
+    assert (
+        "REPOSITORY_URL=https://github.com/gourmetgram-team/gourmetgram\n"
+        in environment
+    )
+    installer = project / "cicd" / "runner" / "node" / "install-runner.sh"
+    assert files["/opt/ci-runner/install-runner.sh"]["content"] == installer.read_text()
+    assert runner["runcmd"][-1] == ["/opt/ci-runner/register-runner.sh"]
+    assert runner["packages"] == yaml.safe_load(base)["packages"]
 
     (address,) = cloud.floating_ips.values()
     platform_id = next(
@@ -189,3 +252,14 @@ def test_a_bad_file_is_refused_before_any_request(project, cloud):
     # nox ends 1 whatever the exit code (2 here); the message is what counts.
     assert code != 0 and "reservation.instances of at least 2" in output
     assert cloud.requests == [], "nothing is asked of the cloud"
+
+
+@pytest.mark.slow  # runs the generated `nox -s infra`
+def test_up_without_a_github_token_is_refused_before_any_step(
+    project, cloud, monkeypatch
+):
+    monkeypatch.delenv("RUNNER_ADMIN_TOKEN")
+    code, _, output = infra(project, "up")
+    assert code != 0 and "RUNNER_ADMIN_TOKEN" in output
+    changes = [r for r in cloud.requests if r[0] != "GET" and "auth/tokens" not in r[1]]
+    assert changes == [], "nothing is made when the runner cannot be registered"

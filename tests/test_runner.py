@@ -43,6 +43,7 @@ sys.stdout.write(cloud_config(node, Secret("encoded-jit-config"), target))
 def shell_scripts(project: Path) -> list[Path]:
     return [
         *sorted((project / "cicd" / "runner" / "node").glob("*.sh")),
+        *sorted((project / "cicd" / "infra" / "node").glob("*.sh")),
         project / "cicd" / "deploy" / "rollout.sh",
     ]
 

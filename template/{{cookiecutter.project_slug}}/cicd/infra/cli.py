@@ -46,6 +46,8 @@ def take_steps(
     desired = load()
     cloud, chi = connected(desired.site)
     steps = choose(desired, cloud.existing(chi))
+    if any(step.details.get("github_runner") for step in steps):
+        credentials.github_token()  # missing: refused before any step is taken
     for step in steps:
         print(f"{step.do} {step.kind} {step.name}", file=sys.stderr, flush=True)
         cloud.carry_out(chi, desired, step)

@@ -6,12 +6,16 @@ the lease's name), so `down` never touches the GPU runner's nodes or anyone
 else's resources.
 """
 
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..runner import credentials, settings
 from ..runner.chameleon import ChameleonError, connect, wait_until_active
-from .desired import LEASE_NAME, MANAGED_BY, Desired
+from ..runner.github import GitHub
+from . import userdata
+from .desired import CI_LABEL, LEASE_NAME, MANAGED_BY, Desired, Server
 from .plan import Existing, Step
 
 BLAZAR_TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -142,6 +146,22 @@ def wait_for_server(nova, server_id: str) -> Any:
         time.sleep(SERVER_POLL_SECONDS)
 
 
+def server_user_data(desired: Desired, server: Server) -> str:
+    """The server's cloud_init/ file; for the CI runner, with a fresh registration."""
+    if not server.github_runner:
+        return desired.user_data(server)
+    github = GitHub(settings.repository(), credentials.github_token())
+    site = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+    runner = userdata.CiRunner(
+        server.name,
+        CI_LABEL,
+        f"{site}/{settings.repository()}",
+        github.runner_release(),
+    )
+    token = github.registration_token()
+    return userdata.user_data(desired.user_data(server), runner, token)
+
+
 def create_server(chi, desired: Desired, name: str, lease: dict[str, Any]) -> None:
     server = next(s for s in desired.servers if s.name == name)
     nova = chi.nova()
@@ -152,7 +172,7 @@ def create_server(chi, desired: Desired, name: str, lease: dict[str, Any]) -> No
         flavor=reservation_id(lease),
         nics=[{"net-id": chi.network.get_network_id(NETWORK)}],
         security_groups=list(server.security_groups),
-        userdata=desired.user_data(server),
+        userdata=server_user_data(desired, server),
         meta={"managed-by": MANAGED_BY},
     )
     wait_for_server(nova, created.id)

@@ -20,7 +20,15 @@ CLOUD_INIT_DIR = HERE / "cloud_init"
 MANAGED_BY = f"{PROJECT_ID}-infra"
 LEASE_NAME = f"{PROJECT_ID}-infra"
 MAX_DAYS = 7
-SERVER_KEYS = {"os_image", "security_groups", "floating_ip", "cloud_init"}
+SERVER_KEYS = {
+    "os_image",
+    "security_groups",
+    "floating_ip",
+    "cloud_init",
+    "github_runner",
+}
+# The label every CI job of this project asks for (copier's ci_runs_on).
+CI_LABEL = f"{PROJECT_ID}-ci"
 
 
 class InfraFileError(ValueError):
@@ -34,6 +42,7 @@ class Server:
     security_groups: tuple[str, ...]
     floating_ip: bool
     cloud_init: str  # the file's name in cloud_init/
+    github_runner: bool = False  # registered as the repository's CI runner
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ def _server(name: str, spec: Any, groups: dict[str, Any]) -> Server:
         tuple(named(group) for group in wanted),
         bool(spec.get("floating_ip", False)),
         cloud_init,
+        bool(spec.get("github_runner", False)),
     )
 
 

@@ -10,7 +10,7 @@ wanted, dependants first.
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .desired import LEASE_NAME, Desired
+from .desired import CI_LABEL, LEASE_NAME, Desired
 
 
 @dataclass
@@ -65,6 +65,8 @@ def server_steps(desired: Desired, existing: Existing) -> list[Step]:
                 "security_groups": list(server.security_groups),
                 "cloud_init": server.cloud_init,
             }
+            if server.github_runner:
+                details["github_runner"] = CI_LABEL
             steps.append(Step("create", "server", server.name, details))
         if server.floating_ip and server.name not in existing.floating_ips:
             steps.append(Step("create", "floating_ip", server.name))

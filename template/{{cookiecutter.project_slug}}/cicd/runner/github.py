@@ -4,6 +4,8 @@
   configuration for one ephemeral runner (it takes one job, then unregisters).
 - `GET /repos/{owner}/{repo}/actions/runners` and
   `DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}`: find and remove one.
+- `POST /repos/{owner}/{repo}/actions/runners/registration-token`: a token (an
+  hour long) that registers a lasting runner: the CI VM of cicd/infra.
 - `GET /repos/actions/runner/releases/latest`: the runner version and its sha256.
 
 The HTTP calls go through cicd/github_api.py, the cicd room's one GitHub client
@@ -101,6 +103,14 @@ class GitHub:
             name=answer["runner"]["name"],
             jit_config=Secret(answer["encoded_jit_config"]),
         )
+
+    def registration_token(self) -> Secret:
+        answer = self._call(
+            "POST", f"/repos/{self.repository}/actions/runners/registration-token"
+        )
+        if not answer or not answer.get("token"):
+            raise GitHubError("registration-token answered without a token")
+        return Secret(answer["token"])
 
     def runners(self) -> list[dict]:
         with self._errors("GET", f"/repos/{self.repository}/actions/runners"):

@@ -15,7 +15,12 @@ from .credentials import Secret
 from .github import RunnerRelease
 
 NODE_FILES = Path(__file__).resolve().parent / "node"
-SCRIPTS = ("start-runner.sh", "idle-watchdog.sh", "release-node.sh")
+SCRIPTS = (
+    "start-runner.sh",
+    "install-runner.sh",
+    "idle-watchdog.sh",
+    "release-node.sh",
+)
 UNITS = ("gpu-runner.service", "gpu-runner-idle.service", "gpu-runner-idle.timer")
 PLACEHOLDER = "<secret: filled in by `up`, never shown>"
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:/@-]*")

@@ -10,7 +10,8 @@ shapes of what cicd/github_api.py is asked for:
   comments;
 - the Chameleon runner tool: generate-jitconfig (201 with `runner` and
   `encoded_jit_config`; 409 for a name in use), the paged runner list, delete a
-  runner (204, or 404 for an unknown id) and the latest actions/runner release.
+  runner (204, or 404 for an unknown id) and the latest actions/runner release;
+- the infra tool: a registration token for the CI runner VM.
 
 Every request must carry the token and is recorded (method, path, lower-cased
 headers, body), so tests can assert what was really sent over HTTP.
@@ -27,6 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 TOKEN = "ghp_test-token-that-must-never-be-printed"
 REPO = "team/project"
 JIT_CONFIG = "eyJqaXQiOiAic2VjcmV0LWppdC1jb25maWcifQ=="
+REGISTRATION_TOKEN = "AREGISTRATIONTOKENTHATMUSTSTAYSECRET"
 RELEASE_SHA = "ab" * 32
 
 
@@ -175,6 +177,11 @@ class Handler(BaseHTTPRequestHandler):
         answer = {"runner": github.runners[runner_id], "encoded_jit_config": JIT_CONFIG}
         return self.reply(201, answer)
 
+    def registration_token(self, github, query):
+        github.registration_tokens += 1
+        answer = {"token": REGISTRATION_TOKEN, "expires_at": "2027-01-01T01:00:00Z"}
+        return self.reply(201, answer)
+
     def delete_runner(self, github, query, runner_id):
         if github.runners.pop(int(runner_id), None) is None:
             return self.reply(404, {"message": "Not Found"})
@@ -202,6 +209,7 @@ ROUTES = [
     (r"PATCH /repos/{repo}/issues/comments/(\d+)", Handler.update_comment),
     (rf"GET {RUNNERS}", Handler.list_runners),
     (rf"POST {RUNNERS}/generate-jitconfig", Handler.generate_jitconfig),
+    (rf"POST {RUNNERS}/registration-token", Handler.registration_token),
     (rf"DELETE {RUNNERS}/(\d+)", Handler.delete_runner),
     (r"GET /repos/actions/runner/releases/latest", Handler.latest_runner_release),
 ]
@@ -221,6 +229,7 @@ class FakeGitHub(ThreadingHTTPServer):
         self.pull_files: dict[int, list[str]] = {}
         self.comments: dict[int, list[dict]] = {}
         self.runners: dict[int, dict] = {}
+        self.registration_tokens = 0  # how many were handed out
         self.release_body = (  # of the latest actions/runner release
             "- actions-runner-linux-arm64-2.330.0.tar.gz <!-- BEGIN SHA linux-arm64 -->"
             + "cd" * 32

@@ -45,6 +45,8 @@ def test_a_plan_from_nothing_creates_everything_in_order():
     assert kinds.index("security_group") < kinds.index("server")
     platform = [step.kind for step in steps if step.name == named("platform")]
     assert platform == ["security_group", "server", "floating_ip"]
+    (runner,) = [s for s in steps if (s.kind, s.name) == ("server", named("ci-runner"))]
+    assert runner.details["github_runner"] == named("ci")
 
 
 def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
