@@ -19,7 +19,7 @@ from pathlib import Path
 import copier
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, answers_of
 from copier.errors import UnsafeTemplateError
 from template_releases import (
     git,
@@ -471,9 +471,12 @@ def test_untouched_project_updates_to_a_fresh_copy_of_the_task_kinds(
     project = generate(kinds_repo, tmp_path / "updated", "v1")
     update(project, "v2")
     fresh = tmp_path / "fresh"
+    # The same answers: an update keeps the team's, where a default has changed since.
+    kept = {k: v for k, v in answers_of(project).items() if not k.startswith("_")}
     copier.run_copy(
         str(kinds_repo),
         str(fresh),
+        data=kept,
         defaults=True,
         vcs_ref="v2",
         quiet=True,

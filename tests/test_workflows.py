@@ -48,8 +48,21 @@ def test_chameleon_runs_every_job_on_the_teams_runners(chameleon):
                 assert "proj42-ci" in labels, (name, job_name)
 
 
-def test_github_hosted_default_keeps_only_the_gpu_job_self_hosted(rendered):
+@pytest.fixture(scope="module")
+def github_hosted(tmp_path_factory):
+    """A course that allows GitHub's machines (this course's default forbids them)."""
+    project = tmp_path_factory.mktemp("github-hosted") / "project"
+    return render(project, ci_runner="github-hosted")
+
+
+def test_the_default_follows_the_course_rule_no_github_hosted_job(rendered):
     for name, flow in workflows(rendered["four-owned-cicd"]).items():
+        for job_name, job in flow["jobs"].items():
+            assert runs_on(job)[0] == "self-hosted", (name, job_name)
+
+
+def test_github_hosted_keeps_only_the_gpu_job_self_hosted(github_hosted):
+    for name, flow in workflows(github_hosted).items():
         for job_name, job in flow["jobs"].items():
             self_hosted = "self-hosted" in runs_on(job)
             assert self_hosted == ((name, job_name) == ("gpu-training.yml", "train"))
