@@ -87,9 +87,11 @@ def _server(name: str, spec: Any, groups: dict[str, Any]) -> Server:
     cloud_init = str(spec.get("cloud_init", "base.yaml"))
     if not (CLOUD_INIT_DIR / cloud_init).is_file() or "/" in cloud_init:
         raise InfraFileError(f"servers.{name}: no cloud_init/{cloud_init}")
+    if not spec.get("os_image"):
+        raise InfraFileError(f"servers.{name}: os_image must name the image to boot")
     return Server(
         named(name),
-        str(spec.get("os_image") or ""),
+        str(spec["os_image"]),
         tuple(named(group) for group in wanted),
         bool(spec.get("floating_ip", False)),
         cloud_init,

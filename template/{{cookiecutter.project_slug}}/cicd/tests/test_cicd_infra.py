@@ -93,6 +93,7 @@ def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
         ),
         ({"servers": {"box": {"os_image": "x", "disk": 40}}}, "unknown key"),
         ({"servers": {"box": {"cloud_init": "../../etc.yaml"}}}, "no cloud_init/"),
+        ({"servers": {"box": {"security_groups": []}}}, "os_image must name"),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_key(edit, message):
