@@ -46,8 +46,11 @@ SCENARIOS: dict[str, dict] = {
         "members": ["amy", "bob", "cat"],
         "cicd_owner": "cat",
         "course_timezone": "Europe/Paris",
+        "tracker": "mlflow",
     },
 }
+# The scenario that tracks with MLflow (every other one with W&B, the default).
+MLFLOW_SCENARIO = "three-owned-cicd"
 
 
 # Free-text project names and the slug and package both engines must derive.
@@ -101,9 +104,10 @@ def project_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("ROOM_ENVS_DIR", str(ROOT / ".cache" / "room-envs"))
     env.setdefault("TORCH_SPEC", "torch==2.13.0")
-    # A member's API key must never make the test suite log runs online.
+    # A member's API key or server must never make the test suite log runs online.
     env["WANDB_MODE"] = "offline"
     env.pop("WANDB_API_KEY", None)
+    env.pop("MLFLOW_TRACKING_URI", None)
     # The generated `nox -s tests` runs its slow tests on CI (CI=true); here the
     # template's tests ask for them where they want them (`-- --slow`), alike on
     # CI and on a laptop.

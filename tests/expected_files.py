@@ -4,7 +4,8 @@ Deliberately not derived from template/: a file that goes missing from the
 template, appears by accident or renders under the wrong name must fail a test,
 and adding a file must be a conscious change here too. Every kind of problem
 (`task`) gets the common files and its own (KIND_FILES): its module in the shared
-package and that module's tests; its contract files bear the common names.
+package and that module's tests; its contract files bear the common names. Each
+tracker adds its own tests (TRACKER_FILES).
 """
 
 # folder -> the files directly inside it; "{package}" is the shared package.
@@ -33,6 +34,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "contract.py",
         "hardware.py",
         "hashing.py",
+        "local_servers.py",
         "model.py",
         "paths.py",
         "problem.py",
@@ -102,8 +104,11 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "datasets.py",
         "distributed.py",
         "engine.py",
+        "environment.py",
         "epochs.py",
         "evaluate.py",
+        "model_registry.py",
+        "registry.py",
         "reports.py",
         "requirements.txt",
         "results.py",
@@ -119,7 +124,6 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_training_distributed.py",
         "test_training_evaluate.py",
         "test_training_run.py",
-        "test_training_wandb.py",
     ),
     "serving": (
         "README.md",
@@ -240,7 +244,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "userdata.py",
     ),
     "cicd/infra/cloud_init": ("base.yaml",),
-    "cicd/infra/node": ("register-runner.sh",),
+    "cicd/infra/node": ("mlflow_db.py", "register-runner.sh", "start-mlflow.sh"),
     "cicd/runner": (
         "__init__.py",
         "__main__.py",
@@ -296,8 +300,18 @@ def _paths(files: dict[str, tuple[str, ...]], package_name: str) -> set[str]:
     }
 
 
-def expected_files(package_name: str, task: str) -> set[str]:
+# tracker -> its own files (training/tracking.py and model_registry.py are each
+# tracker's own too, under the same names).
+TRACKER_FILES: dict[str, dict[str, tuple[str, ...]]] = {
+    "wandb": {"training/tests": ("test_training_wandb.py",)},
+    "mlflow": {"training/tests": ("test_training_mlflow.py",)},
+}
+
+
+def expected_files(package_name: str, task: str, tracker: str = "wandb") -> set[str]:
     """Every path (relative, POSIX) a freshly generated project of ``task`` holds."""
-    return _paths(FILES_BY_FOLDER, package_name) | _paths(
-        KIND_FILES[task], package_name
+    return (
+        _paths(FILES_BY_FOLDER, package_name)
+        | _paths(KIND_FILES[task], package_name)
+        | _paths(TRACKER_FILES[tracker], package_name)
     )

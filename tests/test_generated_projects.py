@@ -10,7 +10,9 @@ What runs where, to pay once for each thing that can differ:
 - the other scenarios differ from those in team answers only (name, members,
   owners, dates). They run what those answers reach: lint, the cicd room and the
   shared package's tests, and every room's test collection, which imports every
-  room module under the scenario's package name;
+  room module under the scenario's package name; the one that answers
+  tracker=mlflow also runs the training room's whole suite, which that answer
+  changes;
 - each kind's pipeline runs end to end once (the image kind's on the accented
   name, so derived names go all the way from data to the served model).
 """
@@ -19,7 +21,14 @@ import json
 
 import pytest
 import yaml
-from conftest import KIND_SCENARIOS, SCENARIOS, answers_of, run_nox, task_of
+from conftest import (
+    KIND_SCENARIOS,
+    MLFLOW_SCENARIO,
+    SCENARIOS,
+    answers_of,
+    run_nox,
+    task_of,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -72,6 +81,18 @@ def test_team_answers_pass_the_tests_they_reach(projects, scenario):
     for room in ROOMS:
         assert f"pytest {room}/tests" in output, f"the {room} tests were not collected"
     assert " error" not in output.lower()
+
+
+def test_the_mlflow_tracker_passes_the_training_suite(projects):
+    """The tracker answer changes the training room's code: its whole suite runs
+    against a real `mlflow server` whose artifacts go to a local S3 server."""
+    result = run_nox(
+        projects[MLFLOW_SCENARIO], "-s", "tests", "--", "training", SLOW_TOO
+    )
+    assert result.returncode == 0, tail(result)
+    output = result.stdout + result.stderr
+    assert "test_training_mlflow.py ...." in output
+    assert "test_training_wandb" not in output and " failed" not in output
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

@@ -16,11 +16,22 @@ from conftest import render, run_nox
 from tools import cloud_init_schema
 
 SECRET = "os-secret-never-printed"
+# EC2-style credentials of the object store, which the MLflow server VM gets.
+OBJECT_STORE = {
+    "AWS_ENDPOINT_URL": "https://chi.tacc.chameleoncloud.org:7480",
+    "AWS_ACCESS_KEY_ID": "ec2-access-key",
+    "AWS_SECRET_ACCESS_KEY": "ec2-secret-never-printed",
+}
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     return render(tmp_path_factory.mktemp("infra") / "project")
+
+
+@pytest.fixture(scope="module")
+def tracker_project(tmp_path_factory) -> Path:
+    return render(tmp_path_factory.mktemp("infra-mlflow") / "project", tracker="mlflow")
 
 
 @pytest.fixture
@@ -58,7 +69,12 @@ def infra(project: Path, *args: str) -> tuple[int, dict | None, str]:
 
     result = run_nox(project, "-s", "infra", "--", *args)
     output = result.stdout + result.stderr
-    for secret in (SECRET, TOKEN, REGISTRATION_TOKEN):
+    for secret in (
+        SECRET,
+        TOKEN,
+        REGISTRATION_TOKEN,
+        OBJECT_STORE["AWS_SECRET_ACCESS_KEY"],
+    ):
         assert secret not in output, f"`infra {args[0]}` printed a secret"
     start = result.stdout.find("{")
     document = json.loads(result.stdout[start:]) if start >= 0 else None
@@ -263,3 +279,45 @@ def test_up_without_a_github_token_is_refused_before_any_step(
     assert code != 0 and "RUNNER_ADMIN_TOKEN" in output
     changes = [r for r in cloud.requests if r[0] != "GET" and "auth/tokens" not in r[1]]
     assert changes == [], "nothing is made when the runner cannot be registered"
+
+
+@pytest.mark.slow  # runs the generated `nox -s infra`
+def test_the_mlflow_tracker_gets_its_server_vm_writing_to_the_object_store(
+    tracker_project, cloud, monkeypatch, tmp_path
+):
+    for name in OBJECT_STORE:
+        monkeypatch.delenv(name, raising=False)
+    code, _, output = infra(tracker_project, "up")
+    assert code != 0 and "AWS_SECRET_ACCESS_KEY" in output, output
+    assert "data/README.md" in output  # where to make them
+    changes = [r for r in cloud.requests if r[0] != "GET" and "auth/tokens" not in r[1]]
+    assert changes == [], "nothing is made when the tracker cannot reach its store"
+
+    for name, value in OBJECT_STORE.items():
+        monkeypatch.setenv(name, value)
+    code, _, output = infra(tracker_project, "up")
+    assert code == 0, output
+    (lease,) = cloud.leases.values()
+    assert lease["reservations"][0]["amount"] == 3
+    groups = {group["name"]: group for group in cloud.security_groups.values()}
+    rules = groups["proj01-tracker"]["security_group_rules"]
+    assert sorted(rule["port_range_min"] for rule in rules) == [22, 5000]
+    servers = {s["name"]: s["request"]["server"] for s in cloud.servers.values()}
+    assert sorted(servers) == ["proj01-ci-runner", "proj01-platform", "proj01-tracker"]
+    assert len(cloud.floating_ips) == 2  # the platform's and the tracker's
+
+    text = base64.b64decode(servers["proj01-tracker"]["user_data"]).decode()
+    (tmp_path / "tracker.yaml").write_text(text)
+    schema = cloud_init_schema(tmp_path / "tracker.yaml")
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    tracker = yaml.safe_load(text)
+    files = {entry["path"]: entry for entry in tracker["write_files"]}
+    settings = files["/etc/mlflow/mlflow.env"]
+    assert settings["permissions"] == "0600"
+    assert "TRACKER_BUCKET=proj01-mlflow\n" in settings["content"]
+    for name, value in OBJECT_STORE.items():
+        assert f"{name}={value}\n" in settings["content"]
+    node = tracker_project / "cicd" / "infra" / "node"
+    for script in ("start-mlflow.sh", "mlflow_db.py"):
+        assert files[f"/opt/mlflow/{script}"]["content"] == (node / script).read_text()
+    assert tracker["runcmd"][-1] == ["/opt/mlflow/start-mlflow.sh"]

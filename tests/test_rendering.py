@@ -39,7 +39,9 @@ def files_of(project: Path) -> set[str]:
 def test_exact_file_set(rendered, scenario):
     project = rendered[scenario]
     answers = answers_of(project)
-    expected = expected_files(answers["package_name"], answers["task"])
+    expected = expected_files(
+        answers["package_name"], answers["task"], answers["tracker"]
+    )
     assert sorted(files_of(project) - expected) == []
     assert sorted(expected - files_of(project)) == []
 

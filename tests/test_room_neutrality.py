@@ -35,6 +35,7 @@ INTERFACE = {
     "scrape",
     "hardware",
     "hashing",
+    "local_servers",  # real servers on loopback, for the rooms' tests
 }
 # Libraries only an image kind needs.
 IMAGE_LIBRARIES = {"PIL", "torchvision", "cv2", "imageio", "skimage"}

@@ -35,11 +35,11 @@ def data_line(manifest: dict) -> str:
 
 
 def training_line(training: dict) -> str:
-    cost = training["cost"]
+    cost, tracking = training["cost"], training["tracking"]
     return (
         f"{len(training['epochs'])} epochs in {cost['wall_time_s']:.1f} s on "
         f"{cost['device']}, {cost['samples_per_s']:.0f} samples/s; "
-        f"W&B run `{training['run_id']}` ({training['wandb_mode']})"
+        f"{tracking['tracker']} run `{tracking['run_id']}` ({tracking['mode']})"
     )
 
 

@@ -25,7 +25,7 @@ TRAINING_STATE_FORMAT = 1
 # Keys that may differ between an interrupted run and its resumption: where and
 # how fast it runs, not what it computes.
 RUNTIME_KEYS = frozenset(
-    {"resume", "device", "num_workers", "compile", "amp", "quality_bar", "wandb"}
+    {"resume", "device", "num_workers", "compile", "amp", "quality_bar", "tracking"}
 )
 
 

@@ -1,6 +1,6 @@
 """The training configuration: one YAML file plus ``key=value`` overrides.
 
-``python -m training.train epochs=3 lr=0.01 wandb.project=x`` reads
+``python -m training.train epochs=3 lr=0.01 tracking.project=x`` reads
 ``training/config.yaml`` (or ``--config PATH``), replaces the dotted keys given,
 and checks every value, so a typo fails before any work starts with the key's
 name, not as a crash in the middle of training.
@@ -28,7 +28,9 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class WandbConfig:
+class TrackingConfig:
+    """Where runs go: the W&B project or MLflow experiment (and registered model)."""
+
     project: str
     entity: str | None
     tags: tuple[str, ...]
@@ -50,15 +52,15 @@ class TrainingConfig:
     num_workers: int
     resume: bool
     quality_bar: float
-    wandb: WandbConfig
+    tracking: TrackingConfig
     # The problem's own settings (problem.SETTINGS), None where left to it.
     problem_settings: dict[str, int | None] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON/YAML types, as logged to W&B, stored in checkpoints and
+        """Plain JSON/YAML types, as the tracker logs them, stored in checkpoints and
         given to `problem.fit`: the problem's settings sit beside the others."""
         data = dataclasses.asdict(self)
-        data["wandb"]["tags"] = list(self.wandb.tags)
+        data["tracking"]["tags"] = list(self.tracking.tags)
         data.update(data.pop("problem_settings"))
         return data
 
@@ -169,14 +171,15 @@ RULES: dict[str, Checker] = {
     # Classification: the least accuracy; regression: the largest ratio of the
     # model's mean absolute error to the mean predictor's (quality.passes).
     "quality_bar": _number(0.0, 1.0),
-    "wandb.project": _text,
-    "wandb.entity": _optional_text,
-    "wandb.tags": _tags,
+    "tracking.project": _text,
+    # W&B's entity (team or user); MLflow has none, so a config may leave it out.
+    "tracking.entity": _optional_text,
+    "tracking.tags": _tags,
     # The problem's own settings, whole numbers from a least value; a config file
     # may leave them out, and None lets the problem choose.
     **{key: _optional(_integer(least)) for key, least in problem.SETTINGS.items()},
 }
-OPTIONAL: dict[str, Any] = dict.fromkeys(problem.SETTINGS)
+OPTIONAL: dict[str, Any] = dict.fromkeys([*problem.SETTINGS, "tracking.entity"])
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -190,11 +193,21 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+# Sections renamed by a template release: a config or a command line written
+# before it gets the new name in its error message.
+RENAMED_SECTIONS = {"wandb": "tracking"}
+
+
 def _check_known(key: str, where: str) -> None:
-    if key not in RULES:
-        raise ConfigError(
-            f"unknown config key '{key}' ({where}); known keys: {', '.join(RULES)}"
-        )
+    if key in RULES:
+        return
+    section, dot, rest = key.partition(".")
+    if section in RENAMED_SECTIONS:
+        renamed = f"{RENAMED_SECTIONS[section]}{dot}{rest}"
+        raise ConfigError(f"config key '{key}' ({where}) is now '{renamed}'")
+    raise ConfigError(
+        f"unknown config key '{key}' ({where}); known keys: {', '.join(RULES)}"
+    )
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -236,13 +249,13 @@ def load_config(
         raise ConfigError(f"config file {path} lacks the key(s) {', '.join(missing)}")
 
     checked = {key: check(key, values[key]) for key, check in RULES.items()}
-    wandb = WandbConfig(
-        project=checked.pop("wandb.project"),
-        entity=checked.pop("wandb.entity"),
-        tags=checked.pop("wandb.tags"),
+    tracking = TrackingConfig(
+        project=checked.pop("tracking.project"),
+        entity=checked.pop("tracking.entity"),
+        tags=checked.pop("tracking.tags"),
     )
     settings = {key: checked.pop(key) for key in problem.SETTINGS}
-    return TrainingConfig(**checked, wandb=wandb, problem_settings=settings)
+    return TrainingConfig(**checked, tracking=tracking, problem_settings=settings)
 
 
 def from_command_line(
@@ -260,7 +273,7 @@ def from_command_line(
         "overrides",
         nargs="*",
         metavar="key=value",
-        help="replace a config value, e.g. epochs=3 lr=0.01 wandb.project=scratch",
+        help="replace a config value, e.g. epochs=3 lr=0.01 tracking.project=scratch",
     )
     arguments = parser.parse_args(argv)
     try:

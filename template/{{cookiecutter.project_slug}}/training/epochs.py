@@ -1,5 +1,5 @@
 """One epoch of a run: fit, validate, step the schedule; its record, the line
-it prints, what W&B receives, and the checkpoint written after it."""
+it prints, what the tracker receives, and the checkpoint written after it."""
 
 from typing import Any
 
@@ -100,7 +100,7 @@ def epoch_line(spec: Spec, record: dict[str, Any], epochs: int) -> str:
     )
 
 
-def wandb_metrics(record: dict[str, Any]) -> dict[str, Any]:
+def tracked_metrics(record: dict[str, Any]) -> dict[str, Any]:
     """``train_loss`` -> ``train/loss`` and so on, with the learning rate and cost."""
     named = {
         key.replace("_", "/", 1): value for key, value in final_scores(record).items()

@@ -1,4 +1,4 @@
-"""The end of a run: the checkpoint serving packages, its W&B artifact, and
+"""The end of a run: the checkpoint serving packages, its registered model, and
 the run's summary (training.json)."""
 
 import time
@@ -47,8 +47,7 @@ def finish(
     return {
         "task": spec.task,
         "run_id": tracker.run_id,
-        "wandb_mode": tracker.mode,
-        "wandb_run_dir": tracker.run_dir,
+        "tracking": tracker.record(),
         "model": str(model_path),
         "dataset_version": version,
         "training_examples": len(data.training),
@@ -77,7 +76,7 @@ def save_model(
     baseline: dict[str, Any],
     version: str | None,
 ) -> None:
-    """The checkpoint serving packages (with the fitted spec), and its W&B artifact."""
+    """The checkpoint serving packages (with the fitted spec), and its tracker model."""
     model_path = save_checkpoint(
         paths.latest_model_path(),
         state.model,  # the plain module: compiled or DDP keys carry a prefix
@@ -87,7 +86,7 @@ def save_model(
             "metrics": figures,
             "baseline": baseline,
             "dataset_version": version,
-            "wandb_run_id": tracker.run_id,
+            "run_id": tracker.run_id,
             "config": config.to_dict(),
         },
     )

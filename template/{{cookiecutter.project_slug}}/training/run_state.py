@@ -15,7 +15,7 @@ from . import checkpoints, distributed
 from .acceleration import CompiledModel, Precision, choose_precision, select_device
 from .config import ConfigError, TrainingConfig
 from .datasets import Splits
-from .tracking import environment
+from .environment import environment
 
 
 @dataclass(frozen=True)

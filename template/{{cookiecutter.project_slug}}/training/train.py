@@ -4,17 +4,16 @@ Reads the dataset's training and validation splits, fits the problem's
 preprocessing on the training split, trains as configured in
 training/config.yaml, checkpoints every epoch (``resume=true`` continues), and
 writes the model serving packages (artifacts/models/model.pt, holding the
-fitted spec), the run's metrics (artifacts/metrics/training.json) and a W&B run
-with the model as an artifact. Exit codes: 0 trained; 2 the run could not start
-or go on (bad config, no dataset, an unreadable example, nothing to resume);
-130 interrupted.
+fitted spec), the run's metrics (artifacts/metrics/training.json) and a tracker
+run (training/tracking.py) with the model registered. Exit codes: 0 trained;
+2 the run could not start or go on (bad config, no dataset, an unreadable
+example, nothing to resume); 130 interrupted.
 
 `train` reads as its steps: choose the hardware, load the splits, build the
 model (or resume it), start tracking, then per epoch fit, validate, record and
 checkpoint, and finish with the model and the run's summary.
 """
 
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +23,7 @@ from torch.utils.data import DistributedSampler
 
 from {{ cookiecutter.package_name }}.spec import ProblemDataError
 
-from . import checkpoints, distributed
+from . import checkpoints, distributed, tracking
 from .config import (
     CONFIG_ERROR_EXIT_CODE,
     ConfigError,
@@ -32,7 +31,7 @@ from .config import (
     from_command_line,
 )
 from .datasets import Splits, load_splits
-from .epochs import epoch_line, run_epoch, save_training_state, wandb_metrics
+from .epochs import epoch_line, run_epoch, save_training_state, tracked_metrics
 from .reports import baseline_text, training_metrics_path, write_json
 from .results import finish
 from .run_state import (
@@ -43,7 +42,6 @@ from .run_state import (
     make_training_loader,
     resume_or_start,
 )
-from .tracking import Tracker
 
 PROG = "python -m training.train"
 EpochCallback = Callable[[int], None]
@@ -83,7 +81,7 @@ def _train(
             record = run_epoch(
                 epoch, data.spec, state, training_loader, validation_loader, hardware
             )
-            tracker.log_epoch(epoch, wandb_metrics(record))
+            tracker.log_epoch(epoch, tracked_metrics(record))
             if cluster.is_main:
                 save_training_state(config, state)
                 print(epoch_line(data.spec, record, config.epochs))
@@ -101,18 +99,18 @@ def _train(
 
 def start_tracking(
     config: TrainingConfig, hardware: Hardware, data: Splits, state: State
-) -> Tracker:
-    """The W&B run (process 0's only), announced with what this run trains."""
-    if not hardware.cluster.is_main:
-        os.environ["WANDB_MODE"] = "disabled"  # one W&B run, by process 0
-    tracker = Tracker.start(config, hardware.environment)
+) -> tracking.Tracker:
+    """The tracker's run (process 0's only), announced with what this run trains."""
+    tracker = tracking.Tracker.start(
+        config, hardware.environment, main_process=hardware.cluster.is_main
+    )
     processes = hardware.cluster.world_size
     hardware.say(
         f"training {config.arch} for {data.spec.task} on {hardware.device} "
         f"({hardware.precision.name}, compile {state.runner.status}"
         + (f", {processes} processes" if processes > 1 else "")
         + f"): {len(data.training)} training and {len(data.validation)} "
-        f"validation examples; W&B {tracker.mode}, run {tracker.run_id}"
+        f"validation examples; {tracking.NAME} {tracker.mode}, run {tracker.run_id}"
     )
     return tracker
 

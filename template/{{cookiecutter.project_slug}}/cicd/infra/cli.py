@@ -48,6 +48,8 @@ def take_steps(
     steps = choose(desired, cloud.existing(chi))
     if any(step.details.get("github_runner") for step in steps):
         credentials.github_token()  # missing: refused before any step is taken
+    if any(step.details.get("mlflow_server") for step in steps):
+        credentials.object_store()
     for step in steps:
         print(f"{step.do} {step.kind} {step.name}", file=sys.stderr, flush=True)
         cloud.carry_out(chi, desired, step)

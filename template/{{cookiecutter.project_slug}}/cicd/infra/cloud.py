@@ -15,7 +15,7 @@ from ..runner import credentials, settings
 from ..runner.chameleon import ChameleonError, connect, wait_until_active
 from ..runner.github import GitHub
 from . import userdata
-from .desired import CI_LABEL, LEASE_NAME, MANAGED_BY, Desired, Server
+from .desired import CI_LABEL, LEASE_NAME, MANAGED_BY, TRACKER_BUCKET, Desired, Server
 from .plan import Existing, Step
 
 BLAZAR_TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -147,7 +147,11 @@ def wait_for_server(nova, server_id: str) -> Any:
 
 
 def server_user_data(desired: Desired, server: Server) -> str:
-    """The server's cloud_init/ file; for the CI runner, with a fresh registration."""
+    """The server's cloud_init/ file; for the CI runner, with a fresh registration;
+    for the MLflow server, with the object store it keeps its data in."""
+    if server.mlflow_server:
+        store = credentials.object_store()
+        return userdata.with_tracker(desired.user_data(server), TRACKER_BUCKET, store)
     if not server.github_runner:
         return desired.user_data(server)
     github = GitHub(settings.repository(), credentials.github_token())

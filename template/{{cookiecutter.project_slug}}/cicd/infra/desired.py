@@ -26,9 +26,12 @@ SERVER_KEYS = {
     "floating_ip",
     "cloud_init",
     "github_runner",
+    "mlflow_server",
 }
 # The label every CI job of this project asks for (copier's ci_runs_on).
 CI_LABEL = f"{PROJECT_ID}-ci"
+# The object-store bucket of the MLflow server's artifacts and database backups.
+TRACKER_BUCKET = f"{PROJECT_ID}-mlflow"
 
 
 class InfraFileError(ValueError):
@@ -43,6 +46,7 @@ class Server:
     floating_ip: bool
     cloud_init: str  # the file's name in cloud_init/
     github_runner: bool = False  # registered as the repository's CI runner
+    mlflow_server: bool = False  # runs the team's MLflow server (port 5000)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ def _server(name: str, spec: Any, groups: dict[str, Any]) -> Server:
         bool(spec.get("floating_ip", False)),
         cloud_init,
         bool(spec.get("github_runner", False)),
+        bool(spec.get("mlflow_server", False)),
     )
 
 

@@ -10,7 +10,7 @@ wanted, dependants first.
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .desired import CI_LABEL, LEASE_NAME, Desired
+from .desired import CI_LABEL, LEASE_NAME, TRACKER_BUCKET, Desired
 
 
 @dataclass
@@ -67,6 +67,8 @@ def server_steps(desired: Desired, existing: Existing) -> list[Step]:
             }
             if server.github_runner:
                 details["github_runner"] = CI_LABEL
+            if server.mlflow_server:
+                details["mlflow_server"] = f"s3://{TRACKER_BUCKET}"
             steps.append(Step("create", "server", server.name, details))
         if server.floating_ip and server.name not in existing.floating_ips:
             steps.append(Step("create", "floating_ip", server.name))

@@ -1,9 +1,12 @@
-"""The user-data of an infra VM: its cloud_init/ file, and for the CI runner VM
-(`github_runner: true` in resources.yml) the files that register it.
+"""The user-data of an infra VM: its cloud_init/ file, plus for the CI runner VM
+(`github_runner: true` in resources.yml) the files that register it, and for the
+MLflow server (`mlflow_server: true`) the files that start it.
 
 The runner's scripts are the GPU nodes' installer (cicd/runner/node/) and
-cicd/infra/node/register-runner.sh, both checked by shellcheck; the registration
-token is the only secret, and a plan shows a placeholder instead.
+cicd/infra/node/register-runner.sh; the tracker's are cicd/infra/node/
+start-mlflow.sh and mlflow_db.py. Scripts are checked by shellcheck (and ruff).
+The secrets (the registration token, the object store's secret key) are written
+to root-only files, and a plan shows a placeholder instead.
 """
 
 from dataclasses import dataclass
@@ -59,11 +62,61 @@ def runner_files(runner: CiRunner, token: Secret | None) -> list[dict[str, str]]
     ]
 
 
+def extended(base: str, files: list[dict[str, str]], command: str) -> str:
+    """``base`` (a cloud_init/ file) that also writes ``files`` and runs ``command``."""
+    document = yaml.safe_load(base) or {}
+    document.setdefault("write_files", []).extend(files)
+    document.setdefault("runcmd", []).append([command])
+    return "#cloud-config\n" + yaml.safe_dump(document, sort_keys=False, width=100)
+
+
 def user_data(base: str, runner: CiRunner | None, token: Secret | None) -> str:
     """``base`` (a cloud_init/ file), with the runner's files and start if any."""
     if runner is None:
         return base
-    document = yaml.safe_load(base) or {}
-    document.setdefault("write_files", []).extend(runner_files(runner, token))
-    document.setdefault("runcmd", []).append(["/opt/ci-runner/register-runner.sh"])
-    return "#cloud-config\n" + yaml.safe_dump(document, sort_keys=False, width=100)
+    files = runner_files(runner, token)
+    return extended(base, files, "/opt/ci-runner/register-runner.sh")
+
+
+# The server the tracker runs, as in training/requirements.txt.
+MLFLOW_REQUIREMENT = "mlflow>=3.4,<3.18"
+
+
+def tracker_files(bucket: str, store: dict[str, Secret] | None) -> list[dict[str, str]]:
+    """The MLflow server's start script, its database backup tool and settings
+    (``store`` None: placeholders, for a plan or a schema check)."""
+    names = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    if store is None:
+        settings = "".join(f"{name}={PLACEHOLDER}\n" for name in names)
+    else:
+        settings = env_file({name: store[name].value for name in names})
+    # MLflow names the S3 endpoint its own way; boto3 reads AWS_ENDPOINT_URL.
+    endpoint = store["AWS_ENDPOINT_URL"].value if store else PLACEHOLDER
+    return [
+        {
+            "path": "/opt/mlflow/start-mlflow.sh",
+            "permissions": "0755",
+            "content": (INFRA_NODE / "start-mlflow.sh").read_text(),
+        },
+        {
+            "path": "/opt/mlflow/mlflow_db.py",
+            "permissions": "0644",
+            "content": (INFRA_NODE / "mlflow_db.py").read_text(),
+        },
+        {
+            "path": "/opt/mlflow/requirements.txt",
+            "permissions": "0644",
+            "content": f"{MLFLOW_REQUIREMENT}\nboto3>=1.34\n",
+        },
+        {
+            "path": "/etc/mlflow/mlflow.env",
+            "permissions": "0600",
+            "content": f"TRACKER_BUCKET={bucket}\nMLFLOW_S3_ENDPOINT_URL={endpoint}\n"
+            + settings,
+        },
+    ]
+
+
+def with_tracker(base: str, bucket: str, store: dict[str, Secret] | None) -> str:
+    """``base`` that also makes the VM the team's MLflow server."""
+    return extended(base, tracker_files(bucket, store), "/opt/mlflow/start-mlflow.sh")

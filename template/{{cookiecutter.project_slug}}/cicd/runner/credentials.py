@@ -2,7 +2,8 @@
 
 Chameleon: an OpenStack application credential (the `OS_*` variables of the
 openrc file Chameleon's dashboard offers). GitHub: a token that may manage the
-repository's self-hosted runners (RUNNER_ADMIN_TOKEN).
+repository's self-hosted runners (RUNNER_ADMIN_TOKEN). The object store: the S3
+endpoint and EC2-style credentials (AWS_*), which the tracker's server needs.
 """
 
 import json
@@ -25,10 +26,16 @@ RELEASE_VARIABLES = (
     "OS_RELEASE_APPLICATION_CREDENTIAL_ID",
     "OS_RELEASE_APPLICATION_CREDENTIAL_SECRET",
 )
+OBJECT_STORE_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+)
 SECRET_VARIABLES = (
     "OS_APPLICATION_CREDENTIAL_SECRET",
     "OS_RELEASE_APPLICATION_CREDENTIAL_SECRET",
     "RUNNER_ADMIN_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
 )
 
 
@@ -48,12 +55,14 @@ class Secret:
     __str__ = __repr__
 
 
-def require(names: tuple[str, ...], purpose: str) -> dict[str, str]:
+def require(
+    names: tuple[str, ...], purpose: str, guide: str = "cicd/docs/runners.md"
+) -> dict[str, str]:
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
         raise MissingCredentials(
             f"{purpose} needs the environment variable(s) {', '.join(missing)};"
-            " see cicd/docs/runners.md for how to create them"
+            f" see {guide} for how to create them"
         )
     return {name: os.environ[name] for name in names}
 
@@ -61,6 +70,16 @@ def require(names: tuple[str, ...], purpose: str) -> dict[str, str]:
 def github_token() -> Secret:
     found = require(GITHUB_VARIABLES, "managing the repository's GitHub runners")
     return Secret(found[GITHUB_VARIABLES[0]])
+
+
+def object_store() -> dict[str, Secret]:
+    """The S3 endpoint and credentials a server on Chameleon writes with."""
+    found = require(
+        OBJECT_STORE_VARIABLES,
+        "a server that keeps data in the object store",
+        "the data room's handbook (data/README.md, 'The object store')",
+    )
+    return {name: Secret(value) for name, value in found.items()}
 
 
 def chameleon() -> dict[str, str]:

@@ -32,6 +32,9 @@ def test_the_shipped_file_names_everything_after_the_project():
     assert [server.name for server in desired.servers] == [
         named("platform"),
         named("ci-runner"),
+{%- if cookiecutter.tracker == 'mlflow' %}
+        named("tracker"),  # the team's MLflow server
+{%- endif %}
     ]
     assert all(name.startswith(named("")) for name in desired.security_groups)
     for server in desired.servers:
@@ -49,6 +52,23 @@ def test_a_plan_from_nothing_creates_everything_in_order():
     assert runner.details["github_runner"] == named("ci")
 
 
+def test_an_mlflow_server_is_planned_with_its_bucket():
+    shipped = document()
+    shipped["reservation"]["instances"] = 3
+    shipped["security_groups"]["tracker"] = [22, 5000]
+    shipped["servers"]["tracker"] = {
+        "os_image": "CC-Ubuntu24.04",
+        "security_groups": ["tracker"],
+        "floating_ip": True,
+        "mlflow_server": True,
+    }
+    steps = plan(parse(shipped), Existing())
+    (server,) = [s for s in steps if (s.kind, s.name) == ("server", named("tracker"))]
+    assert server.details["mlflow_server"] == f"s3://{named('mlflow')}"
+    others = [s for s in steps if s.kind == "server" and s.name != named("tracker")]
+    assert not any("mlflow_server" in s.details for s in others)
+
+
 def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
     desired = load()
     existing = Existing(
@@ -58,7 +78,11 @@ def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
             for name, ports in desired.security_groups.items()
         },
         servers={server.name: {"id": server.name} for server in desired.servers},
-        floating_ips={named("platform"): {"id": "f1"}},
+        floating_ips={
+            server.name: {"id": f"ip-{server.name}"}
+            for server in desired.servers
+            if server.floating_ip
+        },
     )
     assert plan(desired, existing) == []
     existing.servers[named("old-box")] = {"id": "s9"}
@@ -84,7 +108,7 @@ def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
         ({"reservation": {"flavor": "m1.medium", "instances": 0, "days": 1}}, "from 1"),
         (
             {"reservation": {"flavor": "m1.medium", "instances": 1, "days": 6}},
-            "2 servers need reservation.instances of at least 2",
+            r"\d servers need reservation.instances of at least \d, not 1",
         ),
         ({"security_groups": {"platform": [22, 70000]}}, "from 1 to 65535"),
         (

@@ -18,6 +18,7 @@ SECRETS = {
     "RUNNER_ADMIN_TOKEN": "ghp_token-must-not-leak",
     "OS_RELEASE_APPLICATION_CREDENTIAL_ID": "release-id-0002",
     "OS_RELEASE_APPLICATION_CREDENTIAL_SECRET": "release-secret-must-not-leak",
+    "AWS_SECRET_ACCESS_KEY": "ec2-secret-must-not-leak",
 }
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 

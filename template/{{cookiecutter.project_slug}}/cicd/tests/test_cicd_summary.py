@@ -58,7 +58,7 @@ def history(metric: str) -> dict:
         "epochs": epochs,
         "cost": {"wall_time_s": 12.5, "device": "cpu", "samples_per_s": 800.0},
         "run_id": "abc123",
-        "wandb_mode": "offline",
+        "tracking": {"tracker": "W&B", "run_id": "abc123", "mode": "offline"},
     }
 
 

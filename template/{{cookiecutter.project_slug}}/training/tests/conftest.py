@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import wandb
 
 from {{ cookiecutter.package_name }} import problem, quality
 from {{ cookiecutter.package_name }}.spec import (
@@ -22,6 +21,7 @@ from {{ cookiecutter.package_name }}.spec import (
     write_spec,
 )
 
+from training import tracking
 from training.config import DEFAULT_CONFIG_PATH, TrainingConfig, load_config
 
 # Half the default synthetic dataset (examples per class, or rows): a few
@@ -37,7 +37,7 @@ TINY_OVERRIDES = (
     "lr=0.01",
     "epochs=3",
     "device=cpu",
-    "wandb.project=tests",
+    "tracking.project=tests",
 )
 
 
@@ -77,20 +77,24 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def artifacts(
     tmp_path: Path, tiny_dataset: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
-    """A fresh ARTIFACTS_DIR holding the tiny dataset; W&B disabled unless a test
-    says otherwise, and kept out of the home directory."""
+    """A fresh ARTIFACTS_DIR holding the tiny dataset; tracking off unless a test
+    says otherwise, and never the team's own account or server."""
     root = tmp_path / "artifacts"
     shutil.copytree(tiny_dataset, root / "data" / "dataset")
     monkeypatch.setenv("ARTIFACTS_DIR", str(root))
+    monkeypatch.setenv("TRACKING_MODE", "off")
+{%- if cookiecutter.tracker == 'wandb' %}
     monkeypatch.setenv("WANDB_DIR", str(root))
-    monkeypatch.setenv("WANDB_MODE", "disabled")
     for variable in ("WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
         monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
+{%- else %}
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+{%- endif %}
     yield root
-    # wandb keeps its settings for the rest of the process once a run started;
-    # tearing it down lets the next test's WANDB_* variables count.
-    wandb.teardown()
+    # A tracker may keep settings for the rest of the process once a run
+    # started; forgetting them lets the next test's variables count.
+    tracking.reset()
 
 
 @pytest.fixture(scope="session")

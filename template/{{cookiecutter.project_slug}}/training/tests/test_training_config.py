@@ -26,22 +26,28 @@ def test_the_shipped_config_loads_with_sensible_defaults() -> None:
     assert config.compile is False
     assert config.resume is False
     assert config.quality_bar == 0.6
-    assert problem.TASK in config.wandb.tags
-    assert config.wandb.project
+    assert problem.TASK in config.tracking.tags
+    assert config.tracking.project
     # An empty entity means "your default entity", which wandb spells None.
-    assert config.wandb.entity is None or config.wandb.entity.strip()
+    assert config.tracking.entity is None or config.tracking.entity.strip()
 
 
 def test_overrides_replace_dotted_keys_with_yaml_scalars() -> None:
     config = load_config(
         DEFAULT_CONFIG_PATH,
-        ["epochs=3", "lr=0.01", "wandb.project=x", "amp=true", "wandb.tags=[a, b]"],
+        [
+            "epochs=3",
+            "lr=0.01",
+            "tracking.project=x",
+            "amp=true",
+            "tracking.tags=[a, b]",
+        ],
     )
     assert config.epochs == 3
     assert config.lr == pytest.approx(0.01)
-    assert config.wandb.project == "x"
+    assert config.tracking.project == "x"
     assert config.amp is True
-    assert config.wandb.tags == ("a", "b")
+    assert config.tracking.tags == ("a", "b")
 
 
 def test_every_architecture_of_the_problem_is_accepted_by_name() -> None:
@@ -78,8 +84,9 @@ def test_exponent_notation_is_a_number_even_though_yaml_reads_a_string() -> None
     ("override", "named"),
     [
         ("epoch=3", "epoch"),
-        ("wandb.projct=x", "wandb.projct"),
-        ("wandb=x", "wandb"),
+        ("tracking.projct=x", "tracking.projct"),
+        ("tracking=x", "tracking"),
+        ("wandb.project=x", "wandb.project"),  # renamed: the message says to what
         ("epochs=three", "epochs"),
         ("epochs=2.5", "epochs"),
         ("epochs=0", "epochs"),
@@ -92,8 +99,8 @@ def test_exponent_notation_is_a_number_even_though_yaml_reads_a_string() -> None
         ("quality_bar=1.5", "quality_bar"),
         ("quality_bar=-0.1", "quality_bar"),
         ("min_accuracy=0.6", "min_accuracy"),
-        ("wandb.project=", "wandb.project"),
-        ("wandb.tags={a: 1}", "wandb.tags"),
+        ("tracking.project=", "tracking.project"),
+        ("tracking.tags={a: 1}", "tracking.tags"),
     ],
 )
 def test_an_unknown_key_or_a_wrong_value_is_refused_by_name(
@@ -101,6 +108,11 @@ def test_an_unknown_key_or_a_wrong_value_is_refused_by_name(
 ) -> None:
     with pytest.raises(ConfigError, match=f"'?{named}'? "):
         load_config(DEFAULT_CONFIG_PATH, [override])
+
+
+def test_a_renamed_section_is_refused_with_its_new_name() -> None:
+    with pytest.raises(ConfigError, match=r"'wandb\.tags' .* is now 'tracking\.tags'"):
+        load_config(DEFAULT_CONFIG_PATH, ["wandb.tags=[a]"])
 
 
 def test_an_override_without_equals_sign_is_refused() -> None:

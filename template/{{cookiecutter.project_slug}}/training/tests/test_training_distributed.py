@@ -32,7 +32,7 @@ def torchrun(artifacts: Path, processes: int, overrides: tuple[str, ...]):
             **os.environ,
             "ARTIFACTS_DIR": str(artifacts),
             "PYTHONPATH": str(REPO_ROOT),
-            "WANDB_MODE": "disabled",
+            "TRACKING_MODE": "off",
         },
         capture_output=True,
         text=True,

