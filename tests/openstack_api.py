@@ -199,6 +199,15 @@ class FakeOpenStack:
                         "created": "2027-01-01T00:00:00Z",
                         "status": "ACTIVE",
                         "metadata": body["server"].get("metadata", {}),
+                        "addresses": {
+                            "sharednet1": [
+                                {
+                                    "version": 4,
+                                    "addr": f"10.56.0.{len(api.servers) + 10}",
+                                    "OS-EXT-IPS:type": "fixed",
+                                }
+                            ]
+                        },
                         "links": [],
                         "request": body,
                     }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import render, run_nox
+from conftest import project_env, render, run_nox
 from tools import cloud_init_schema
 
 SECRET = "os-secret-never-printed"
@@ -169,6 +169,26 @@ def test_up_makes_the_file_real_and_a_second_up_changes_nothing(project, cloud):
     assert address["port_id"] == f"port-{platform_id}"
     assert address["floating_network_id"] == "net-public"
 
+    # The Ansible inventory `nox -s infra -- configure` hands to the playbook.
+    code, groups, output = infra(project, "inventory")
+    assert code == 0, output
+    hosts = groups["infra"]["hosts"]
+    assert hosts["proj01-platform"]["ansible_host"] == address["floating_ip_address"]
+    assert hosts["proj01-ci-runner"]["ansible_host"].startswith("10.56.0.")
+    jump = f"-o ProxyJump=cc@{address['floating_ip_address']}"
+    assert hosts["proj01-ci-runner"]["ansible_ssh_common_args"] == jump
+    assert list(groups["github_runners"]["hosts"]) == ["proj01-ci-runner"]
+    # The playbook over that inventory, as `configure` runs it; --list-hosts
+    # connects to no VM (none exists here), so only what each play targets is seen.
+    listed = run_nox(project, "-s", "infra", "--", "configure", "--list-hosts")
+    output = listed.stdout + listed.stderr
+    assert listed.returncode == 0, output
+    plays = output.split("play #")[1:]
+    assert len(plays) == 3, output
+    assert "proj01-platform" in plays[0] and "proj01-ci-runner" in plays[0]
+    assert "proj01-platform" in plays[1] and "proj01-ci-runner" not in plays[1]
+    assert "hosts (0)" in plays[2]  # no MLflow server in this project
+
     code, planned, output = infra(project, "plan")
     assert code == 0, output
     assert planned["compared_with"] == "what exists at KVM@TACC"
@@ -321,3 +341,35 @@ def test_the_mlflow_tracker_gets_its_server_vm_writing_to_the_object_store(
     for script in ("start-mlflow.sh", "mlflow_db.py"):
         assert files[f"/opt/mlflow/{script}"]["content"] == (node / script).read_text()
     assert tracker["runcmd"][-1] == ["/opt/mlflow/start-mlflow.sh"]
+
+
+ANSIBLE_ENV = """
+from cicd import room_envs
+print(room_envs.ensure("cicd/infra/ansible", log=lambda *_: None))
+"""
+
+
+@pytest.mark.slow  # builds the Ansible environment (shared across runs)
+def test_the_playbook_linter_does_catch_a_mistake(project, tmp_path):
+    """The generated `nox -s lint` passes the shipped playbook (test_generated_
+    projects); here its linter refuses a playbook with unnamed shell tasks."""
+    made = subprocess.run(
+        [sys.executable, "-c", ANSIBLE_ENV],
+        cwd=project,
+        env={**project_env(), "PYTHONPATH": str(project)},
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    bin_dir = Path(made.stdout.strip().splitlines()[-1])
+    bad = tmp_path / "bad.yml"
+    bad.write_text("- hosts: all\n  tasks:\n    - ansible.builtin.shell: echo hi\n")
+    result = subprocess.run(
+        [str(bin_dir / "ansible-lint"), "--offline", str(bad)],
+        cwd=tmp_path,
+        env={**project_env(), "PATH": f"{bin_dir}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "name[missing]" in output, output

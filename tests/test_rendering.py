@@ -18,9 +18,11 @@ ROLE_PATHS = {
     "monitoring": ["/monitoring/"],
     "cicd": ["/cicd/", "/.github/", "/noxfile.py", "/.pre-commit-config.yaml"],
 }
-# Literal double braces that belong in generated files: GitHub expressions, and
-# Prometheus / Grafana templates in the monitoring room.
+# Literal double braces that belong in generated files: GitHub expressions,
+# Prometheus / Grafana templates in the monitoring room, and the Ansible
+# playbook's variables.
 ALLOWED_BRACES = re.compile(
+    r"\{\{ ?ansible_user ?\}\}|\{\{ ?item ?\}\}|"
     r"\$\{\{|\{\{ ?\$labels|\{\{ ?\$value|\{\{ ?predicted_class|\{\{ ?endpoint|\{\{ ?instance|\{\{ ?http_response_code|\{\{ ?le ?\}\}"
 )
 

@@ -46,11 +46,28 @@ def run_in(session: nox.Session, room: str, *args: str, **env: str) -> None:
     session.run(str(bin_dir / program), *rest, env={**room_env(), **env}, external=True)
 
 
+# Ansible's room environment and the playbook that configures the infra VMs
+# after their first boot (cicd/docs/infra.md).
+ANSIBLE = "cicd/infra/ansible"
+PLAYBOOK = f"{ANSIBLE}/site.yml"
+
+
+def run_ansible(session: nox.Session, *args: str) -> None:
+    """An Ansible program, its environment's programs first on PATH: they call
+    each other by name."""
+    bin_dir = room_envs.ensure(ANSIBLE, log=session.log)
+    path = os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")])
+    run_in(session, ANSIBLE, *args, PATH=path)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and format check over the whole repository."""
+    """ruff check and format check over the whole repository; the Ansible
+    playbook's syntax check and lint."""
     run_in(session, "cicd", "ruff", "check", ".")
     run_in(session, "cicd", "ruff", "format", "--check", ".")
+    run_ansible(session, "ansible-playbook", "--syntax-check", PLAYBOOK)
+    run_ansible(session, "ansible-lint", "--offline", PLAYBOOK)
 
 
 # `-- --slow` asks `nox -s tests` for the tests marked slow as well (benchmarks,
@@ -244,15 +261,26 @@ def runner(session: nox.Session) -> None:
 
 @nox.session
 def infra(session: nox.Session) -> None:
-    """The team's Chameleon resources as code: `-- plan|up|down|status`
-    (cicd/infra/resources.yml; cicd/docs/infra.md)."""
+    """The team's Chameleon resources as code: `-- plan|up|down|status|inventory`,
+    and `-- configure` (Ansible) once they are up (cicd/docs/infra.md)."""
     args = session.posargs or ["plan"]
+    if args[0] == "configure":
+        configure(session, args[1:])
+        return
     # A plan without credentials (from nothing) needs no cloud client; the rest do.
     offline = args[0] in ("-h", "--help") or (
         args[0] == "plan" and not os.environ.get("OS_APPLICATION_CREDENTIAL_SECRET")
     )
     room = "cicd" if offline else "cicd/runner"
     run_in(session, room, "python", "-m", "cicd.infra", *args)
+
+
+def configure(session: nox.Session, ansible_args: list[str]) -> None:
+    """cicd/infra/ansible/site.yml over the VMs `up` made."""
+    inventory = str(Path(room_env()["ARTIFACTS_DIR"]) / "infra" / "inventory.json")
+    infra_cli = ("python", "-m", "cicd.infra", "inventory", "--output", inventory)
+    run_in(session, "cicd/runner", *infra_cli)
+    run_ansible(session, "ansible-playbook", "-i", inventory, PLAYBOOK, *ansible_args)
 
 
 @nox.session

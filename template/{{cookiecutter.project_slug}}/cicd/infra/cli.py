@@ -5,19 +5,24 @@ cloud when the OS_* credentials are set, else planned from nothing (so a pull
 request can show it). up: takes them, one at a time against the cloud as it
 is, so a second `up` changes nothing and an interrupted one can be run again.
 down: removes everything `up` made, and nothing else. status: what exists.
+inventory: the Ansible inventory of the VMs `up` made, which `nox -s infra --
+configure` hands to cicd/infra/ansible/site.yml.
 
 Exit codes: 0 done; 1 Chameleon refused or failed; 2 a bad resources.yml or
 missing credentials (the message names what to fix).
 """
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from ..runner import credentials
 from .desired import Desired, InfraFileError, load
+from .inventory import inventory
 from .plan import Existing, Step, as_json, plan, teardown
 
 
@@ -70,11 +75,24 @@ def command_status(args) -> dict[str, Any]:
     return {"site": desired.site, **asdict(cloud.existing(chi))}
 
 
+def command_inventory(args) -> dict[str, Any]:
+    """The inventory; with --output, written there (what is said: its hosts)."""
+    desired = load()
+    cloud, chi = connected(desired.site)
+    groups = inventory(desired, cloud.existing(chi))
+    if args.output is None:
+        return groups
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(groups, indent=2))
+    return {"inventory": str(args.output), "hosts": sorted(groups["infra"]["hosts"])}
+
+
 COMMANDS = {
     "plan": command_plan,
     "up": command_up,
     "down": command_down,
     "status": command_status,
+    "inventory": command_inventory,
 }
 
 
@@ -85,6 +103,8 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("up", help="make the cloud match cicd/infra/resources.yml")
     commands.add_parser("down", help="remove everything `up` made")
     commands.add_parser("status", help="list this project's infra resources")
+    listing = commands.add_parser("inventory", help="the VMs' Ansible inventory (JSON)")
+    listing.add_argument("--output", type=Path, help="write it to this file")
     return main
 
 

@@ -40,6 +40,15 @@ def group_ports(group: dict[str, Any]) -> list[int]:
     )
 
 
+def fixed_address(server) -> str | None:
+    """The server's address on its network (Nova's `addresses`), if it has one."""
+    for network in (getattr(server, "addresses", None) or {}).values():
+        for address in network:
+            if address.get("OS-EXT-IPS:type", "fixed") == "fixed":
+                return address.get("addr")
+    return None
+
+
 def existing(chi) -> Existing:
     """This project's infra resources, as `plan` compares them."""
     found = Existing()
@@ -55,7 +64,11 @@ def existing(chi) -> Existing:
             }
     for server in chi.nova().servers.list():
         if (getattr(server, "metadata", None) or {}).get("managed-by") == MANAGED_BY:
-            found.servers[server.name] = {"id": server.id, "status": server.status}
+            found.servers[server.name] = {
+                "id": server.id,
+                "status": server.status,
+                "address": fixed_address(server),
+            }
     for address in neutron.list_floatingips()["floatingips"]:
         owner = address.get("description", "")
         if owner.startswith(MANAGED_BY + ":"):

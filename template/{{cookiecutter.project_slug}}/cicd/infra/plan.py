@@ -18,7 +18,7 @@ class Existing:
     """This project's resources in the cloud, by name (only those `up` made)."""
 
     lease: dict[str, Any] | None = None
-    # name -> {"id", "ports": [..]} / {"id", "status"} / {"id", "address"}
+    # name -> {"id", "ports": [..]} / {"id", "status", "address"} / {"id", "address"}
     security_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     servers: dict[str, dict[str, Any]] = field(default_factory=dict)
     floating_ips: dict[str, dict[str, Any]] = field(default_factory=dict)

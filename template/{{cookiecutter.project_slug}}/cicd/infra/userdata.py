@@ -78,10 +78,6 @@ def user_data(base: str, runner: CiRunner | None, token: Secret | None) -> str:
     return extended(base, files, "/opt/ci-runner/register-runner.sh")
 
 
-# The server the tracker runs, as in training/requirements.txt.
-MLFLOW_REQUIREMENT = "mlflow>=3.4,<3.18"
-
-
 def tracker_files(bucket: str, store: dict[str, Secret] | None) -> list[dict[str, str]]:
     """The MLflow server's start script, its database backup tool and settings
     (``store`` None: placeholders, for a plan or a schema check)."""
@@ -106,7 +102,7 @@ def tracker_files(bucket: str, store: dict[str, Secret] | None) -> list[dict[str
         {
             "path": "/opt/mlflow/requirements.txt",
             "permissions": "0644",
-            "content": f"{MLFLOW_REQUIREMENT}\nboto3>=1.34\n",
+            "content": (INFRA_NODE / "mlflow-requirements.txt").read_text(),
         },
         {
             "path": "/etc/mlflow/mlflow.env",

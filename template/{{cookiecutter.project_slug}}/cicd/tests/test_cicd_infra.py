@@ -18,6 +18,7 @@ from cicd.infra.desired import (
     named,
     parse,
 )
+from cicd.infra.inventory import inventory
 from cicd.infra.plan import Existing, plan, teardown
 
 
@@ -67,6 +68,31 @@ def test_an_mlflow_server_is_planned_with_its_bucket():
     assert server.details["mlflow_server"] == f"s3://{named('mlflow')}"
     others = [s for s in steps if s.kind == "server" and s.name != named("tracker")]
     assert not any("mlflow_server" in s.details for s in others)
+
+
+def test_the_inventory_reaches_each_vm_at_its_floating_ip_or_through_one():
+    desired = load()
+    platform, runner = named("platform"), named("ci-runner")
+    existing = Existing(
+        servers={
+            platform: {"id": "s1", "address": "10.56.0.10"},
+            runner: {"id": "s2", "address": "10.56.0.11"},
+        },
+        floating_ips={platform: {"id": "f1", "address": "129.114.0.10"}},
+    )
+    groups = inventory(desired, existing)
+    hosts = groups["infra"]["hosts"]
+    assert hosts[platform] == {"ansible_host": "129.114.0.10"}
+    assert hosts[runner] == {
+        "ansible_host": "10.56.0.11",
+        "ansible_ssh_common_args": "-o ProxyJump=cc@129.114.0.10",
+    }
+    assert groups["infra"]["vars"] == {"ansible_user": "cc"}
+    assert list(groups["platform"]["hosts"]) == [platform]
+    assert list(groups["ci_runner"]["hosts"]) == [runner]
+    assert list(groups["github_runners"]["hosts"]) == [runner]
+    # Only the VMs that exist: a server not made yet is in no group.
+    assert all(named("tracker") not in group["hosts"] for group in groups.values())
 
 
 def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
