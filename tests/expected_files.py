@@ -236,6 +236,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "cicd/infra": (
         "__init__.py",
         "__main__.py",
+        "buckets.py",
         "cli.py",
         "cloud.py",
         "desired.py",

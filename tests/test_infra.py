@@ -5,9 +5,12 @@ by cloud-init's own schema.
 """
 
 import base64
+import importlib
 import json
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,9 +19,10 @@ from conftest import project_env, render, run_nox
 from tools import cloud_init_schema
 
 SECRET = "os-secret-never-printed"
-# EC2-style credentials of the object store, which the MLflow server VM gets.
+PACKAGE = "gourmetgram"  # the default rendering's
+# EC2-style credentials of the object store (the local S3 server's here), which
+# `up` makes the buckets with and the MLflow server VM gets.
 OBJECT_STORE = {
-    "AWS_ENDPOINT_URL": "https://chi.tacc.chameleoncloud.org:7480",
     "AWS_ACCESS_KEY_ID": "ec2-access-key",
     "AWS_SECRET_ACCESS_KEY": "ec2-secret-never-printed",
 }
@@ -47,13 +51,33 @@ def github(project, monkeypatch):
         yield fake
 
 
+@pytest.fixture(scope="module")
+def object_store(project, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """A real S3 server on loopback (`rclone serve s3`, started by the generated
+    project's own helper) for Chameleon's object store: its address and folder."""
+    sys.path.insert(0, str(project))
+    try:
+        helper = importlib.import_module(f"{PACKAGE}.local_servers")
+    finally:
+        sys.path.remove(str(project))
+    root = tmp_path_factory.mktemp("object-store")
+    credentials = (
+        OBJECT_STORE["AWS_ACCESS_KEY_ID"],
+        OBJECT_STORE["AWS_SECRET_ACCESS_KEY"],
+    )
+    with helper.s3(root, credentials, fresh_listings=True) as address:
+        yield address, root
+
+
 @pytest.fixture
-def cloud(project, github, monkeypatch):
+def cloud(project, github, object_store, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
     from openstack_api import FakeOpenStack
 
     with FakeOpenStack(region="KVM@TACC") as fake:
         for name, value in {
+            **OBJECT_STORE,
+            "AWS_ENDPOINT_URL": object_store[0],
             "OS_AUTH_URL": fake.url + "/identity/v3",
             "OS_AUTH_TYPE": "v3applicationcredential",
             "OS_APPLICATION_CREDENTIAL_ID": "app-credential-id",
@@ -112,9 +136,13 @@ def test_every_vm_boots_with_valid_cloud_config(project, tmp_path):
 
 
 @pytest.mark.slow  # runs the generated `nox -s infra`
-def test_up_makes_the_file_real_and_a_second_up_changes_nothing(project, cloud):
+def test_up_makes_the_file_real_and_a_second_up_changes_nothing(
+    project, cloud, object_store
+):
     code, done, output = infra(project, "up")
     assert code == 0, output
+    _, store = object_store
+    assert (store / "proj01-data").is_dir()  # the bucket, made through S3
     (lease,) = cloud.leases.values()
     assert lease["name"] == "proj01-infra"
     (reservation,) = lease["reservations"]
@@ -223,7 +251,7 @@ def test_an_up_that_failed_midway_finishes_when_run_again(project, cloud):
 
 
 @pytest.mark.slow  # runs the generated `nox -s infra`
-def test_down_removes_what_up_made_and_nothing_else(project, cloud):
+def test_down_removes_what_up_made_and_nothing_else(project, cloud, object_store):
     cloud.servers["gpu"] = {
         "id": "gpu",
         "name": "proj01-gpu-runner-3-1",
@@ -243,10 +271,27 @@ def test_down_removes_what_up_made_and_nothing_else(project, cloud):
         "proj01-ci-runner",
         "proj01-platform",
     ], output
-    code, _, output = infra(project, "down")
+    # The data bucket holds a dataset: down keeps it, and says so.
+    _, store = object_store
+    dataset = store / "proj01-data" / "datasets" / "v1" / "manifest.json"
+    dataset.parent.mkdir(parents=True)
+    dataset.write_text("{}")
+    code, done, output = infra(project, "down")
     assert code == 0, output
+    assert {"do": "keep", "kind": "bucket", "name": "proj01-data", "details": {}} in (
+        done["done"]
+    )
+    assert dataset.is_file()
     assert not cloud.leases and not cloud.floating_ips
     assert list(cloud.servers) == ["gpu"] and list(cloud.security_groups) == ["other"]
+    # Emptied, it goes with the next down; a bucket made by hand is never touched.
+    shutil.rmtree(store / "proj01-data" / "datasets")
+    (store / "proj01-by-hand").mkdir()
+    code, done, output = infra(project, "down")
+    assert code == 0 and done["done"] == [
+        {"do": "delete", "kind": "bucket", "name": "proj01-data", "details": {}}
+    ], output
+    assert not (store / "proj01-data").exists() and (store / "proj01-by-hand").is_dir()
 
 
 @pytest.mark.slow  # runs the generated `nox -s infra`
@@ -303,7 +348,7 @@ def test_up_without_a_github_token_is_refused_before_any_step(
 
 @pytest.mark.slow  # runs the generated `nox -s infra`
 def test_the_mlflow_tracker_gets_its_server_vm_writing_to_the_object_store(
-    tracker_project, cloud, monkeypatch, tmp_path
+    tracker_project, cloud, object_store, monkeypatch, tmp_path
 ):
     for name in OBJECT_STORE:
         monkeypatch.delenv(name, raising=False)
@@ -325,6 +370,8 @@ def test_the_mlflow_tracker_gets_its_server_vm_writing_to_the_object_store(
     servers = {s["name"]: s["request"]["server"] for s in cloud.servers.values()}
     assert sorted(servers) == ["proj01-ci-runner", "proj01-platform", "proj01-tracker"]
     assert len(cloud.floating_ips) == 2  # the platform's and the tracker's
+    _, store = object_store
+    assert (store / "proj01-mlflow").is_dir()  # its artifacts' bucket, made by up
 
     text = base64.b64decode(servers["proj01-tracker"]["user_data"]).decode()
     (tmp_path / "tracker.yaml").write_text(text)

@@ -269,7 +269,9 @@ def infra(session: nox.Session) -> None:
         return
     # A plan without credentials (from nothing) needs no cloud client; the rest do.
     offline = args[0] in ("-h", "--help") or (
-        args[0] == "plan" and not os.environ.get("OS_APPLICATION_CREDENTIAL_SECRET")
+        args[0] == "plan"
+        and not os.environ.get("OS_APPLICATION_CREDENTIAL_SECRET")
+        and not os.environ.get("AWS_SECRET_ACCESS_KEY")
     )
     room = "cicd" if offline else "cicd/runner"
     run_in(session, room, "python", "-m", "cicd.infra", *args)

@@ -63,13 +63,20 @@ def started(command: list[str], port: int, log: Path, **options) -> Iterator[str
 
 
 @contextlib.contextmanager
-def s3(root: Path, credentials: tuple[str, str]) -> Iterator[str]:
-    """An S3 server keeping its buckets as folders of ``root``; its address."""
+def s3(
+    root: Path, credentials: tuple[str, str], *, fresh_listings: bool = False
+) -> Iterator[str]:
+    """An S3 server keeping its buckets as folders of ``root``; its address.
+
+    rclone caches what it listed for a while, so a file changed on disk keeps
+    its old size in answers (how a truncated object looks from S3);
+    ``fresh_listings`` turns that off, for tests that empty a bucket on disk."""
     port = free_port()
     access_key, secret_key = credentials
     command = [
         *(program("rclone"), "serve", "s3", str(root), "--addr", f"127.0.0.1:{port}"),
         *("--auth-key", f"{access_key},{secret_key}", "--config", "/dev/null"),
+        *(("--dir-cache-time", "0s") if fresh_listings else ()),
     ]
     with started(command, port, root.parent / f"{root.name}-rclone.log") as address:
         yield address

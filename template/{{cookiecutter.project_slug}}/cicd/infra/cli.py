@@ -14,6 +14,7 @@ missing credentials (the message names what to fix).
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -32,16 +33,37 @@ def connected(site: str):
     return cloud, cloud.connect_to(site)
 
 
+def missing_any(names: tuple[str, ...]) -> bool:
+    return any(not os.environ.get(name) for name in names)
+
+
+def looked_up_buckets(desired: Desired) -> dict[str, dict[str, Any]]:
+    """The file's buckets that exist (refused without the AWS_* credentials)."""
+    if not desired.buckets:
+        return {}
+    from . import buckets  # boto3 only for the commands that need it
+
+    return buckets.existing(buckets.client(), desired.buckets)
+
+
 def command_plan(args) -> dict[str, Any]:
     desired = load()
-    presence = credentials.presence()
-    if any(presence[name] == "missing" for name in credentials.CHAMELEON_VARIABLES):
+    if missing_any(credentials.CHAMELEON_VARIABLES):
         found, against = Existing(), "nothing: no OS_* credentials are set"
     else:
         cloud, chi = connected(desired.site)
         found, against = cloud.existing(chi), f"what exists at {desired.site}"
-    steps = as_json(plan(desired, found))
-    return {"site": desired.site, "compared_with": against, "steps": steps}
+    if missing_any(credentials.OBJECT_STORE_VARIABLES):
+        buckets_against = "nothing: no AWS_* credentials are set"
+    else:
+        found.buckets = looked_up_buckets(desired)
+        buckets_against = "what the object store holds"
+    return {
+        "site": desired.site,
+        "compared_with": against,
+        "buckets_compared_with": buckets_against,
+        "steps": as_json(plan(desired, found)),
+    }
 
 
 def take_steps(
@@ -50,7 +72,9 @@ def take_steps(
     """Carry out the steps ``choose`` picks from what exists, each said as it starts."""
     desired = load()
     cloud, chi = connected(desired.site)
-    steps = choose(desired, cloud.existing(chi))
+    found = cloud.existing(chi)
+    found.buckets = looked_up_buckets(desired)  # missing AWS_*: refused here
+    steps = choose(desired, found)
     if any(step.details.get("github_runner") for step in steps):
         credentials.github_token()  # missing: refused before any step is taken
     if any(step.details.get("mlflow_server") for step in steps):
@@ -72,7 +96,10 @@ def command_down(args) -> dict[str, Any]:
 def command_status(args) -> dict[str, Any]:
     desired = load()
     cloud, chi = connected(desired.site)
-    return {"site": desired.site, **asdict(cloud.existing(chi))}
+    found = cloud.existing(chi)
+    if not missing_any(credentials.OBJECT_STORE_VARIABLES):
+        found.buckets = looked_up_buckets(desired)
+    return {"site": desired.site, **asdict(found)}
 
 
 def command_inventory(args) -> dict[str, Any]:

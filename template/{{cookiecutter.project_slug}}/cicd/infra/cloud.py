@@ -14,7 +14,7 @@ from typing import Any
 from ..runner import credentials, settings
 from ..runner.chameleon import ChameleonError, connect, wait_until_active
 from ..runner.github import GitHub
-from . import userdata
+from . import buckets, userdata
 from .desired import CI_LABEL, LEASE_NAME, MANAGED_BY, TRACKER_BUCKET, Desired, Server
 from .plan import Existing, Step
 
@@ -235,8 +235,22 @@ def delete(chi, step: Step, found: Existing) -> None:
         chi.blazar().lease.delete(found.lease["id"])
 
 
+def carry_out_bucket(step: Step) -> None:
+    """Create or delete a bucket, looking first: a rerun finds it made, and a
+    bucket that received data since the plan is kept."""
+    s3 = buckets.client()
+    found = buckets.existing(s3, (step.name,)).get(step.name)
+    if step.do == "create" and found is None:
+        buckets.create(s3, step.name)
+    elif step.do == "delete" and found is not None and found["empty"]:
+        buckets.delete(s3, step.name)
+
+
 def carry_out(chi, desired: Desired, step: Step) -> None:
     """One step, against the cloud as it is now (so a rerun picks up where it was)."""
+    if step.kind == "bucket":
+        carry_out_bucket(step)  # a `keep` step changes nothing
+        return
     found = existing(chi)
     if step.do == "delete":
         delete(chi, step, found)

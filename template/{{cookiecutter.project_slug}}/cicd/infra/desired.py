@@ -57,6 +57,7 @@ class Desired:
     days: int
     security_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
     servers: tuple[Server, ...] = ()
+    buckets: tuple[str, ...] = ()  # full names: <project_id>-<name>
 
     def user_data(self, server: Server) -> str:
         return (CLOUD_INIT_DIR / server.cloud_init).read_text()
@@ -104,6 +105,23 @@ def _server(name: str, spec: Any, groups: dict[str, Any]) -> Server:
     )
 
 
+def _buckets(value: Any) -> tuple[str, ...]:
+    """`buckets: [data, ...]`: S3 names take lowercase letters, digits and hyphens."""
+    if not isinstance(value, list):
+        raise InfraFileError("buckets must be a list of names")
+    allowed = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+    for name in value:
+        if not isinstance(name, str) or not name or set(name) - allowed:
+            raise InfraFileError(
+                f"buckets: {name!r} must be lowercase letters, digits and hyphens"
+            )
+    full = tuple(named(name) for name in value)
+    for name in full:
+        if len(name) > 63:  # S3's limit on a bucket name
+            raise InfraFileError(f"buckets: {name!r} is longer than 63 characters")
+    return full
+
+
 def parse(document: Any) -> Desired:
     """The desired state a resources.yml document describes; `InfraFileError` if not."""
     document = _mapping(document, "resources.yml")
@@ -123,6 +141,7 @@ def parse(document: Any) -> Desired:
         days=_whole(reservation.get("days"), "reservation.days", 1, MAX_DAYS),
         security_groups=ports,
         servers=tuple(_server(name, spec, groups) for name, spec in servers.items()),
+        buckets=_buckets(document.get("buckets") or []),
     )
     if not desired.site or not desired.flavor:
         raise InfraFileError("site and reservation.flavor must be named")

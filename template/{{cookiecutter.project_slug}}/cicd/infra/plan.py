@@ -3,8 +3,9 @@
 A pure function of two states, so the plan printed without credentials (from
 nothing), the plan compared with the cloud, and the steps `up` carries out are
 the same computation. Steps come in the order `up` takes them: the lease, the
-security groups, the servers, their floating IPs, then what is no longer
-wanted, dependants first.
+security groups, the servers, their floating IPs, the buckets, then what is no
+longer wanted, dependants first. `up` never deletes a bucket; `down` deletes the
+empty ones and keeps (a `keep` step) those that hold data.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -22,12 +23,14 @@ class Existing:
     security_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     servers: dict[str, dict[str, Any]] = field(default_factory=dict)
     floating_ips: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The file's buckets that exist: name -> {"empty": bool}.
+    buckets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Step:
-    do: str  # create, update or delete
-    kind: str  # lease, security_group, server or floating_ip
+    do: str  # create, update, delete, or keep (a bucket that holds data)
+    kind: str  # bucket, lease, security_group, server or floating_ip
     name: str
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -103,13 +106,23 @@ def plan(desired: Desired, existing: Existing) -> list[Step]:
         *lease_steps(desired, existing),
         *group_steps(desired, existing),
         *server_steps(desired, existing),
+        *(
+            Step("create", "bucket", name)
+            for name in desired.buckets
+            if name not in existing.buckets
+        ),
         *removal_steps(desired, existing),
     ]
 
 
 def teardown(existing: Existing) -> list[Step]:
-    """Every step of `down`: what `up` made, dependants first."""
+    """Every step of `down`: what `up` made, dependants first; a bucket that
+    holds objects is kept."""
     return [
+        *(
+            Step("delete" if found["empty"] else "keep", "bucket", name)
+            for name, found in existing.buckets.items()
+        ),
         *(Step("delete", "floating_ip", name) for name in existing.floating_ips),
         *(Step("delete", "server", name) for name in existing.servers),
         *(Step("delete", "security_group", name) for name in existing.security_groups),

@@ -30,6 +30,16 @@ class CiRunner:
     release: RunnerRelease
 
 
+def written(path: str, content: str, permissions: str = "0644") -> dict[str, str]:
+    """One file cloud-init writes (``write_files``)."""
+    return {"path": path, "permissions": permissions, "content": content}
+
+
+def script(path: str, source: Path) -> dict[str, str]:
+    """One of the repository's scripts, written executable on the VM."""
+    return written(path, source.read_text(), "0755")
+
+
 def runner_files(runner: CiRunner, token: Secret | None) -> list[dict[str, str]]:
     environment = {
         "RUNNER_URL": runner.release.url,
@@ -39,26 +49,14 @@ def runner_files(runner: CiRunner, token: Secret | None) -> list[dict[str, str]]
         "RUNNER_LABELS": runner.labels,
     }
     return [
-        {
-            "path": "/opt/ci-runner/install-runner.sh",
-            "permissions": "0755",
-            "content": (RUNNER_NODE / "install-runner.sh").read_text(),
-        },
-        {
-            "path": "/opt/ci-runner/register-runner.sh",
-            "permissions": "0755",
-            "content": (INFRA_NODE / "register-runner.sh").read_text(),
-        },
-        {
-            "path": "/etc/ci-runner/runner.env",
-            "permissions": "0644",
-            "content": env_file(environment),
-        },
-        {
-            "path": "/etc/ci-runner/registration-token",
-            "permissions": "0600",
-            "content": token.value if token else PLACEHOLDER,
-        },
+        script("/opt/ci-runner/install-runner.sh", RUNNER_NODE / "install-runner.sh"),
+        script("/opt/ci-runner/register-runner.sh", INFRA_NODE / "register-runner.sh"),
+        written("/etc/ci-runner/runner.env", env_file(environment)),
+        written(
+            "/etc/ci-runner/registration-token",
+            token.value if token else PLACEHOLDER,
+            "0600",
+        ),
     ]
 
 
@@ -89,27 +87,17 @@ def tracker_files(bucket: str, store: dict[str, Secret] | None) -> list[dict[str
     # MLflow names the S3 endpoint its own way; boto3 reads AWS_ENDPOINT_URL.
     endpoint = store["AWS_ENDPOINT_URL"].value if store else PLACEHOLDER
     return [
-        {
-            "path": "/opt/mlflow/start-mlflow.sh",
-            "permissions": "0755",
-            "content": (INFRA_NODE / "start-mlflow.sh").read_text(),
-        },
-        {
-            "path": "/opt/mlflow/mlflow_db.py",
-            "permissions": "0644",
-            "content": (INFRA_NODE / "mlflow_db.py").read_text(),
-        },
-        {
-            "path": "/opt/mlflow/requirements.txt",
-            "permissions": "0644",
-            "content": (INFRA_NODE / "mlflow-requirements.txt").read_text(),
-        },
-        {
-            "path": "/etc/mlflow/mlflow.env",
-            "permissions": "0600",
-            "content": f"TRACKER_BUCKET={bucket}\nMLFLOW_S3_ENDPOINT_URL={endpoint}\n"
-            + settings,
-        },
+        script("/opt/mlflow/start-mlflow.sh", INFRA_NODE / "start-mlflow.sh"),
+        written("/opt/mlflow/mlflow_db.py", (INFRA_NODE / "mlflow_db.py").read_text()),
+        written(
+            "/opt/mlflow/requirements.txt",
+            (INFRA_NODE / "mlflow-requirements.txt").read_text(),
+        ),
+        written(
+            "/etc/mlflow/mlflow.env",
+            f"TRACKER_BUCKET={bucket}\nMLFLOW_S3_ENDPOINT_URL={endpoint}\n{settings}",
+            "0600",
+        ),
     ]
 
 

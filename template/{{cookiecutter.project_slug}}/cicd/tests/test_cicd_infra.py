@@ -37,6 +37,7 @@ def test_the_shipped_file_names_everything_after_the_project():
         named("tracker"),  # the team's MLflow server
 {%- endif %}
     ]
+    assert desired.buckets[0] == named("data")  # the data room's DATA_BUCKET default
     assert all(name.startswith(named("")) for name in desired.security_groups)
     for server in desired.servers:
         assert desired.user_data(server).startswith("#cloud-config")
@@ -68,6 +69,26 @@ def test_an_mlflow_server_is_planned_with_its_bucket():
     assert server.details["mlflow_server"] == f"s3://{named('mlflow')}"
     others = [s for s in steps if s.kind == "server" and s.name != named("tracker")]
     assert not any("mlflow_server" in s.details for s in others)
+
+
+def test_buckets_are_made_never_deleted_by_up_and_kept_by_down_when_they_hold_data():
+    desired = load()
+    data = named("data")
+    steps = plan(desired, Existing())
+    assert [s.name for s in steps if s.kind == "bucket"] == list(desired.buckets)
+    assert {s.do for s in steps if s.kind == "bucket"} == {"create"}
+    # A bucket the file no longer names is left alone by up.
+    other = named("old-logs")
+    existing = Existing(buckets={data: {"empty": True}, other: {"empty": True}})
+    assert not [
+        s for s in plan(desired, existing) if s.kind == "bucket" and s.do != "create"
+    ]
+    # down: an empty bucket goes, one that holds objects is kept.
+    existing = Existing(buckets={data: {"empty": False}, other: {"empty": True}})
+    assert [(s.do, s.name) for s in teardown(existing)] == [
+        ("keep", data),
+        ("delete", other),
+    ]
 
 
 def test_the_inventory_reaches_each_vm_at_its_floating_ip_or_through_one():
@@ -109,6 +130,7 @@ def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
             for server in desired.servers
             if server.floating_ip
         },
+        buckets={name: {"empty": False} for name in desired.buckets},
     )
     assert plan(desired, existing) == []
     existing.servers[named("old-box")] = {"id": "s9"}
@@ -144,6 +166,9 @@ def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
         ({"servers": {"box": {"os_image": "x", "disk": 40}}}, "unknown key"),
         ({"servers": {"box": {"cloud_init": "../../etc.yaml"}}}, "no cloud_init/"),
         ({"servers": {"box": {"security_groups": []}}}, "os_image must name"),
+        ({"buckets": "data"}, "buckets must be a list"),
+        ({"buckets": ["Data_Set"]}, "lowercase letters, digits and hyphens"),
+        ({"buckets": ["x" * 60]}, "longer than 63 characters"),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_key(edit, message):
@@ -152,12 +177,23 @@ def test_a_bad_file_is_refused_naming_the_key(edit, message):
 
 
 def test_plan_without_credentials_prints_json_from_nothing(monkeypatch, capsys):
-    for name in ("OS_AUTH_URL", "OS_APPLICATION_CREDENTIAL_SECRET"):
+    for name in (
+        "OS_AUTH_URL",
+        "OS_APPLICATION_CREDENTIAL_SECRET",
+        "AWS_ACCESS_KEY_ID",
+    ):
         monkeypatch.delenv(name, raising=False)
     assert main(["plan"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["compared_with"].startswith("nothing")
+    assert printed["buckets_compared_with"].startswith("nothing")
     assert printed["steps"][0]["kind"] == "lease"
+    assert printed["steps"][-1] == {
+        "do": "create",
+        "kind": "bucket",
+        "name": load().buckets[-1],
+        "details": {},
+    }
 
 
 def test_up_without_credentials_names_the_variables(monkeypatch, capsys):
