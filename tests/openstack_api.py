@@ -227,7 +227,7 @@ class FakeOpenStack:
                     )
                 found = re.fullmatch(r"/compute/v2.1/servers/([\w-]+)", path)
                 if method == "DELETE" and found and found.group(1) in api.servers:
-                    del api.servers[found.group(1)]
+                    api.remove_server(found.group(1))
                     return self._answer(204)
                 if method == "GET" and found and found.group(1) in api.servers:
                     server = api.servers[found.group(1)]
@@ -247,6 +247,13 @@ class FakeOpenStack:
             do_GET = do_POST = do_DELETE = do_PUT = _route
 
         return Handler
+
+    def remove_server(self, server_id: str) -> None:
+        """As Nova does: a floating IP on the server's port stays, detached."""
+        del self.servers[server_id]
+        for address in self.floating_ips.values():
+            if address.get("port_id") == f"port-{server_id}":
+                address["port_id"] = None
 
     def neutron(self, handler, method, path, query, body):
         """Neutron v2.0 beyond networks: what `nox -s infra` uses."""

@@ -19,6 +19,7 @@ from conftest import project_env, render, run_nox
 from tools import cloud_init_schema
 
 SECRET = "os-secret-never-printed"
+SECOND_SITE_SECRET = "chi-uc-secret-never-printed"  # CHI@UC's own credential
 PACKAGE = "gourmetgram"  # the default rendering's
 # EC2-style credentials of the object store (the local S3 server's here), which
 # `up` makes the buckets with and the MLflow server VM gets.
@@ -95,6 +96,7 @@ def infra(project: Path, *args: str) -> tuple[int, dict | None, str]:
     output = result.stdout + result.stderr
     for secret in (
         SECRET,
+        SECOND_SITE_SECRET,
         TOKEN,
         REGISTRATION_TOKEN,
         OBJECT_STORE["AWS_SECRET_ACCESS_KEY"],
@@ -292,6 +294,121 @@ def test_down_removes_what_up_made_and_nothing_else(project, cloud, object_store
         {"do": "delete", "kind": "bucket", "name": "proj01-data", "details": {}}
     ], output
     assert not (store / "proj01-data").exists() and (store / "proj01-by-hand").is_dir()
+
+
+@pytest.mark.slow  # runs the generated `nox -s infra`
+def test_bare_metal_leases_live_at_their_own_site_and_ended_leases_are_renewed(
+    project, cloud, github, monkeypatch
+):
+    from openstack_api import FakeOpenStack
+
+    resources = project / "cicd" / "infra" / "resources.yml"
+    shipped = resources.read_text()
+    document = yaml.safe_load(shipped)
+    document["bare_metal"] = {
+        "gpu-serving": {"site": "CHI@UC", "node_type": "gpu_rtx_6000", "days": 2}
+    }
+    # CHI@UC is another Keystone, with its own credential: a second fake.
+    with FakeOpenStack(region="CHI@UC") as chi_uc:
+        chi_uc.leases["gpu-run"] = {  # a GPU run's lease: never the infra's
+            "id": "gpu-run",
+            "name": "proj01-gpu-runner-3-1",
+            "status": "ACTIVE",
+            "reservations": [],
+        }
+        try:
+            resources.write_text(yaml.safe_dump(document, sort_keys=False))
+            code, _, output = infra(project, "up")
+            assert code != 0 and "CHI_UC_OS_AUTH_URL" in output, output
+            assert cloud.requests == [] and chi_uc.requests == []
+            code, planned, output = infra(project, "plan")
+            assert code == 0, output
+            assert planned["other_sites"]["CHI@UC"].startswith("nothing")
+            assert {
+                "do": "create",
+                "kind": "bare_metal_lease",
+                "name": "proj01-metal-gpu-serving",
+                "details": {
+                    "site": "CHI@UC",
+                    "node_type": "gpu_rtx_6000",
+                    "nodes": 1,
+                    "days": 2,
+                },
+            } in planned["steps"]
+
+            for name, value in {
+                "CHI_UC_OS_AUTH_URL": chi_uc.url + "/identity/v3",
+                "CHI_UC_OS_APPLICATION_CREDENTIAL_ID": "chi-uc-credential-id",
+                "CHI_UC_OS_APPLICATION_CREDENTIAL_SECRET": SECOND_SITE_SECRET,
+            }.items():
+                monkeypatch.setenv(name, value)
+            code, _, output = infra(project, "up")
+            assert code == 0, output
+            (metal,) = [
+                lease for lease in chi_uc.leases.values() if "metal" in lease["name"]
+            ]
+            assert metal["name"] == "proj01-metal-gpu-serving"
+            (reservation,) = metal["reservations"]
+            assert reservation["resource_type"] == "physical:host"
+            properties = json.loads(reservation["resource_properties"])
+            assert properties == ["==", "$node_type", "gpu_rtx_6000"]
+            assert (reservation["min"], reservation["max"]) == (1, 1)
+            assert [lease["name"] for lease in cloud.leases.values()] == [
+                "proj01-infra"
+            ]
+            # Each site was signed in to with its own credential.
+            logins = [r[2] for r in chi_uc.requests if r[1].endswith("auth/tokens")]
+            credential = logins[0]["auth"]["identity"]["application_credential"]
+            assert credential["id"] == "chi-uc-credential-id"
+
+            # Days later: the leases ended, the flavor reservation's end took the
+            # platform VM, and the runner VM is left in ERROR.
+            (address,) = cloud.floating_ips.values()
+            before = address["floating_ip_address"]
+            for lease in (*cloud.leases.values(), metal):
+                lease["status"] = "TERMINATED"
+            servers = {s["name"]: s for s in cloud.servers.values()}
+            cloud.remove_server(servers["proj01-platform"]["id"])
+            servers["proj01-ci-runner"]["status"] = "ERROR"
+            code, done, output = infra(project, "up")
+            assert code == 0, output
+            assert [(s["do"], s["kind"]) for s in done["done"]] == [
+                ("delete", "lease"),
+                ("create", "lease"),
+                ("delete", "bare_metal_lease"),
+                ("create", "bare_metal_lease"),
+                ("create", "server"),
+                ("update", "floating_ip"),
+                ("delete", "server"),
+                ("create", "server"),
+            ], output
+            assert [lease["status"] for lease in cloud.leases.values()] == ["ACTIVE"]
+            platform = next(
+                k for k, s in cloud.servers.items() if s["name"] == "proj01-platform"
+            )
+            (address,) = cloud.floating_ips.values()  # the same address, moved
+            assert address["floating_ip_address"] == before
+            assert address["port_id"] == f"port-{platform}"
+            assert {s["status"] for s in cloud.servers.values()} == {"ACTIVE"}
+            code, done, output = infra(project, "up")
+            assert code == 0 and done["done"] == [], output
+
+            # The runner VM registered itself; a GPU run's runner is not ours.
+            ours = github.add_runner("proj01-ci-runner", status="online")
+            github.runners[ours]["labels"].append({"name": "proj01-ci"})
+            gpu = github.add_runner("proj01-gpu-runner-3-1")
+            code, done, output = infra(project, "down")
+            assert code == 0, output
+            assert done["done"][0] == {
+                "do": "delete",
+                "kind": "github_runner",
+                "name": "proj01-ci-runner",
+                "details": {},
+            }
+            assert list(github.runners) == [gpu]
+            assert list(chi_uc.leases) == ["gpu-run"] and not cloud.leases
+        finally:
+            resources.write_text(shipped)
 
 
 @pytest.mark.slow  # runs the generated `nox -s infra`

@@ -1,10 +1,12 @@
 """`python -m cicd.infra plan|up|down|status` (run as `nox -s infra -- ...`).
 
-plan: the steps `up` would take, as JSON, touching nothing; compared with the
-cloud when the OS_* credentials are set, else planned from nothing (so a pull
-request can show it). up: takes them, one at a time against the cloud as it
-is, so a second `up` changes nothing and an interrupted one can be run again.
-down: removes everything `up` made, and nothing else. status: what exists.
+plan: the steps `up` would take, as JSON, touching nothing; compared with each
+site whose credentials are set (OS_* for the VMs' site, CHI_UC_OS_* and the like
+for a bare-metal site), else planned from nothing (so a pull request can show
+it). up: takes them, one at a time against the cloud as it is, so a second `up`
+changes nothing and an interrupted one can be run again. down: removes
+everything `up` made (with the CI runner's registration), and nothing else.
+status: what exists.
 inventory: the Ansible inventory of the VMs `up` made, which `nox -s infra --
 configure` hands to cicd/infra/ansible/site.yml.
 
@@ -27,10 +29,10 @@ from .inventory import inventory
 from .plan import Existing, Step, as_json, plan, teardown
 
 
-def connected(site: str):
+def cloud_calls():
     from . import cloud  # python-chi only for the commands that need it
 
-    return cloud, cloud.connect_to(site)
+    return cloud
 
 
 def missing_any(names: tuple[str, ...]) -> bool:
@@ -46,34 +48,62 @@ def looked_up_buckets(desired: Desired) -> dict[str, dict[str, Any]]:
     return buckets.existing(buckets.client(), desired.buckets)
 
 
+def looked_up_runners(desired: Desired, required: bool) -> dict[str, dict[str, Any]]:
+    """The CI runner registrations; without RUNNER_ADMIN_TOKEN, none, or refused
+    when ``required`` and the file has a runner VM."""
+    has_runner = any(server.github_runner for server in desired.servers)
+    if missing_any(credentials.GITHUB_VARIABLES) and not (required and has_runner):
+        return {}
+    return cloud_calls().registered_runners()
+
+
+def compared_with(site: str, desired: Desired, signed_in: list[str]) -> str:
+    if site in signed_in:
+        return f"what exists at {site}"
+    names = credentials.site_variables(site, desired.site)
+    return f"nothing: {names[0]} and the rest of its credential are not set"
+
+
 def command_plan(args) -> dict[str, Any]:
     desired = load()
-    if missing_any(credentials.CHAMELEON_VARIABLES):
-        found, against = Existing(), "nothing: no OS_* credentials are set"
-    else:
-        cloud, chi = connected(desired.site)
-        found, against = cloud.existing(chi), f"what exists at {desired.site}"
+    signed_in = [
+        site
+        for site in desired.sites()
+        if not missing_any(credentials.site_variables(site, desired.site))
+    ]
+    found = cloud_calls().existing(desired, signed_in) if signed_in else Existing()
     if missing_any(credentials.OBJECT_STORE_VARIABLES):
         buckets_against = "nothing: no AWS_* credentials are set"
     else:
         found.buckets = looked_up_buckets(desired)
         buckets_against = "what the object store holds"
+    found.github_runners = looked_up_runners(desired, required=False)
+    home, *others = desired.sites()
     return {
         "site": desired.site,
-        "compared_with": against,
+        "compared_with": compared_with(home, desired, signed_in),
+        **(
+            {"other_sites": {s: compared_with(s, desired, signed_in) for s in others}}
+            if others
+            else {}
+        ),
         "buckets_compared_with": buckets_against,
         "steps": as_json(plan(desired, found)),
     }
 
 
 def take_steps(
-    choose: Callable[[Desired, Existing], list[Step]],
+    choose: Callable[[Desired, Existing], list[Step]], removing_all: bool = False
 ) -> dict[str, Any]:
-    """Carry out the steps ``choose`` picks from what exists, each said as it starts."""
+    """Carry out the steps ``choose`` picks from what exists, each said as it
+    starts; ``removing_all`` (down) also needs the CI runner's registration."""
     desired = load()
-    cloud, chi = connected(desired.site)
-    found = cloud.existing(chi)
+    for site in desired.sites():  # missing: refused before any request
+        credentials.chameleon_at(site, desired.site)
+    cloud = cloud_calls()
+    found = cloud.existing(desired)
     found.buckets = looked_up_buckets(desired)  # missing AWS_*: refused here
+    found.github_runners = looked_up_runners(desired, required=removing_all)
     steps = choose(desired, found)
     if any(step.details.get("github_runner") for step in steps):
         credentials.github_token()  # missing: refused before any step is taken
@@ -81,7 +111,7 @@ def take_steps(
         credentials.object_store()
     for step in steps:
         print(f"{step.do} {step.kind} {step.name}", file=sys.stderr, flush=True)
-        cloud.carry_out(chi, desired, step)
+        cloud.carry_out(desired, step)
     return {"site": desired.site, "done": as_json(steps)}
 
 
@@ -90,23 +120,22 @@ def command_up(args) -> dict[str, Any]:
 
 
 def command_down(args) -> dict[str, Any]:
-    return take_steps(lambda desired, existing: teardown(existing))
+    return take_steps(lambda desired, existing: teardown(existing), removing_all=True)
 
 
 def command_status(args) -> dict[str, Any]:
     desired = load()
-    cloud, chi = connected(desired.site)
-    found = cloud.existing(chi)
+    found = cloud_calls().existing(desired)
     if not missing_any(credentials.OBJECT_STORE_VARIABLES):
         found.buckets = looked_up_buckets(desired)
+    found.github_runners = looked_up_runners(desired, required=False)
     return {"site": desired.site, **asdict(found)}
 
 
 def command_inventory(args) -> dict[str, Any]:
     """The inventory; with --output, written there (what is said: its hosts)."""
     desired = load()
-    cloud, chi = connected(desired.site)
-    groups = inventory(desired, cloud.existing(chi))
+    groups = inventory(desired, cloud_calls().existing(desired, [desired.site]))
     if args.output is None:
         return groups
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,9 @@
 
 Only this module talks to the cloud. It finds this project's resources by the
 mark `up` leaves on them (`desired.MANAGED_BY`: server metadata, descriptions,
-the lease's name), so `down` never touches the GPU runner's nodes or anyone
-else's resources.
+the leases' names), so `down` never touches the GPU runner's nodes or anyone
+else's resources. Each site has its own Keystone, so each is signed in to with
+its own application credential (credentials.site_variables).
 """
 
 import os
@@ -11,12 +12,21 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..runner import credentials, settings
-from ..runner.chameleon import ChameleonError, connect, wait_until_active
+from ..runner import chameleon, credentials, settings
+from ..runner.chameleon import ChameleonError, imported_chi, wait_until_active
 from ..runner.github import GitHub
+from ..runner.plan import node_lease_request
 from . import buckets, userdata
-from .desired import CI_LABEL, LEASE_NAME, MANAGED_BY, TRACKER_BUCKET, Desired, Server
-from .plan import Existing, Step
+from .desired import (
+    BARE_METAL_PREFIX,
+    CI_LABEL,
+    LEASE_NAME,
+    MANAGED_BY,
+    TRACKER_BUCKET,
+    Desired,
+    Server,
+)
+from .plan import Existing, Step, ended
 
 BLAZAR_TIME_FORMAT = "%Y-%m-%d %H:%M"
 NETWORK = "sharednet1"
@@ -25,10 +35,21 @@ SERVER_WAIT_SECONDS = 900
 SERVER_POLL_SECONDS = 10
 
 
-def connect_to(site: str):
-    """python-chi, set to ``site``, after checking the OS_* credentials."""
-    chi = connect()
-    chi.set("region_name", site)
+_signed_in_to: list[str] = []  # the site python-chi's (global) context is set to
+
+
+def connect_to(site: str, home_site: str):
+    """python-chi, signed in to ``site`` with that site's credential."""
+    found = credentials.chameleon_at(site, home_site)
+    chi = imported_chi()
+    if _signed_in_to != [site]:  # each set() drops the session: only on a change
+        chi.set("auth_type", "v3applicationcredential")
+        chi.set("auth_url", found["OS_AUTH_URL"])
+        chi.set("application_credential_id", found["OS_APPLICATION_CREDENTIAL_ID"])
+        secret = found["OS_APPLICATION_CREDENTIAL_SECRET"]
+        chi.set("application_credential_secret", secret)
+        chi.set("region_name", site)
+        _signed_in_to[:] = [site]
     return chi
 
 
@@ -49,12 +70,33 @@ def fixed_address(server) -> str | None:
     return None
 
 
-def existing(chi) -> Existing:
-    """This project's infra resources, as `plan` compares them."""
+def existing(desired: Desired, sites: list[str] | None = None) -> Existing:
+    """This project's infra resources at ``sites`` (all the file's), as `plan`
+    compares them."""
     found = Existing()
-    for lease in chi.blazar().lease.list():
-        if lease["name"] == LEASE_NAME:
-            found.lease = lease
+    for site in desired.sites() if sites is None else sites:
+        chi = connect_to(site, desired.site)
+        for lease in chi.blazar().lease.list():
+            if lease["name"] == LEASE_NAME and site == desired.site:
+                if found.lease is None or ended(found.lease):  # the live one wins
+                    found.lease = lease
+            elif lease["name"].startswith(BARE_METAL_PREFIX):
+                found.bare_metal_leases[lease["name"]] = {
+                    "id": lease["id"],
+                    "site": site,
+                    "status": lease.get("status"),
+                    # What a server is launched on (`--hint reservation=`).
+                    "reservation_ids": [
+                        r["id"] for r in chameleon.reservations_of(lease)
+                    ],
+                }
+        if site == desired.site:
+            at_home_site(chi, found)
+    return found
+
+
+def at_home_site(chi, found: Existing) -> None:
+    """The security groups, servers and floating IPs at the VMs' site."""
     neutron = chi.neutron()
     for group in neutron.list_security_groups()["security_groups"]:
         if group.get("description") == MANAGED_BY:
@@ -75,12 +117,12 @@ def existing(chi) -> Existing:
             found.floating_ips[owner.split(":", 1)[1]] = {
                 "id": address["id"],
                 "address": address["floating_ip_address"],
+                "port_id": address.get("port_id"),
             }
-    return found
 
 
 def reservation_id(lease: dict[str, Any]) -> str:
-    reservations = lease.get("reservations", [])
+    reservations = chameleon.reservations_of(lease)
     flavors = [r for r in reservations if r["resource_type"] == "flavor:instance"]
     if len(flavors) != 1:
         raise ChameleonError(f"lease {lease['name']} holds no flavor reservation")
@@ -111,6 +153,15 @@ def create_lease(chi, desired: Desired) -> dict[str, Any]:
         raise ChameleonError(
             f"{error}; `nox -s infra -- up` tries again, `down` removes it"
         ) from None
+
+
+def create_bare_metal_lease(chi, step: Step) -> None:
+    end = datetime.now(UTC) + timedelta(days=step.details["days"])
+    details = step.details
+    request = node_lease_request(
+        step.name, details["site"], details["node_type"], details["nodes"], end
+    )
+    chameleon.create_lease(chi, request)  # deleted again if it never starts
 
 
 def create_group(chi, name: str, ports: list[int]) -> None:
@@ -209,6 +260,16 @@ def create_floating_ip(chi, server_id: str, name: str) -> None:
     neutron.create_floatingip({"floatingip": body})
 
 
+def attach_floating_ip(chi, server_id: str, address: dict[str, Any]) -> None:
+    """The address kept from a server that is gone, on its successor."""
+    neutron = chi.neutron()
+    ports = neutron.list_ports(device_id=server_id)["ports"]
+    if not ports:
+        raise ChameleonError("the new server has no network port yet; run up again")
+    body = {"floatingip": {"port_id": ports[0]["id"]}}
+    neutron.update_floatingip(address["id"], body)
+
+
 def delete_server(nova, server_id: str) -> None:
     """Delete, then wait until it is gone: its security groups are in use until then."""
     from novaclient.exceptions import NotFound
@@ -225,14 +286,48 @@ def delete_server(nova, server_id: str) -> None:
 
 
 def delete(chi, step: Step, found: Existing) -> None:
+    """Delete what the step names, if it is still there (a lease that ended may
+    have taken its servers with it)."""
+    kinds = {
+        "floating_ip": found.floating_ips,
+        "server": found.servers,
+        "security_group": found.security_groups,
+        "bare_metal_lease": found.bare_metal_leases,
+        "lease": {LEASE_NAME: found.lease} if found.lease else {},
+    }
+    gone = kinds[step.kind].get(step.name)
+    if gone is None:
+        return
     if step.kind == "floating_ip":
-        chi.neutron().delete_floatingip(found.floating_ips[step.name]["id"])
+        chi.neutron().delete_floatingip(gone["id"])
     elif step.kind == "server":
-        delete_server(chi.nova(), found.servers[step.name]["id"])
+        delete_server(chi.nova(), gone["id"])
     elif step.kind == "security_group":
-        chi.neutron().delete_security_group(found.security_groups[step.name]["id"])
-    elif step.kind == "lease" and found.lease is not None:
-        chi.blazar().lease.delete(found.lease["id"])
+        chi.neutron().delete_security_group(gone["id"])
+    else:
+        chi.blazar().lease.delete(gone["id"])
+
+
+def delete_runner(step: Step) -> None:
+    """The CI runner VM's registration, so no job waits for a machine that is gone."""
+    github = GitHub(settings.repository(), credentials.github_token())
+    for runner in github.runners():
+        if runner["name"] == step.name and CI_LABEL in label_names(runner):
+            github.delete_runner(runner["id"])
+
+
+def label_names(runner: dict[str, Any]) -> list[str]:
+    return [label["name"] for label in runner.get("labels", [])]
+
+
+def registered_runners() -> dict[str, dict[str, Any]]:
+    """The repository's runners with this project's CI label, by name."""
+    github = GitHub(settings.repository(), credentials.github_token())
+    return {
+        runner["name"]: {"id": runner["id"], "status": runner.get("status")}
+        for runner in github.runners()
+        if CI_LABEL in label_names(runner)
+    }
 
 
 def carry_out_bucket(step: Step) -> None:
@@ -246,14 +341,21 @@ def carry_out_bucket(step: Step) -> None:
         buckets.delete(s3, step.name)
 
 
-def carry_out(chi, desired: Desired, step: Step) -> None:
+def carry_out(desired: Desired, step: Step) -> None:
     """One step, against the cloud as it is now (so a rerun picks up where it was)."""
     if step.kind == "bucket":
         carry_out_bucket(step)  # a `keep` step changes nothing
         return
-    found = existing(chi)
+    if step.kind == "github_runner":
+        delete_runner(step)  # the only step of that kind
+        return
+    site = step.details.get("site", desired.site)
+    found = existing(desired, [site])
+    chi = connect_to(site, desired.site)
     if step.do == "delete":
         delete(chi, step, found)
+    elif step.kind == "bare_metal_lease":
+        create_bare_metal_lease(chi, step)
     elif step.kind == "lease":
         create_lease(chi, desired)
     elif step.kind == "security_group" and step.do == "create":
@@ -264,5 +366,8 @@ def carry_out(chi, desired: Desired, step: Step) -> None:
         if found.lease is None:
             raise ChameleonError("no reservation to boot in: the lease step failed")
         create_server(chi, desired, step.name, found.lease)
+    elif step.kind == "floating_ip" and step.do == "update":
+        server_id = found.servers[step.name]["id"]
+        attach_floating_ip(chi, server_id, found.floating_ips[step.name])
     elif step.kind == "floating_ip":
         create_floating_ip(chi, found.servers[step.name]["id"], step.name)

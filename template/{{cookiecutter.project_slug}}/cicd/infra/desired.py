@@ -19,7 +19,13 @@ CLOUD_INIT_DIR = HERE / "cloud_init"
 # plan's deletions touch nothing without it.
 MANAGED_BY = f"{PROJECT_ID}-infra"
 LEASE_NAME = f"{PROJECT_ID}-infra"
+# Every bare-metal lease of the file is named with this in front: how `down` and
+# the plan find them among the site's leases (the GPU runner's are
+# `<project_id>-gpu-runner-...`, and never match).
+BARE_METAL_PREFIX = f"{PROJECT_ID}-metal-"
 MAX_DAYS = 7
+BARE_METAL_KEYS = {"site", "node_type", "nodes", "days"}
+NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 SERVER_KEYS = {
     "os_image",
     "security_groups",
@@ -50,6 +56,17 @@ class Server:
 
 
 @dataclass(frozen=True)
+class BareMetalLease:
+    """Nodes of one type reserved at a bare-metal site for some days."""
+
+    name: str  # <project_id>-metal-<its key in the file>
+    site: str
+    node_type: str
+    nodes: int
+    days: int
+
+
+@dataclass(frozen=True)
 class Desired:
     site: str
     flavor: str
@@ -58,6 +75,12 @@ class Desired:
     security_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
     servers: tuple[Server, ...] = ()
     buckets: tuple[str, ...] = ()  # full names: <project_id>-<name>
+    bare_metal: tuple[BareMetalLease, ...] = ()
+
+    def sites(self) -> list[str]:
+        """The site of the VMs first, then each other site a lease is at."""
+        others = [lease.site for lease in self.bare_metal if lease.site != self.site]
+        return [self.site, *dict.fromkeys(others)]
 
     def user_data(self, server: Server) -> str:
         return (CLOUD_INIT_DIR / server.cloud_init).read_text()
@@ -109,9 +132,8 @@ def _buckets(value: Any) -> tuple[str, ...]:
     """`buckets: [data, ...]`: S3 names take lowercase letters, digits and hyphens."""
     if not isinstance(value, list):
         raise InfraFileError("buckets must be a list of names")
-    allowed = set("abcdefghijklmnopqrstuvwxyz0123456789-")
     for name in value:
-        if not isinstance(name, str) or not name or set(name) - allowed:
+        if not isinstance(name, str) or not name or set(name) - NAME_CHARACTERS:
             raise InfraFileError(
                 f"buckets: {name!r} must be lowercase letters, digits and hyphens"
             )
@@ -120,6 +142,25 @@ def _buckets(value: Any) -> tuple[str, ...]:
         if len(name) > 63:  # S3's limit on a bucket name
             raise InfraFileError(f"buckets: {name!r} is longer than 63 characters")
     return full
+
+
+def _bare_metal(name: str, spec: Any) -> BareMetalLease:
+    where = f"bare_metal.{name}"
+    if not isinstance(name, str) or not name or set(name) - NAME_CHARACTERS:
+        raise InfraFileError(f"{where}: use lowercase letters, digits and hyphens")
+    spec = _mapping(spec, where)
+    unknown = set(spec) - BARE_METAL_KEYS
+    if unknown:
+        raise InfraFileError(f"{where}: unknown key(s) {sorted(unknown)}")
+    if not spec.get("site") or not spec.get("node_type"):
+        raise InfraFileError(f"{where}: site and node_type must be named")
+    return BareMetalLease(
+        f"{BARE_METAL_PREFIX}{name}",
+        str(spec["site"]),
+        str(spec["node_type"]),
+        _whole(spec.get("nodes", 1), f"{where}.nodes", 1, 20),
+        _whole(spec.get("days"), f"{where}.days", 1, MAX_DAYS),
+    )
 
 
 def parse(document: Any) -> Desired:
@@ -142,6 +183,12 @@ def parse(document: Any) -> Desired:
         security_groups=ports,
         servers=tuple(_server(name, spec, groups) for name, spec in servers.items()),
         buckets=_buckets(document.get("buckets") or []),
+        bare_metal=tuple(
+            _bare_metal(name, spec)
+            for name, spec in _mapping(
+                document.get("bare_metal") or {}, "bare_metal"
+            ).items()
+        ),
     )
     if not desired.site or not desired.flavor:
         raise InfraFileError("site and reservation.flavor must be named")

@@ -2,10 +2,14 @@
 
 A pure function of two states, so the plan printed without credentials (from
 nothing), the plan compared with the cloud, and the steps `up` carries out are
-the same computation. Steps come in the order `up` takes them: the lease, the
+the same computation. Steps come in the order `up` takes them: the leases, the
 security groups, the servers, their floating IPs, the buckets, then what is no
 longer wanted, dependants first. `up` never deletes a bucket; `down` deletes the
 empty ones and keeps (a `keep` step) those that hold data.
+
+A lease that has ended (VMs live about a day, leases some days) is replaced,
+and so are the servers that lived in it and any server in ERROR; a floating IP
+outlives its server and is attached to the new one, so the address stays.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -13,38 +17,71 @@ from typing import Any
 
 from .desired import CI_LABEL, LEASE_NAME, TRACKER_BUCKET, Desired
 
+# Blazar's states of a lease that no longer holds its resources.
+ENDED = {"TERMINATING", "TERMINATED", "ERROR"}
+
 
 @dataclass
 class Existing:
     """This project's resources in the cloud, by name (only those `up` made)."""
 
-    lease: dict[str, Any] | None = None
-    # name -> {"id", "ports": [..]} / {"id", "status", "address"} / {"id", "address"}
+    lease: dict[str, Any] | None = None  # Blazar's lease, with its "status"
+    # name -> {"id", "ports": [..]} / {"id", "status", "address"} /
+    # {"id", "address", "port_id"}
     security_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     servers: dict[str, dict[str, Any]] = field(default_factory=dict)
     floating_ips: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The file's buckets that exist: name -> {"empty": bool}.
     buckets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Leases named `<project_id>-metal-*` at the file's sites: name -> {"id",
+    # "site", "status", "reservation_ids"}.
+    bare_metal_leases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The repository's runners with the project's CI label: name -> {"id", "status"}.
+    github_runners: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Step:
     do: str  # create, update, delete, or keep (a bucket that holds data)
-    kind: str  # bucket, lease, security_group, server or floating_ip
+    # lease, bare_metal_lease, security_group, server, floating_ip, bucket, or
+    # github_runner (the CI runner VM's registration with the repository)
+    kind: str
     name: str
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def ended(lease: dict[str, Any] | None) -> bool:
+    return lease is not None and lease.get("status") in ENDED
+
+
+def renewed(kind: str, name: str, found: dict[str, Any] | None, details) -> list[Step]:
+    """A lease's steps: made when missing, deleted and made again once ended."""
+    if found is None:
+        return [Step("create", kind, name, details)]
+    if ended(found):
+        gone = {"site": details["site"], "status": found["status"]}
+        return [Step("delete", kind, name, gone), Step("create", kind, name, details)]
+    return []
+
+
 def lease_steps(desired: Desired, existing: Existing) -> list[Step]:
-    if existing.lease is not None:
-        return []
     details = {
         "site": desired.site,
         "flavor": desired.flavor,
         "instances": desired.instances,
         "days": desired.days,
     }
-    return [Step("create", "lease", LEASE_NAME, details)]
+    steps = renewed("lease", LEASE_NAME, existing.lease, details)
+    for lease in desired.bare_metal:
+        details = {
+            "site": lease.site,
+            "node_type": lease.node_type,
+            "nodes": lease.nodes,
+            "days": lease.days,
+        }
+        found = existing.bare_metal_leases.get(lease.name)
+        steps += renewed("bare_metal_lease", lease.name, found, details)
+    return steps
 
 
 def group_steps(desired: Desired, existing: Existing) -> list[Step]:
@@ -60,9 +97,17 @@ def group_steps(desired: Desired, existing: Existing) -> list[Step]:
 
 
 def server_steps(desired: Desired, existing: Existing) -> list[Step]:
+    """New servers; ones in ERROR, or in a lease being renewed, made again."""
     steps = []
     for server in desired.servers:
-        if server.name not in existing.servers:
+        found = existing.servers.get(server.name)
+        replaced = found is not None and (
+            found.get("status") == "ERROR" or ended(existing.lease)
+        )
+        if replaced:
+            was = {"was": found.get("status")}
+            steps.append(Step("delete", "server", server.name, was))
+        if found is None or replaced:
             details = {
                 "os_image": server.os_image,
                 "security_groups": list(server.security_groups),
@@ -73,15 +118,28 @@ def server_steps(desired: Desired, existing: Existing) -> list[Step]:
             if server.mlflow_server:
                 details["mlflow_server"] = f"s3://{TRACKER_BUCKET}"
             steps.append(Step("create", "server", server.name, details))
-        if server.floating_ip and server.name not in existing.floating_ips:
+        address = existing.floating_ips.get(server.name)
+        if server.floating_ip and address is None:
             steps.append(Step("create", "floating_ip", server.name))
+        elif server.floating_ip and (
+            found is None or replaced or not address.get("port_id")
+        ):
+            kept = {"address": address.get("address")}  # on the new server
+            steps.append(Step("update", "floating_ip", server.name, kept))
     return steps
 
 
 def removal_steps(desired: Desired, existing: Existing) -> list[Step]:
     wanted_servers = {server.name for server in desired.servers}
     wanted_addresses = {s.name for s in desired.servers if s.floating_ip}
+    wanted_runners = {s.name for s in desired.servers if s.github_runner}
+    wanted_leases = {lease.name for lease in desired.bare_metal}
     return [
+        *(
+            Step("delete", "github_runner", name)
+            for name in existing.github_runners
+            if name not in wanted_runners
+        ),
         *(
             Step("delete", "floating_ip", name)
             for name in existing.floating_ips
@@ -96,6 +154,11 @@ def removal_steps(desired: Desired, existing: Existing) -> list[Step]:
             Step("delete", "security_group", name)
             for name in existing.security_groups
             if name not in desired.security_groups
+        ),
+        *(
+            Step("delete", "bare_metal_lease", name, {"site": found["site"]})
+            for name, found in existing.bare_metal_leases.items()
+            if name not in wanted_leases
         ),
     ]
 
@@ -119,6 +182,7 @@ def teardown(existing: Existing) -> list[Step]:
     """Every step of `down`: what `up` made, dependants first; a bucket that
     holds objects is kept."""
     return [
+        *(Step("delete", "github_runner", name) for name in existing.github_runners),
         *(
             Step("delete" if found["empty"] else "keep", "bucket", name)
             for name, found in existing.buckets.items()
@@ -127,6 +191,10 @@ def teardown(existing: Existing) -> list[Step]:
         *(Step("delete", "server", name) for name in existing.servers),
         *(Step("delete", "security_group", name) for name in existing.security_groups),
         *([Step("delete", "lease", LEASE_NAME)] if existing.lease else []),
+        *(
+            Step("delete", "bare_metal_lease", name, {"site": found["site"]})
+            for name, found in existing.bare_metal_leases.items()
+        ),
     ]
 
 

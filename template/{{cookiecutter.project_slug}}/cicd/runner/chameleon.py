@@ -27,6 +27,13 @@ class ChameleonError(Exception):
 def connect():
     """python-chi, set to this project's site, after checking the credentials."""
     credentials.chameleon()
+    chi = imported_chi()
+    chi.set("region_name", settings.SITE)
+    return chi
+
+
+def imported_chi():
+    """python-chi, or a message saying how to get it."""
     try:
         import chi
         import chi.image
@@ -37,7 +44,6 @@ def connect():
             f"python-chi is not installed ({error}); run this through"
             " `nox -s runner -- ...`, which installs cicd/runner/requirements.txt"
         ) from None
-    chi.set("region_name", settings.SITE)
     return chi
 
 
@@ -62,11 +68,16 @@ def wait_until_active(
         sleep(LEASE_POLL_SECONDS)
 
 
-def node_reservation_id(lease: dict) -> str:
-    """The id of the lease's one bare-metal reservation (what servers launch on)."""
+def reservations_of(lease: dict) -> list[dict]:
     reservations = lease.get("reservations", [])
     if isinstance(reservations, str):  # some Blazar versions nest it as JSON text
         reservations = json.loads(reservations)
+    return reservations
+
+
+def node_reservation_id(lease: dict) -> str:
+    """The id of the lease's one bare-metal reservation (what servers launch on)."""
+    reservations = reservations_of(lease)
     hosts = [r for r in reservations if r.get("resource_type") == "physical:host"]
     if len(hosts) != 1:
         raise ChameleonError(

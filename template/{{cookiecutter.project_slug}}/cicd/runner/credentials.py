@@ -8,6 +8,7 @@ endpoint and EC2-style credentials (AWS_*), which the tracker's server needs.
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,6 +88,25 @@ def chameleon() -> dict[str, str]:
     return require(CHAMELEON_VARIABLES, "talking to Chameleon")
 
 
+def site_variables(site: str, home_site: str) -> tuple[str, ...]:
+    """The variables of ``site``'s application credential: plain OS_* for the
+    home site; for another (each Chameleon site has its own Keystone), the same
+    names behind the site's prefix: `CHI@UC` -> CHI_UC_OS_AUTH_URL, ..."""
+    if site == home_site:
+        return CHAMELEON_VARIABLES
+    prefix = re.sub(r"[^A-Z0-9]+", "_", site.upper()).strip("_")
+    return tuple(f"{prefix}_{name}" for name in CHAMELEON_VARIABLES)
+
+
+def chameleon_at(site: str, home_site: str) -> dict[str, str]:
+    """``site``'s credential, keyed by the plain OS_* names; refused naming the
+    variables to set."""
+    names = site_variables(site, home_site)
+    found = require(names, f"talking to Chameleon's {site}", "cicd/docs/infra.md")
+    pairs = zip(CHAMELEON_VARIABLES, names, strict=True)
+    return {plain: found[name] for plain, name in pairs}
+
+
 def release_credential() -> dict[str, Secret] | None:
     if not all(os.environ.get(name) for name in RELEASE_VARIABLES):
         return None
@@ -101,9 +121,12 @@ def presence() -> dict[str, str]:
 
 def redact(text: str) -> str:
     """Mask any secret value that made it into a message (e.g. an API error)."""
-    for name in SECRET_VARIABLES:
-        value = os.environ.get(name)
-        if value:
+    for name, value in os.environ.items():
+        # Another site's secret is the same name behind a prefix (site_variables).
+        secret = name in SECRET_VARIABLES or name.endswith(
+            "_OS_APPLICATION_CREDENTIAL_SECRET"
+        )
+        if secret and value:
             text = text.replace(value, "***")
     return text
 

@@ -15,27 +15,34 @@ from .userdata import NodeSettings, cloud_config
 BLAZAR_TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
-def lease_request(label: str, hours: int, now: datetime) -> dict:
-    # "now": Blazar starts the lease when it is made, so a slow `up` can never
-    # ask for a start in the past; the end is fixed from the time of the plan.
-    end = now + timedelta(hours=hours)
+def node_lease_request(
+    name: str, site: str, node_type: str, nodes: int, end: datetime
+) -> dict:
+    """A Blazar lease of ``nodes`` bare-metal nodes of ``node_type``, from now.
+
+    "now": Blazar starts the lease when it is made, so a slow `up` can never ask
+    for a start in the past; the end is fixed by the caller.
+    """
     return {
-        "name": label,
-        "site": settings.SITE,
+        "name": name,
+        "site": site,
         "start_date": "now",
         "end_date": end.strftime(BLAZAR_TIME_FORMAT),
         "reservations": [
             {
                 "resource_type": "physical:host",
-                "resource_properties": json.dumps(
-                    ["==", "$node_type", settings.GPU_NODE_TYPE]
-                ),
+                "resource_properties": json.dumps(["==", "$node_type", node_type]),
                 "hypervisor_properties": "",
-                "min": 1,
-                "max": 1,
+                "min": nodes,
+                "max": nodes,
             }
         ],
     }
+
+
+def lease_request(label: str, hours: int, now: datetime) -> dict:
+    end = now + timedelta(hours=hours)  # fixed from the time of the plan
+    return node_lease_request(label, settings.SITE, settings.GPU_NODE_TYPE, 1, end)
 
 
 def lease_end(lease: dict) -> datetime:

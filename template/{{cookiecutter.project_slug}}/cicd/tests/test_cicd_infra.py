@@ -20,6 +20,7 @@ from cicd.infra.desired import (
 )
 from cicd.infra.inventory import inventory
 from cicd.infra.plan import Existing, plan, teardown
+from cicd.runner import credentials
 
 
 def document() -> dict:
@@ -119,14 +120,17 @@ def test_the_inventory_reaches_each_vm_at_its_floating_ip_or_through_one():
 def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
     desired = load()
     existing = Existing(
-        lease={"id": "l1", "name": LEASE_NAME},
+        lease={"id": "l1", "name": LEASE_NAME, "status": "ACTIVE"},
         security_groups={
             name: {"id": name, "ports": list(ports)}
             for name, ports in desired.security_groups.items()
         },
-        servers={server.name: {"id": server.name} for server in desired.servers},
+        servers={
+            server.name: {"id": server.name, "status": "ACTIVE"}
+            for server in desired.servers
+        },
         floating_ips={
-            server.name: {"id": f"ip-{server.name}"}
+            server.name: {"id": f"ip-{server.name}", "port_id": f"port-{server.name}"}
             for server in desired.servers
             if server.floating_ip
         },
@@ -147,6 +151,96 @@ def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
     assert down.index(("server", named("platform"))) < down.index(
         ("security_group", named("platform"))
     )
+
+    # An ended lease takes its VMs with it: all are made again, and the kept
+    # floating IP goes to the new server, so the address stays.
+    existing.lease["status"] = "TERMINATED"
+    del existing.servers[named("old-box")], existing.floating_ips[named("old-box")]
+    existing.security_groups[named("platform")]["ports"] = [
+        *desired.security_groups[named("platform")]
+    ]
+    steps = [(step.do, step.kind, step.name) for step in plan(desired, existing)]
+    assert steps[:2] == [
+        ("delete", "lease", LEASE_NAME),
+        ("create", "lease", LEASE_NAME),
+    ]
+    assert steps[2:5] == [
+        ("delete", "server", named("platform")),
+        ("create", "server", named("platform")),
+        ("update", "floating_ip", named("platform")),
+    ]
+    assert ("create", "floating_ip", named("platform")) not in steps
+    assert {name for _, kind, name in steps if kind == "server"} == {
+        server.name for server in desired.servers
+    }
+    # A server in ERROR in a live lease is made again alone.
+    existing.lease["status"] = "ACTIVE"
+    existing.servers[named("ci-runner")]["status"] = "ERROR"
+    steps = [(step.do, step.kind, step.name) for step in plan(desired, existing)]
+    assert steps == [
+        ("delete", "server", named("ci-runner")),
+        ("create", "server", named("ci-runner")),
+    ]
+
+
+def test_bare_metal_leases_are_planned_at_their_own_sites():
+    shipped = document()
+    shipped["bare_metal"] = {
+        "gpu-serving": {"site": "CHI@UC", "node_type": "gpu_a100_pcie", "days": 2}
+    }
+    desired = parse(shipped)
+    assert desired.sites() == [desired.site, "CHI@UC"]
+    (lease,) = desired.bare_metal
+    assert (lease.name, lease.nodes) == (named("metal-gpu-serving"), 1)
+    (step,) = [step for step in plan(desired, Existing()) if step.name == lease.name]
+    assert (step.do, step.kind) == ("create", "bare_metal_lease")
+    assert step.details == {
+        "site": "CHI@UC",
+        "node_type": "gpu_a100_pcie",
+        "nodes": 1,
+        "days": 2,
+    }
+    running = {"id": "b1", "site": "CHI@UC", "status": "ACTIVE"}
+    old = {"id": "b2", "site": "CHI@UC", "status": "ACTIVE"}
+    existing = Existing(
+        bare_metal_leases={lease.name: running, named("metal-old"): old},
+        github_runners={named("old-runner"): {"id": 7}},
+    )
+    steps = [(s.do, s.kind, s.name) for s in plan(desired, existing)]
+    assert ("create", "bare_metal_lease", lease.name) not in steps
+    assert steps[-1] == ("delete", "bare_metal_lease", named("metal-old"))
+    # A registration no runner VM of the file answers to goes, before anything else.
+    assert ("delete", "github_runner", named("old-runner")) in steps
+    running["status"] = "TERMINATED"  # ended: made again
+    renewed = [(s.do, s.name) for s in plan(desired, existing) if s.name == lease.name]
+    assert renewed == [("delete", lease.name), ("create", lease.name)]
+    down = teardown(existing)
+    assert (down[0].kind, down[-1].kind) == ("github_runner", "bare_metal_lease")
+    assert down[-1].details == {"site": "CHI@UC"}
+
+
+def test_each_other_site_has_its_own_credential_and_its_secret_is_masked(
+    monkeypatch,
+):
+    assert credentials.site_variables("KVM@TACC", "KVM@TACC") == (
+        credentials.CHAMELEON_VARIABLES
+    )
+    names = credentials.site_variables("CHI@UC", "KVM@TACC")
+    assert names == (
+        "CHI_UC_OS_AUTH_URL",
+        "CHI_UC_OS_APPLICATION_CREDENTIAL_ID",
+        "CHI_UC_OS_APPLICATION_CREDENTIAL_SECRET",
+    )
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(credentials.MissingCredentials, match="CHI_UC_OS_AUTH_URL"):
+        credentials.chameleon_at("CHI@UC", "KVM@TACC")
+    for name in names:
+        monkeypatch.setenv(name, f"value-of-{name.lower()}")
+    found = credentials.chameleon_at("CHI@UC", "KVM@TACC")
+    assert found["OS_AUTH_URL"] == "value-of-chi_uc_os_auth_url"
+    secret = found["OS_APPLICATION_CREDENTIAL_SECRET"]
+    assert credentials.redact(f"refused {secret}") == "refused ***"
 
 
 @pytest.mark.parametrize(
@@ -169,6 +263,16 @@ def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
         ({"buckets": "data"}, "buckets must be a list"),
         ({"buckets": ["Data_Set"]}, "lowercase letters, digits and hyphens"),
         ({"buckets": ["x" * 60]}, "longer than 63 characters"),
+        ({"bare_metal": {"gpu": {"site": "CHI@UC", "days": 1}}}, "node_type must"),
+        (
+            {"bare_metal": {"gpu": {"site": "CHI@UC", "node_type": "x", "days": 9}}},
+            r"bare_metal.gpu.days must be a whole number from 1 to 7",
+        ),
+        (
+            {"bare_metal": {"GPU": {"site": "CHI@UC", "node_type": "x", "days": 1}}},
+            "bare_metal.GPU: use lowercase",
+        ),
+        ({"bare_metal": {"gpu": {"site": "CHI@UC", "nodetype": "x"}}}, "unknown key"),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_key(edit, message):
@@ -181,6 +285,7 @@ def test_plan_without_credentials_prints_json_from_nothing(monkeypatch, capsys):
         "OS_AUTH_URL",
         "OS_APPLICATION_CREDENTIAL_SECRET",
         "AWS_ACCESS_KEY_ID",
+        "RUNNER_ADMIN_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
     assert main(["plan"]) == 0
