@@ -17,6 +17,7 @@ What runs where, to pay once for each thing that can differ:
 """
 
 import json
+import re
 
 import pytest
 import yaml
@@ -64,6 +65,8 @@ def test_each_kind_passes_its_whole_generated_suite(projects, scenario):
         assert f"pytest {room}/tests" in output, f"the {room} tests did not run"
     assert "pytest tests" in output, "the shared package's tests did not run"
     assert " failed" not in output
+    # The alert rules' unit tests ran under promtool, not skipped for want of it.
+    assert re.search(r"test_monitoring_promtool\.py \.\.\.\s", output), tail(result)
 
 
 @pytest.mark.parametrize("scenario", TEAM_VARIANTS)

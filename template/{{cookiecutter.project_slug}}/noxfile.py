@@ -15,7 +15,7 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from cicd import room_envs  # noqa: E402
+from cicd import promtool, room_envs  # noqa: E402
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "tests"]
@@ -112,8 +112,11 @@ def tests(session: nox.Session) -> None:
     ]
     pytest_args += marker_selection(session.posargs)
     for room in rooms:
-        # The serving benchmark's tests drive traffic with the data room's tool.
+        # The serving benchmark's tests drive traffic with the data room's tool;
+        # the alert rules' unit tests run Prometheus's promtool.
         extra = {"TRAFFIC_PYTHON": traffic_python()} if room == "serving" else {}
+        if room == "monitoring":
+            extra = {"PROMTOOL": promtool.find_or_fetch(session.log) or ""}
         run_in(
             session,
             room,
@@ -248,6 +251,13 @@ def registry(session: nox.Session) -> None:
 def monitor(session: nox.Session) -> None:
     """Compare production inputs and predictions with the training reference."""
     run_in(session, "monitoring", "python", "-m", "monitoring.drift", *session.posargs)
+
+
+@nox.session(name="canary-gate")
+def canary_gate(session: nox.Session) -> None:
+    """Promote or roll back: `-- --canary URL --production URL [--window SECONDS]`"""
+    gate = ("python", "-m", "monitoring.canary_gate")
+    run_in(session, "monitoring", *gate, *session.posargs)
 
 
 @nox.session

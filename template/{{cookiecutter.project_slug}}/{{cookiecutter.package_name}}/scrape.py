@@ -12,8 +12,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from . import telemetry
 
-# BentoML's own request counter (namespace "bentoml_service" in BentoML 1.4).
+# BentoML's own request counter and latency histogram (namespace
+# "bentoml_service" in BentoML 1.4).
 BENTOML_REQUESTS = "bentoml_service_request"
+BENTOML_LATENCY = "bentoml_service_request_duration_seconds"
 # The model's histograms: a service exports the one its kind of model has.
 MODEL_HISTOGRAMS = (telemetry.PREDICTION_CONFIDENCE, telemetry.PREDICTED_VALUE)
 
@@ -49,6 +51,8 @@ class Scrape:
     histograms: dict[str, Histogram] = field(default_factory=dict)
     # BentoML's requests by "endpoint status", e.g. "/predict 400".
     requests: dict[str, float] = field(default_factory=dict)
+    # BentoML's request latency (seconds) by endpoint, over every status.
+    latency: dict[str, Histogram] = field(default_factory=dict)
 
 
 def read_scrape(text: str) -> Scrape:
@@ -58,7 +62,7 @@ def read_scrape(text: str) -> Scrape:
     requests: dict[str, float] = defaultdict(float)
     series = {
         name + suffix: (name, suffix)
-        for name in MODEL_HISTOGRAMS
+        for name in (*MODEL_HISTOGRAMS, BENTOML_LATENCY)
         for suffix in ("_bucket", "_count", "_sum")
     }
     for family in text_string_to_metric_families(text):
@@ -69,7 +73,11 @@ def read_scrape(text: str) -> Scrape:
                     per_class[label] += sample.value
             elif sample.name in series:
                 name, suffix = series[sample.name]
-                histogram = scrape.histograms.setdefault(name, Histogram())
+                if name == BENTOML_LATENCY:
+                    endpoint = sample.labels.get("endpoint", "?")
+                    histogram = scrape.latency.setdefault(endpoint, Histogram())
+                else:
+                    histogram = scrape.histograms.setdefault(name, Histogram())
                 histogram.add(suffix, sample.value, sample.labels)
             elif sample.name == BENTOML_REQUESTS + "_total":
                 endpoint = sample.labels.get("endpoint", "?")
