@@ -54,7 +54,15 @@ def torch_spec() -> list[str]:
 
 
 def requirement_files(room: str) -> list[Path]:
-    return [ROOT / room / "requirements.txt", TEST_REQUIREMENTS]
+    """What the room's environment installs: its requirements, the tests' shared
+    ones, and `requirements-test.txt` when the room has one (what only its tests
+    need, kept out of what it ships: the serving image reads requirements.txt)."""
+    own_tests = ROOT / room / "requirements-test.txt"
+    return [
+        ROOT / room / "requirements.txt",
+        TEST_REQUIREMENTS,
+        *([own_tests] if own_tests.is_file() else []),
+    ]
 
 
 def requirement_lines(file: Path) -> list[str]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.package_name }} import paths, problem
+from {{ cookiecutter.package_name }}.object_store import DEFAULT_BUCKET, ObjectStore, StoreError
 from {{ cookiecutter.package_name }}.problem import ProblemDataError, Spec
 
 from .contracts import outdated_files, write_contract
@@ -13,7 +14,6 @@ from .ingest import DEFAULT_TARGET, ingest
 from .layout import quarantine_dir
 from .manifest import manifest_path
 from .prepare import DEFAULT_COUNT, DEFAULT_SEED, prepare
-from .store import DEFAULT_BUCKET, ObjectStore, StoreError
 from .validate import revalidate
 from .versions import manifest_key, pull, push, stored_versions
 

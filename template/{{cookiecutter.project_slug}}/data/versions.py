@@ -19,10 +19,10 @@ from typing import Any
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.hashing import file_sha256
+from {{ cookiecutter.package_name }}.object_store import ObjectStore, StoreError
 
 from .dataset import finish, scratch
 from .manifest import dataset_version, read_manifest
-from .store import ObjectStore, StoreError
 
 DATASETS = "datasets/"
 MANIFEST = "manifest.json"

@@ -5,7 +5,8 @@ Usage: python -m monitoring.drift [--reference PATH] [--production PATH]
 
 Reads the reference training wrote (artifacts/monitoring/reference.json) and the
 service's prediction log (artifacts/production/predictions.jsonl or
-$PREDICTION_LOG), runs the checks in `monitoring.checks`, prints a table and
+$PREDICTION_LOG; or, with `--production s3://BUCKET/PREFIX`, what the service's
+shipper stored there), runs the checks in `monitoring.checks`, prints a table and
 writes artifacts/monitoring/drift.json.
 
 Exit codes: 0 the check ran (drift or not); 1 drift found and --fail-on-drift
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from {{ cookiecutter.package_name }} import paths
 
-from . import metrics
+from . import metrics, stored_log
 from .checks import Check, run_checks
 from .records import (
     ProductionLog,
@@ -111,10 +112,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--production",
-        type=Path,
         default=None,
-        help="prediction log, JSON lines (default: "
-        "artifacts/production/predictions.jsonl or $PREDICTION_LOG)",
+        help="prediction log, JSON lines, or s3://BUCKET/PREFIX of the shipped one "
+        "(default: artifacts/production/predictions.jsonl or $PREDICTION_LOG)",
     )
     parser.add_argument(
         "--out",
@@ -142,10 +142,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     reference_path = args.reference or paths.reference_path()
-    production_path = args.production or paths.prediction_log_path()
+    production_path = Path(args.production or paths.prediction_log_path())
     out_path = args.out or default_output_path()
     try:
         reference = load_reference(reference_path)
+        if args.production and stored_log.is_stored(args.production):
+            local = paths.monitoring_dir() / "production-log.jsonl"
+            production_path = stored_log.fetch(args.production, local)
         production = load_prediction_log(production_path, reference)
     except RecordsError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -80,3 +80,14 @@ def s3(
     ]
     with started(command, port, root.parent / f"{root.name}-rclone.log") as address:
         yield address
+
+
+def s3_settings(address: str, credentials: tuple[str, str], bucket: str) -> dict:
+    """The variables that point the object store's clients (ObjectStore, boto3,
+    rclone, the AWS CLI) at a local S3 server and one bucket of it."""
+    return {
+        "AWS_ENDPOINT_URL": address,
+        "AWS_ACCESS_KEY_ID": credentials[0],
+        "AWS_SECRET_ACCESS_KEY": credentials[1],
+        "DATA_BUCKET": bucket,
+    }

@@ -9,13 +9,13 @@ import pytest
 
 from {{ cookiecutter.package_name }} import local_servers
 from {{ cookiecutter.package_name }}.hashing import file_sha256
+from {{ cookiecutter.package_name }}.object_store import CREDENTIALS, ObjectStore, StoreError
 from {{ cookiecutter.package_name }}.paths import dataset_dir
 
 from data import versions
 from data.cli import main
 from data.manifest import read_manifest
 from data.prepare import prepare
-from data.store import CREDENTIALS, ObjectStore, StoreError
 
 ACCESS_KEY, SECRET_KEY = "test-access", "test-secret-key"
 
@@ -33,10 +33,9 @@ def bucket(s3_server, artifacts, monkeypatch) -> Path:
     """A fresh bucket for the test, named by DATA_BUCKET; its folder on disk."""
     address, root = s3_server
     name = f"test-{uuid.uuid4().hex[:12]}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", address)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    monkeypatch.setenv("DATA_BUCKET", name)
+    settings = local_servers.s3_settings(address, (ACCESS_KEY, SECRET_KEY), name)
+    for variable, value in settings.items():
+        monkeypatch.setenv(variable, value)
     return root / name
 
 

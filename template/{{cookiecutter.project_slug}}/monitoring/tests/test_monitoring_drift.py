@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }} import local_servers, paths
+from {{ cookiecutter.package_name }}.object_store import ObjectStore
 
 import monitoring.drift as drift
 
@@ -330,3 +331,56 @@ def test_runs_as_a_module(tmp_path):
     )
     assert result.returncode == 1, result.stderr
     assert "Overall: DRIFT" in result.stdout
+
+
+# The prediction log the service's shipper stored (serving/log_shipping.py), read
+# back from a real S3 server on loopback (`rclone serve s3`).
+STORE_CREDENTIALS = ("stored-log-access", "stored-log-secret-key")
+STORE_BUCKET = "proj-data"
+SHIPPED = f"s3://{STORE_BUCKET}/predictions/production/"
+
+
+def test_the_drift_check_reads_every_shipped_piece_of_one_stage(
+    tmp_path, monkeypatch, capsys
+):
+    reference = write_reference(tmp_path / "reference.json", CLASSIFIER)
+    lines = write_log(tmp_path / "whole.jsonl", CLASSIFIER, 400).read_bytes()
+    lines = lines.splitlines(keepends=True)
+    root = tmp_path / "store"
+    (root / STORE_BUCKET).mkdir(parents=True)
+    with local_servers.s3(root, STORE_CREDENTIALS) as address:
+        for variable, value in local_servers.s3_settings(
+            address, STORE_CREDENTIALS, STORE_BUCKET
+        ).items():
+            monkeypatch.setenv(variable, value)
+        store = ObjectStore.from_env()
+        # Two pieces as the shipper names them, and another stage's.
+        pieces = {
+            "production/2027-03-01/20270301T100000000000Z-a": lines[:150],
+            "production/2027-03-01/20270301T110000000000Z-a": lines[150:],
+            "canary/2027-03-01/20270301T100000000000Z-b": lines[:40],
+        }
+        for name, part in pieces.items():
+            piece = tmp_path / "piece.jsonl"
+            piece.write_bytes(b"".join(part))
+            store.upload(piece, f"predictions/{name}.jsonl")
+        out = tmp_path / "drift.json"
+        common = ["--reference", str(reference), "--out", str(out)]
+        assert drift.main([*common, "--production", SHIPPED]) == 0
+        report = json.loads(out.read_text())
+        assert report["production"]["count"] == 400  # both pieces, no canary line
+        assert report["drifted"] is False
+
+        capsys.readouterr()
+        nowhere = f"s3://{STORE_BUCKET}/predictions/nowhere/"
+        assert drift.main([*common, "--production", nowhere]) == 2
+        assert "no prediction log under" in capsys.readouterr().err
+    assert drift.main([*common, "--production", SHIPPED]) == 2  # the store is gone
+    assert "reading s3://" in capsys.readouterr().err
+
+
+def test_a_stored_log_names_its_bucket(tmp_path, capsys):
+    reference = write_reference(tmp_path / "reference.json", CLASSIFIER)
+    arguments = ["--reference", str(reference), "--production", "s3:///predictions"]
+    assert drift.main([*arguments, "--out", str(Path(tmp_path, "d.json"))]) == 2
+    assert "names no bucket" in capsys.readouterr().err

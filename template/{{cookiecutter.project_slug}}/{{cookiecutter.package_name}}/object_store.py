@@ -1,5 +1,7 @@
 """The team's object store, through the S3 API (Chameleon's object store, or any
-S3-compatible server).
+S3-compatible server): the data room's dataset versions, the service's
+prediction log, the drift check's reading of it. Needs boto3, which the data,
+serving and monitoring rooms install (no other room imports this module).
 
 Settings are the standard variables, so boto3, rclone and the AWS CLI all read
 the same ones: ``AWS_ENDPOINT_URL`` (the store's address),
@@ -37,8 +39,9 @@ class ObjectStore:
     bucket: str
 
     @classmethod
-    def from_env(cls) -> "ObjectStore":
-        """The store the variables name; `StoreError` saying which are unset."""
+    def from_env(cls, bucket: str | None = None) -> "ObjectStore":
+        """The store the variables name (``bucket``, else DATA_BUCKET's);
+        `StoreError` saying which variables are unset."""
         missing = missing_settings()
         if missing:
             raise StoreError(
@@ -54,7 +57,7 @@ class ObjectStore:
             # Path-style addresses (endpoint/bucket/key): what Swift and rclone serve.
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
         )
-        return cls(client, os.environ.get("DATA_BUCKET") or DEFAULT_BUCKET)
+        return cls(client, bucket or os.environ.get("DATA_BUCKET") or DEFAULT_BUCKET)
 
     def _call(self, action: str, method: str, **arguments: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -107,9 +110,18 @@ class ObjectStore:
         body = (json.dumps(document, indent=2) + "\n").encode()
         self._call(f"writing {key}", "put_object", Key=key, Body=body)
 
-    def get_json(self, key: str) -> dict[str, Any]:
+    def read(self, key: str) -> bytes:
+        """A small object's whole content (a large one: `download`)."""
+        from botocore.exceptions import BotoCoreError
+
         answer = self._call(f"reading {key}", "get_object", Key=key)
-        return json.loads(answer["Body"].read())
+        try:
+            return answer["Body"].read()
+        except BotoCoreError as error:
+            raise StoreError(f"reading {key}: {error}") from None
+
+    def get_json(self, key: str) -> dict[str, Any]:
+        return json.loads(self.read(key))
 
     def keys(self, prefix: str) -> list[str]:
         """Every key under ``prefix``, in order."""

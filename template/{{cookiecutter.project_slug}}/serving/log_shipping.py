@@ -1,0 +1,124 @@
+"""Ships the prediction log to the object store, so it outlives the container.
+
+Usage: python -m serving.log_shipping [--every SECONDS | --once] [--stage NAME]
+
+The service appends to one file, opening it per line (serving/prediction_log.py).
+Each round, the shipper moves that file aside (a rename: the next line starts a
+new file), waits a moment for a line already on its way, then uploads every
+file moved aside as one object and deletes it:
+
+    predictions/<stage>/<YYYY-MM-DD>/<UTC time>-<host>.jsonl
+
+in the bucket the data room uses (DATA_BUCKET, with the AWS_* variables). A
+failed upload leaves its file for the next round; a file uploaded but not yet
+deleted when the shipper stopped goes up again under the same key, so no line
+is counted twice. On SIGTERM (a rollout stopping the container) it ships what
+is left before it exits. The drift check reads the objects back:
+`nox -s monitor -- --log s3://<bucket>/predictions/production/`.
+"""
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.object_store import ObjectStore, StoreError
+
+PREFIX = "predictions"
+# Long enough for a line whose writer opened the file just before the rename.
+SETTLE_SECONDS = 1.0
+STAMP = "%Y%m%dT%H%M%S%fZ"
+
+
+def rotate(log: Path, now: datetime) -> Path | None:
+    """Move the log aside as `<name>.<UTC time>-<host>.jsonl`; None when empty."""
+    if not log.is_file() or log.stat().st_size == 0:
+        return None
+    name = f"{log.stem}.{now:{STAMP}}-{socket.gethostname()}{log.suffix}"
+    moved = log.with_name(name)
+    os.replace(log, moved)
+    return moved
+
+
+def moved_aside(log: Path) -> list[Path]:
+    """The files waiting to be shipped, oldest first."""
+    return sorted(log.parent.glob(f"{log.stem}.*{log.suffix}"))
+
+
+def segment_key(stage: str, log: Path, segment: Path) -> str:
+    """The object key of a moved-aside file, from the time in its name."""
+    moved = segment.name[len(log.stem) + 1 : -len(log.suffix)]  # <UTC time>-<host>
+    day = datetime.strptime(moved.split("-", 1)[0], STAMP).date().isoformat()
+    return f"{PREFIX}/{stage}/{day}/{moved}.jsonl"
+
+
+def ship_once(
+    log: Path, store: ObjectStore, stage: str, settle: float = SETTLE_SECONDS
+) -> list[str]:
+    """One round: rotate, then upload and delete every file moved aside.
+    Returns the keys written; `StoreError` leaves the rest for the next round."""
+    if rotate(log, datetime.now(UTC)) is not None:
+        time.sleep(settle)
+    shipped = []
+    for segment in moved_aside(log):
+        key = segment_key(stage, log, segment)
+        store.upload(segment, key)
+        segment.unlink()
+        shipped.append(key)
+    return shipped
+
+
+def run(log: Path, store: ObjectStore, stage: str, every: float) -> None:
+    """Ship every ``every`` seconds until SIGTERM or SIGINT, then once more."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while True:
+        try:
+            for key in ship_once(log, store, stage):
+                print(f"shipped {key}", flush=True)
+        except StoreError as error:
+            print(f"not shipped this round, kept on disk: {error}", flush=True)
+        if stop.is_set():
+            return
+        stop.wait(every)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m serving.log_shipping", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--every", type=float, default=60.0, help="seconds")
+    parser.add_argument("--once", action="store_true", help="one round, then exit")
+    parser.add_argument(
+        "--stage", default=os.environ.get("DEPLOY_STAGE") or "local", help="prefix"
+    )
+    args = parser.parse_args(argv)
+    if args.every <= 0:
+        parser.error("--every must be a positive number of seconds")
+    log = paths.prediction_log_path()
+    try:
+        store = ObjectStore.from_env()  # refused only for unset variables
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not args.once:
+        run(log, store, args.stage, args.every)
+        return 0
+    try:
+        for key in ship_once(log, store, args.stage):
+            print(f"shipped {key}")
+    except StoreError as error:
+        print(f"error: {error}; the log stays on disk till then", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
