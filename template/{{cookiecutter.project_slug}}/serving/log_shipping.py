@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         for key in ship_once(log, store, args.stage):
             print(f"shipped {key}")
     except StoreError as error:
-        print(f"error: {error}; the log stays on disk till then", file=sys.stderr)
+        print(f"error: {error} (the log stays on disk)", file=sys.stderr)
         return 1
     return 0
 
