@@ -36,6 +36,7 @@ INTERFACE = {
     "hardware",
     "hashing",
     "local_servers",  # real servers on loopback, for the rooms' tests
+    "object_store",  # the team's S3 store: datasets, the shipped prediction log
 }
 # Libraries only an image kind needs.
 IMAGE_LIBRARIES = {"PIL", "torchvision", "cv2", "imageio", "skimage"}

@@ -56,7 +56,7 @@ def torch_spec() -> list[str]:
 def requirement_files(room: str) -> list[Path]:
     """What the room's environment installs: its requirements, the tests' shared
     ones, and `requirements-test.txt` when the room has one (what only its tests
-    need, kept out of what it ships: the serving image reads requirements.txt)."""
+    need, kept out of what it ships: the Bento installs requirements.txt alone)."""
     own_tests = ROOT / room / "requirements-test.txt"
     return [
         ROOT / room / "requirements.txt",

@@ -35,7 +35,7 @@ def answers(log: PredictionLog, count: int, start: int = 0) -> list[dict]:
     written = []
     for number in range(start, start + count):
         answer = {"prediction": f"class-{number % 3}", "probability": 0.5}
-        log.append(answer, {"brightness": float(number)})
+        log.append(answer, {"level": float(number)})
         written.append(answer)
     return written
 
@@ -54,7 +54,7 @@ def test_what_the_service_logged_arrives_once_and_leaves_the_disk(s3, tmp_path):
     keys = log_shipping.ship_once(path, store, "production", settle=0)
     (key,) = keys
     assert key.startswith("predictions/production/20") and key.endswith(".jsonl")
-    assert [line["features"]["brightness"] for line in stored_lines(store, "")] == [
+    assert [line["features"]["level"] for line in stored_lines(store, "")] == [
         0.0,
         1.0,
         2.0,
