@@ -19,7 +19,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "noxfile.py",
         "pyproject.toml",
     ),
-    ".github": ("CODEOWNERS", "pull_request_template.md"),
+    ".github": ("CODEOWNERS", "dependabot.yml", "pull_request_template.md"),
     ".github/workflows": (
         "ci.yml",
         "demo.yml",

@@ -1,14 +1,15 @@
 """The generated workflows under the non-default answers: every job on the team's
 own runners (ci_runner=chameleon), a short lease, another project id."""
 
+import re
 import subprocess
 import sys
 
 import pytest
 import yaml
-from conftest import render
+from conftest import MLFLOW_SCENARIO, render
 from expected_files import FILES_BY_FOLDER
-from tools import check_workflows
+from tools import check_workflows, tool
 
 ANSWERS = {"ci_runner": "chameleon", "lease_hours": 2, "project_id": "proj42"}
 
@@ -99,3 +100,51 @@ def test_generated_workflow_checks_pass_for_chameleon(chameleon):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout and "skipped" not in result.stdout
+
+
+def upper_bounds(project) -> dict[str, str]:
+    """Each requirement's excluded release (`name<VERSION`), in every room's files."""
+    bounds = {}
+    for path in project.rglob("requirements*.txt"):
+        for line in path.read_text().splitlines():
+            found = re.match(r"\s*([A-Za-z0-9_.-]+)[^#]*<([0-9][0-9.]*)", line)
+            if found:
+                bounds[found.group(1).lower()] = found.group(2)
+    return bounds
+
+
+@pytest.mark.parametrize("scenario", ["four-owned-cicd", MLFLOW_SCENARIO])
+def test_dependabot_covers_every_room_and_the_actions(rendered, scenario):
+    project = rendered[scenario]
+    config = project / ".github" / "dependabot.yml"
+    schema = [tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot"]
+    checked = subprocess.run([*schema, str(config)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    updates = {
+        u["package-ecosystem"]: u for u in yaml.safe_load(config.read_text())["updates"]
+    }
+    assert updates["github-actions"]["directory"] == "/"
+    folders = {
+        "/" + path.parent.relative_to(project).as_posix()
+        for path in project.rglob("requirements*.txt")
+    }
+    assert folders == set(updates["pip"]["directories"])
+    # A release the requirements bound out (it does not install here) is never
+    # proposed; the one after it is.
+    ignored = {
+        rule["dependency-name"]: rule["versions"] for rule in updates["pip"]["ignore"]
+    }
+    bounds = upper_bounds(project)
+    assert bounds, "no bounded requirement to check"
+    assert {name: [release(version)] for name, version in bounds.items()} == {
+        name: [release(version) for version in versions]
+        for name, versions in ignored.items()
+    }
+
+
+def release(version: str) -> str:
+    """3.18.0 and 3.18 are one release."""
+    parts = version.split(".")
+    while len(parts) > 1 and parts[-1] == "0":
+        parts.pop()
+    return ".".join(parts)

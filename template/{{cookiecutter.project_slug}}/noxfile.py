@@ -156,15 +156,11 @@ def run_train(session: nox.Session, args: list[str]) -> None:
     run_in(session, "training", "python", "-m", "training.evaluate")
 
 
-def run_package(session: nox.Session, *, build: bool) -> None:
-    run_in(
-        session,
-        "serving",
-        "python",
-        "-m",
-        "serving.package",
-        *(["--build"] if build else []),
-    )
+def run_package(
+    session: nox.Session, *, build: bool, extra: list[str] | tuple = ()
+) -> None:
+    command = ("python", "-m", "serving.package", *(["--build"] if build else []))
+    run_in(session, "serving", *command, *extra)
 
 
 @nox.session
@@ -181,8 +177,9 @@ def train(session: nox.Session) -> None:
 
 @nox.session
 def package(session: nox.Session) -> None:
-    """Import the latest model into the BentoML store and build the Bento."""
-    run_package(session, build=True)
+    """Import the latest model into the store and build the Bento (`-- --gpu`:
+    with CUDA PyTorch instead of the CPU build)."""
+    run_package(session, build=True, extra=session.posargs)
 
 
 @nox.session

@@ -17,11 +17,13 @@ served, or a repository BentoML will not build from (below a hidden folder).
 import argparse
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import bentoml
+import yaml  # BentoML's own dependency: it reads bentofile.yaml with it
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.hashing import file_sha256
@@ -31,6 +33,8 @@ from {{ cookiecutter.package_name }}.spec import Spec, finite_number, write_spec
 from .model_store import MODEL_NAME, checkpoint_path, latest_model
 
 BENTOFILE = Path(__file__).resolve().parent / "bentofile.yaml"
+# The bentofile's python options that make the image's PyTorch the CPU build.
+CPU_INDEX_KEYS = ("index_url", "extra_index_url")
 PROJECT_ID = "{{ cookiecutter.project_id }}"
 
 
@@ -93,8 +97,19 @@ def import_checkpoint(checkpoint: Path) -> ImportResult:
     return ImportResult(model, imported=True)
 
 
-def build_bento() -> bentoml.Bento:
-    """Build the Bento: only the shared package, serving/ and contracts/ go in."""
+def gpu_bentofile(folder: Path) -> Path:
+    """serving/bentofile.yaml without its CPU package index: CUDA PyTorch."""
+    options = yaml.safe_load(BENTOFILE.read_text())
+    for key in CPU_INDEX_KEYS:
+        options["python"].pop(key, None)
+    written = folder / "bentofile.yaml"
+    written.write_text(yaml.safe_dump(options, sort_keys=False))
+    return written
+
+
+def build_bento(gpu: bool = False) -> bentoml.Bento:
+    """Build the Bento: only the shared package, serving/ and contracts/ go in;
+    PyTorch's CPU build unless ``gpu``."""
     hidden = [part for part in paths.REPO_ROOT.parts if part.startswith(".")]
     if hidden:
         # BentoML refuses any build file below a hidden folder, with a message
@@ -104,9 +119,14 @@ def build_bento() -> bentoml.Bento:
             f"({', '.join(hidden)} in {paths.REPO_ROOT}); move the repository "
             "to a path without folders whose names start with '.'"
         )
-    return bentoml.bentos.build_bentofile(
-        str(BENTOFILE), build_ctx=str(paths.REPO_ROOT)
-    )
+    if not gpu:
+        return bentoml.bentos.build_bentofile(
+            str(BENTOFILE), build_ctx=str(paths.REPO_ROOT)
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        return bentoml.bentos.build_bentofile(
+            str(gpu_bentofile(Path(folder))), build_ctx=str(paths.REPO_ROOT)
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--build", action="store_true", help="also build the Bento afterwards"
     )
+    parser.add_argument(
+        "--gpu", action="store_true", help="a Bento with CUDA PyTorch (not the CPU one)"
+    )
     args = parser.parse_args(argv)
+    if args.gpu and not args.build:
+        parser.error("--gpu chooses the Bento's PyTorch build: give --build too")
     try:
         result = import_checkpoint(paths.latest_model_path())
         if result.imported:
@@ -124,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{result.model.tag} already holds this checkpoint; nothing imported")
         if args.build:
-            bento = build_bento()
+            bento = build_bento(gpu=args.gpu)
             print(f"Built Bento {bento.tag} at {bento.path}")
     except PackageError as error:
         print(f"error: {error}", file=sys.stderr)

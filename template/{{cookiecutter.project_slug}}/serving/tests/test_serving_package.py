@@ -93,11 +93,26 @@ def test_the_bento_holds_the_service_but_no_training_code(fresh_folders, save_mo
     }
     assert "bentoml" in packages
     assert not packages & {"wandb", "pyyaml"}  # the training stack stays out
+    # The image installs PyTorch's CPU build (the deploy VMs have no GPU).
+    assert "--index-url https://download.pytorch.org/whl/cpu" in requirements
+    assert "--extra-index-url https://pypi.org/simple" in requirements
     # The Bento names the model version it serves (BentoML 1.4 copies it from
     # the store when the Bento is containerized or pushed).
     imported_tag = result.stdout.split(" as ", 1)[1].split()[0]
     assert imported_tag.startswith(MODEL_NAME + ":")
     assert f"tag: {imported_tag}" in (source.parent / "bento.yaml").read_text()
+
+
+def test_a_gpu_bento_asks_for_the_default_cuda_build(fresh_folders, save_model):
+    save_model(fresh_folders.checkpoint)
+    result = fresh_folders.run("-m", "serving.package", "--build", "--gpu")
+    assert result.returncode == 0, result.stderr
+    (requirements,) = (fresh_folders.bentoml_home / "bentos" / SERVICE_NAME).glob(
+        "*/env/python/requirements.txt"
+    )
+    assert "torch" in requirements.read_text()
+    assert "download.pytorch.org" not in requirements.read_text()
+    assert "--gpu chooses" in fresh_folders.run("-m", "serving.package", "--gpu").stderr
 
 
 def test_a_repository_below_a_hidden_folder_is_refused_clearly(monkeypatch):
