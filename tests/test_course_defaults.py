@@ -20,7 +20,7 @@ COURSE_2028 = {
     "node_types": {
         # A node type the template does not know: course.yml is the only list.
         "CHI@UC": ["gpu_rtx6000", "gpu_h100_nvlink"],
-        "CHI@TACC": ["gpu_mi100", "compute_liqid"],
+        "CHI@TACC": ["gpu_p100", "compute_liqid"],
     },
     "lease_hours": 5,
 }
@@ -54,9 +54,9 @@ def test_course_file_sets_the_defaults(fork, tmp_path):
         answers["chameleon_site"],
         answers["gpu_node_type"],
         answers["lease_hours"],
-    ) == ("CHI@TACC", "gpu_mi100", 5)
+    ) == ("CHI@TACC", "gpu_p100", 5)
     readme = (tmp_path / "p" / "README.md").read_text()
-    assert "2028-04-20" in readme and "`gpu_mi100` node at\n  CHI@TACC" in readme
+    assert "2028-04-20" in readme and "`gpu_p100` node at\n  CHI@TACC" in readme
     assert "computed" not in answers and "course" not in answers, (
         "course values are never stored"
     )
@@ -81,7 +81,7 @@ def test_cookiecutter_reads_the_same_course_file(fork, tmp_path):
             # Each engine words a refused choice its own way; both name the
             # answer and the types course.yml offers at the site.
             {"gpu_node_type": "compute_gigaio"},
-            r"'compute_gigaio'.*gpu_mi100'?, '?compute_liqid",
+            r"'compute_gigaio'.*gpu_p100'?, '?compute_liqid",
         ),
     ],
 )
