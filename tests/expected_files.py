@@ -110,6 +110,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "model_registry.py",
         "registry.py",
         "reports.py",
+        "requirements-gpu.txt",
         "requirements.txt",
         "results.py",
         "run_state.py",

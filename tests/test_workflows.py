@@ -148,3 +148,17 @@ def release(version: str) -> str:
     while len(parts) > 1 and parts[-1] == "0":
         parts.pop()
     return ".".join(parts)
+
+
+def test_the_gpu_run_benchmarks_training_with_zeus_and_keeps_the_report(chameleon):
+    train = workflows(chameleon)["gpu-training.yml"]["jobs"]["train"]
+    runs = [step.get("run", "") for step in train["steps"]]
+    bench = runs.index("nox -s bench-train")
+    assert bench > runs.index("nox -s train")
+    assert train["steps"][bench]["env"] == {"TORCH_SPEC": "torch", "ROOM_ENVS_GPU": "1"}
+    uploads = [
+        s for s in train["steps"][bench:] if "upload-artifact" in s.get("uses", "")
+    ]
+    assert "reports/training-bench.md" in uploads[0]["with"]["path"]
+    zeus = (chameleon / "training" / "requirements-gpu.txt").read_text()
+    assert "zeus" in zeus  # installed where ROOM_ENVS_GPU=1, on the GPU node only

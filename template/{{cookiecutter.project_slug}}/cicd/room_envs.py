@@ -8,6 +8,9 @@ Environment variables:
 
 - ``ROOM_ENVS_DIR``: where the environments live (default ``.nox/rooms``); point
   several checkouts at one folder to share the installs.
+- ``ROOM_ENVS_GPU``: ``1`` on a GPU node adds a room's `requirements-gpu.txt`
+  (the training room's: Zeus, which measures GPU energy), in an environment of
+  its own.
 - ``TORCH_SPEC``: the pip arguments that install PyTorch, before anything else
   can pull in a default build. Default ``torch``; on a CPU-only machine with
   internet access ``torch --index-url https://download.pytorch.org/whl/cpu``
@@ -56,12 +59,15 @@ def torch_spec() -> list[str]:
 def requirement_files(room: str) -> list[Path]:
     """What the room's environment installs: its requirements, the tests' shared
     ones, and `requirements-test.txt` when the room has one (what only its tests
-    need, kept out of what it ships: the Bento installs requirements.txt alone)."""
-    own_tests = ROOT / room / "requirements-test.txt"
+    need, kept out of what it ships: the Bento installs requirements.txt alone);
+    on a GPU node (ROOM_ENVS_GPU=1), `requirements-gpu.txt` too."""
+    extras = [ROOT / room / "requirements-test.txt"]
+    if os.environ.get("ROOM_ENVS_GPU") == "1":
+        extras.append(ROOT / room / "requirements-gpu.txt")
     return [
         ROOT / room / "requirements.txt",
         TEST_REQUIREMENTS,
-        *([own_tests] if own_tests.is_file() else []),
+        *(extra for extra in extras if extra.is_file()),
     ]
 
 

@@ -79,6 +79,33 @@ def test_fingerprint_follows_the_torch_spec(room, monkeypatch):
     assert room_envs.fingerprint(room) != pinned
 
 
+def test_test_and_gpu_requirements_join_only_where_they_belong(
+    room, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("ROOM_ENVS_GPU", raising=False)
+    base = room_envs.requirement_files(room)
+    for extra in ("requirements-test.txt", "requirements-gpu.txt"):
+        (tmp_path / room / extra).write_text("# only sometimes\n")
+    cpu = room_envs.requirement_files(room)
+    assert cpu == [*base, tmp_path / room / "requirements-test.txt"]
+    monkeypatch.setenv("ROOM_ENVS_GPU", "1")
+    gpu = room_envs.requirement_files(room)
+    assert gpu == [*cpu, tmp_path / room / "requirements-gpu.txt"]
+    # A GPU node's environment is one of its own.
+    with_gpu = room_envs.fingerprint(room)
+    monkeypatch.delenv("ROOM_ENVS_GPU")
+    assert room_envs.fingerprint(room) != with_gpu
+
+
+def test_the_gpu_extras_stay_out_of_a_cpu_environment(monkeypatch):
+    monkeypatch.delenv("ROOM_ENVS_GPU", raising=False)
+    names = room_envs.requirement_names(room_envs.requirement_files("training"))
+    assert "zeus" not in names
+    monkeypatch.setenv("ROOM_ENVS_GPU", "1")
+    names = room_envs.requirement_names(room_envs.requirement_files("training"))
+    assert "zeus" in names  # energy per epoch in nox -s bench-train
+
+
 @pytest.mark.parametrize(
     "line, expected",
     [
