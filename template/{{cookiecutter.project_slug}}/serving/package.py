@@ -33,7 +33,7 @@ from {{ cookiecutter.package_name }}.spec import Spec, finite_number, write_spec
 from .model_store import MODEL_NAME, checkpoint_path, latest_model
 
 BENTOFILE = Path(__file__).resolve().parent / "bentofile.yaml"
-# The bentofile's python options that make the image's PyTorch the CPU build.
+# The bentofile's python options that make the Bento's PyTorch the CPU build.
 CPU_INDEX_KEYS = ("index_url", "extra_index_url")
 PROJECT_ID = "{{ cookiecutter.project_id }}"
 

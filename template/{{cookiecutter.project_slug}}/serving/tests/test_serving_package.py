@@ -93,7 +93,7 @@ def test_the_bento_holds_the_service_but_no_training_code(fresh_folders, save_mo
     }
     assert "bentoml" in packages
     assert not packages & {"wandb", "pyyaml"}  # the training stack stays out
-    # The image installs PyTorch's CPU build (the deploy VMs have no GPU).
+    # The container installs PyTorch's CPU build (the deploy VMs have no GPU).
     assert "--index-url https://download.pytorch.org/whl/cpu" in requirements
     assert "--extra-index-url https://pypi.org/simple" in requirements
     # The Bento names the model version it serves (BentoML 1.4 copies it from
