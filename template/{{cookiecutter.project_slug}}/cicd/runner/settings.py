@@ -12,8 +12,7 @@ SITE = "{{ cookiecutter.chameleon_site }}"
 GPU_NODE_TYPE = "{{ cookiecutter.gpu_node_type }}"
 MAX_LEASE_HOURS = {{ cookiecutter.lease_hours }}
 DEFAULT_REPOSITORY = "{{ cookiecutter.github_owner }}/{{ cookiecutter.project_slug }}"
-# Chameleon's CUDA image for bare-metal GPU nodes: NVIDIA only (the template
-# offers no AMD node type; its course.yml says why).
+# Chameleon's CUDA image for bare-metal GPU nodes; AMD nodes need a ROCm image.
 IMAGE = "CC-Ubuntu22.04-CUDA"
 FLAVOR = "baremetal"
 NETWORK = "sharednet1"
