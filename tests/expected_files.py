@@ -215,6 +215,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "promtool.py",
         "requirements.txt",
         "room_envs.py",
+        "settings_check.py",
         "summary.py",
     ),
     "cicd/course": (
@@ -240,8 +241,10 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_cicd_runner_gc.py",
         "test_cicd_runner_github.py",
         "test_cicd_runner_plan.py",
+        "test_cicd_settings_check.py",
         "test_cicd_summary.py",
         "test_cicd_workflows.py",
+        "workflow_runs.py",
     ),
     "cicd/deploy": ("compose.yml", "rollout.sh"),
     "cicd/docs": ("deploy.md", "infra.md", "runners.md"),

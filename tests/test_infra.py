@@ -139,10 +139,12 @@ def test_every_vm_boots_with_valid_cloud_config(project, tmp_path):
 
 @pytest.mark.slow  # runs the generated `nox -s infra`
 def test_up_makes_the_file_real_and_a_second_up_changes_nothing(
-    project, cloud, object_store
+    project, cloud, github, object_store
 ):
     code, done, output = infra(project, "up")
     assert code == 0, output
+    # The CI jobs' `if:` reads it: they run from now on, rather than being skipped.
+    assert github.variables == {"CI_RUNNER_READY": "true"}
     _, store = object_store
     assert (store / "proj01-data").is_dir()  # the bucket, made through S3
     (lease,) = cloud.leases.values()
@@ -231,15 +233,17 @@ def test_up_makes_the_file_real_and_a_second_up_changes_nothing(
         for r in cloud.requests[before:]
         if r[0] in ("POST", "PUT", "DELETE") and "auth/tokens" not in r[1]
     ]
+    assert not [r for r in github.requests if r["method"] in ("PATCH", "DELETE")]
 
 
 @pytest.mark.slow  # runs the generated `nox -s infra`
-def test_an_up_that_failed_midway_finishes_when_run_again(project, cloud):
+def test_an_up_that_failed_midway_finishes_when_run_again(project, cloud, github):
     cloud.refuse_servers = True
     code, _, output = infra(project, "up")
     assert code == 1 and "No valid host" in output
     assert len(cloud.leases) == 1 and len(cloud.security_groups) == 2
     assert not cloud.servers
+    assert not github.variables  # no runner yet: the CI jobs stay skipped
 
     cloud.refuse_servers = False
     code, done, output = infra(project, "up")
@@ -248,12 +252,16 @@ def test_an_up_that_failed_midway_finishes_when_run_again(project, cloud):
         ("create", "server"),
         ("create", "floating_ip"),
         ("create", "server"),
+        ("create", "github_variable"),
     ]
     assert len(cloud.leases) == 1 and len(cloud.servers) == 2
+    assert github.variables == {"CI_RUNNER_READY": "true"}
 
 
 @pytest.mark.slow  # runs the generated `nox -s infra`
-def test_down_removes_what_up_made_and_nothing_else(project, cloud, object_store):
+def test_down_removes_what_up_made_and_nothing_else(
+    project, cloud, github, object_store
+):
     cloud.servers["gpu"] = {
         "id": "gpu",
         "name": "proj01-gpu-runner-3-1",
@@ -285,6 +293,7 @@ def test_down_removes_what_up_made_and_nothing_else(project, cloud, object_store
     )
     assert dataset.is_file()
     assert not cloud.leases and not cloud.floating_ips
+    assert not github.variables  # the CI jobs are skipped again, not queued
     assert list(cloud.servers) == ["gpu"] and list(cloud.security_groups) == ["other"]
     # Emptied, it goes with the next down; a bucket made by hand is never touched.
     shutil.rmtree(store / "proj01-data" / "datasets")

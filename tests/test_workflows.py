@@ -76,8 +76,11 @@ def test_lease_hours_bound_the_gpu_workflow(chameleon):
     assert flow["jobs"]["train"]["timeout-minutes"] < 2 * 60
 
 
-def test_generated_workflow_checks_pass_for_chameleon(chameleon):
-    # The project's own checks, fork guard included, on this rendering too.
+@pytest.mark.parametrize("runner", ["chameleon", "github_hosted"])
+def test_generated_workflow_checks_pass(runner, request):
+    """The project's own checks on both kinds of runner: the fork guard, and
+    every workflow's runs with nothing, only the runner, or everything set."""
+    project = request.getfixturevalue(runner)
     result = subprocess.run(
         [
             sys.executable,
@@ -85,13 +88,14 @@ def test_generated_workflow_checks_pass_for_chameleon(chameleon):
             "pytest",
             "-q",
             "cicd/tests/test_cicd_workflows.py",
+            "cicd/tests/test_cicd_settings_check.py",
             "cicd/tests/test_cicd_repository.py",
             "-p",
             "no:cacheprovider",
         ],
-        cwd=chameleon,
+        cwd=project,
         env={
-            "PYTHONPATH": str(chameleon),
+            "PYTHONPATH": str(project),
             "PATH": "/usr/bin:/bin",
             "PYTHONDONTWRITEBYTECODE": "1",
         },

@@ -48,13 +48,15 @@ def looked_up_buckets(desired: Desired) -> dict[str, dict[str, Any]]:
     return buckets.existing(buckets.client(), desired.buckets)
 
 
-def looked_up_runners(desired: Desired, required: bool) -> dict[str, dict[str, Any]]:
-    """The CI runner registrations; without RUNNER_ADMIN_TOKEN, none, or refused
-    when ``required`` and the file has a runner VM."""
+def look_up_github(found: Existing, desired: Desired, required: bool) -> None:
+    """The CI runner registrations and CI_RUNNER_READY into ``found``; without
+    RUNNER_ADMIN_TOKEN, none, or refused when ``required`` and the file has a
+    runner VM."""
     has_runner = any(server.github_runner for server in desired.servers)
     if missing_any(credentials.GITHUB_VARIABLES) and not (required and has_runner):
-        return {}
-    return cloud_calls().registered_runners()
+        return
+    found.github_runners = cloud_calls().registered_runners()
+    found.github_variables = cloud_calls().repository_variables()
 
 
 def compared_with(site: str, desired: Desired, signed_in: list[str]) -> str:
@@ -77,7 +79,7 @@ def command_plan(args) -> dict[str, Any]:
     else:
         found.buckets = looked_up_buckets(desired)
         buckets_against = "what the object store holds"
-    found.github_runners = looked_up_runners(desired, required=False)
+    look_up_github(found, desired, required=False)
     home, *others = desired.sites()
     return {
         "site": desired.site,
@@ -103,9 +105,12 @@ def take_steps(
     cloud = cloud_calls()
     found = cloud.existing(desired)
     found.buckets = looked_up_buckets(desired)  # missing AWS_*: refused here
-    found.github_runners = looked_up_runners(desired, required=removing_all)
+    look_up_github(found, desired, required=removing_all)
     steps = choose(desired, found)
-    if any(step.details.get("github_runner") for step in steps):
+    if any(
+        step.details.get("github_runner") or step.kind == "github_variable"
+        for step in steps
+    ):
         credentials.github_token()  # missing: refused before any step is taken
     if any(step.details.get("mlflow_server") for step in steps):
         credentials.object_store()
@@ -128,7 +133,7 @@ def command_status(args) -> dict[str, Any]:
     found = cloud_calls().existing(desired)
     if not missing_any(credentials.OBJECT_STORE_VARIABLES):
         found.buckets = looked_up_buckets(desired)
-    found.github_runners = looked_up_runners(desired, required=False)
+    look_up_github(found, desired, required=False)
     return {"site": desired.site, **asdict(found)}
 
 

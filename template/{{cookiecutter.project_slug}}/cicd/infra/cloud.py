@@ -22,6 +22,7 @@ from .desired import (
     CI_LABEL,
     LEASE_NAME,
     MANAGED_BY,
+    RUNNER_READY_VARIABLE,
     TRACKER_BUCKET,
     Desired,
     Server,
@@ -330,6 +331,21 @@ def registered_runners() -> dict[str, dict[str, Any]]:
     }
 
 
+def repository_variables() -> dict[str, str]:
+    """The repository variables `up` sets, those that exist: name -> value."""
+    github = GitHub(settings.repository(), credentials.github_token())
+    value = github.variable(RUNNER_READY_VARIABLE)
+    return {} if value is None else {RUNNER_READY_VARIABLE: value}
+
+
+def carry_out_variable(step: Step) -> None:
+    github = GitHub(settings.repository(), credentials.github_token())
+    if step.do == "delete":
+        github.delete_variable(step.name)
+    else:  # create or update: one call that does either
+        github.set_variable(step.name, step.details["value"])
+
+
 def carry_out_bucket(step: Step) -> None:
     """Create or delete a bucket, looking first: a rerun finds it made, and a
     bucket that received data since the plan is kept."""
@@ -348,6 +364,9 @@ def carry_out(desired: Desired, step: Step) -> None:
         return
     if step.kind == "github_runner":
         delete_runner(step)  # the only step of that kind
+        return
+    if step.kind == "github_variable":
+        carry_out_variable(step)
         return
     site = step.details.get("site", desired.site)
     found = existing(desired, [site])

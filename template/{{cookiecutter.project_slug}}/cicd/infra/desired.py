@@ -36,6 +36,9 @@ SERVER_KEYS = {
 }
 # The label every CI job of this project asks for (copier's ci_runs_on).
 CI_LABEL = f"{PROJECT_ID}-ci"
+# The repository variable every CI job's `if:` reads: set once the file's runner VM
+# is made, so that jobs are skipped, not left queued, while no runner exists.
+RUNNER_READY_VARIABLE = "CI_RUNNER_READY"
 # The object-store bucket of the MLflow server's artifacts and database backups.
 TRACKER_BUCKET = f"{PROJECT_ID}-mlflow"
 

@@ -15,7 +15,13 @@ outlives its server and is attached to the new one, so the address stays.
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .desired import CI_LABEL, LEASE_NAME, TRACKER_BUCKET, Desired
+from .desired import (
+    CI_LABEL,
+    LEASE_NAME,
+    RUNNER_READY_VARIABLE,
+    TRACKER_BUCKET,
+    Desired,
+)
 
 # Blazar's states of a lease that no longer holds its resources.
 ENDED = {"TERMINATING", "TERMINATED", "ERROR"}
@@ -38,13 +44,16 @@ class Existing:
     bare_metal_leases: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The repository's runners with the project's CI label: name -> {"id", "status"}.
     github_runners: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The repository variables `up` sets (CI_RUNNER_READY): name -> value.
+    github_variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Step:
     do: str  # create, update, delete, or keep (a bucket that holds data)
-    # lease, bare_metal_lease, security_group, server, floating_ip, bucket, or
-    # github_runner (the CI runner VM's registration with the repository)
+    # lease, bare_metal_lease, security_group, server, floating_ip, bucket,
+    # github_runner (the CI runner VM's registration with the repository) or
+    # github_variable (CI_RUNNER_READY, which lets the CI jobs run)
     kind: str
     name: str
     details: dict[str, Any] = field(default_factory=dict)
@@ -129,6 +138,18 @@ def server_steps(desired: Desired, existing: Existing) -> list[Step]:
     return steps
 
 
+def variable_steps(desired: Desired, existing: Existing) -> list[Step]:
+    """CI_RUNNER_READY=true while the file has a runner VM, removed without one."""
+    found = existing.github_variables.get(RUNNER_READY_VARIABLE)
+    if not any(server.github_runner for server in desired.servers):
+        gone = Step("delete", "github_variable", RUNNER_READY_VARIABLE)
+        return [gone] if found is not None else []
+    if found == "true":
+        return []
+    do = "create" if found is None else "update"
+    return [Step(do, "github_variable", RUNNER_READY_VARIABLE, {"value": "true"})]
+
+
 def removal_steps(desired: Desired, existing: Existing) -> list[Step]:
     wanted_servers = {server.name for server in desired.servers}
     wanted_addresses = {s.name for s in desired.servers if s.floating_ip}
@@ -174,6 +195,7 @@ def plan(desired: Desired, existing: Existing) -> list[Step]:
             for name in desired.buckets
             if name not in existing.buckets
         ),
+        *variable_steps(desired, existing),
         *removal_steps(desired, existing),
     ]
 
@@ -182,6 +204,11 @@ def teardown(existing: Existing) -> list[Step]:
     """Every step of `down`: what `up` made, dependants first; a bucket that
     holds objects is kept."""
     return [
+        # First, so that no job is queued for the runner being removed.
+        *(
+            Step("delete", "github_variable", name)
+            for name in existing.github_variables
+        ),
         *(Step("delete", "github_runner", name) for name in existing.github_runners),
         *(
             Step("delete" if found["empty"] else "keep", "bucket", name)

@@ -7,6 +7,8 @@
 - `POST /repos/{owner}/{repo}/actions/runners/registration-token`: a token (an
   hour long) that registers a lasting runner: the CI VM of cicd/infra.
 - `GET /repos/actions/runner/releases/latest`: the runner version and its sha256.
+- `GET`, `POST`, `PATCH` and `DELETE` on `/repos/{owner}/{repo}/actions/variables`:
+  the repository variable CI_RUNNER_READY, which cicd/infra sets.
 
 The HTTP calls go through cicd/github_api.py, the cicd room's one GitHub client
 (GITHUB_API_URL, set by Actions, picks the server: how the tests point this at a
@@ -118,6 +120,30 @@ class GitHub:
 
     def delete_runner(self, runner_id: int) -> None:
         self._call("DELETE", f"/repos/{self.repository}/actions/runners/{runner_id}")
+
+    def variable(self, name: str) -> str | None:
+        """A repository variable's value; None when it does not exist."""
+        path = f"/repos/{self.repository}/actions/variables/{name}"
+        with self._errors("GET", path):
+            answer = self._api.call("GET", f"{self._api.api_url}{path}")
+        return None if answer is None else str(answer.get("value", ""))
+
+    def set_variable(self, name: str, value: str) -> None:
+        """Create the variable, or change its value when it exists."""
+        path = f"/repos/{self.repository}/actions/variables"
+        if self.variable(name) is None:
+            self._call("POST", path, {"name": name, "value": value})
+        else:
+            self._call("PATCH", f"{path}/{name}", {"name": name, "value": value})
+
+    def delete_variable(self, name: str) -> None:
+        path = f"/repos/{self.repository}/actions/variables/{name}"
+        with self._errors("DELETE", path):
+            try:
+                self._api.call("DELETE", f"{self._api.api_url}{path}")
+            except github_api.GitHubError as error:
+                if error.status != 404:  # already gone: what `down` wants
+                    raise
 
     def runner_release(self) -> RunnerRelease:
         answer = self._call("GET", "/repos/actions/runner/releases/latest") or {}

@@ -11,7 +11,8 @@ shapes of what cicd/github_api.py is asked for:
 - the Chameleon runner tool: generate-jitconfig (201 with `runner` and
   `encoded_jit_config`; 409 for a name in use), the paged runner list, delete a
   runner (204, or 404 for an unknown id) and the latest actions/runner release;
-- the infra tool: a registration token for the CI runner VM.
+- the infra tool: a registration token for the CI runner VM, and repository
+  variables (get, list, create: 409 when it exists, update, delete).
 
 Every request must carry the token and is recorded (method, path, lower-cased
 headers, body), so tests can assert what was really sent over HTTP.
@@ -187,6 +188,37 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, {"message": "Not Found"})
         return self.reply(204)
 
+    # ---- repository variables ----
+    def list_variables(self, github, query):
+        found = [{"name": k, "value": v} for k, v in sorted(github.variables.items())]
+        batch = page(found, query)
+        return self.reply(200, {"total_count": len(found), "variables": batch})
+
+    def get_variable(self, github, query, name):
+        if name not in github.variables:
+            return self.reply(404, {"message": "Not Found"})
+        return self.reply(200, {"name": name, "value": github.variables[name]})
+
+    def create_variable(self, github, query):
+        body = self.body_json()
+        if not body.get("name") or "value" not in body:
+            return self.reply(422, {"message": "name and value are required"})
+        if body["name"] in github.variables:
+            return self.reply(409, {"message": "Already exists"})
+        github.variables[body["name"]] = str(body["value"])
+        return self.reply(201, {})
+
+    def update_variable(self, github, query, name):
+        if name not in github.variables:
+            return self.reply(404, {"message": "Not Found"})
+        github.variables[name] = str(self.body_json()["value"])
+        return self.reply(204)
+
+    def delete_variable(self, github, query, name):
+        if github.variables.pop(name, None) is None:
+            return self.reply(404, {"message": "Not Found"})
+        return self.reply(204)
+
     def latest_runner_release(self, github, query):
         return self.reply(200, {"tag_name": "v2.330.0", "body": github.release_body})
 
@@ -198,6 +230,7 @@ def page(items: list, query: dict) -> list:
 
 
 RUNNERS = r"/repos/{repo}/actions/runners"
+VARIABLES = r"/repos/{repo}/actions/variables"
 ROUTES = [
     (r"GET /repos/{repo}/releases/tags/(.+)", Handler.release_by_tag),
     (r"GET /repos/{repo}/releases", Handler.list_releases),
@@ -212,6 +245,11 @@ ROUTES = [
     (rf"POST {RUNNERS}/registration-token", Handler.registration_token),
     (rf"DELETE {RUNNERS}/(\d+)", Handler.delete_runner),
     (r"GET /repos/actions/runner/releases/latest", Handler.latest_runner_release),
+    (rf"GET {VARIABLES}", Handler.list_variables),
+    (rf"GET {VARIABLES}/([A-Za-z_][A-Za-z0-9_]*)", Handler.get_variable),
+    (rf"POST {VARIABLES}", Handler.create_variable),
+    (rf"PATCH {VARIABLES}/([A-Za-z_][A-Za-z0-9_]*)", Handler.update_variable),
+    (rf"DELETE {VARIABLES}/([A-Za-z_][A-Za-z0-9_]*)", Handler.delete_variable),
 ]
 
 
@@ -230,6 +268,7 @@ class FakeGitHub(ThreadingHTTPServer):
         self.comments: dict[int, list[dict]] = {}
         self.runners: dict[int, dict] = {}
         self.registration_tokens = 0  # how many were handed out
+        self.variables: dict[str, str] = {}  # the repository's Actions variables
         self.release_body = (  # of the latest actions/runner release
             "- actions-runner-linux-arm64-2.330.0.tar.gz <!-- BEGIN SHA linux-arm64 -->"
             + "cd" * 32

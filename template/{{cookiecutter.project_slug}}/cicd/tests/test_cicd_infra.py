@@ -5,6 +5,7 @@ suite, against a local server speaking OpenStack's APIs (tests/test_infra.py).
 """
 
 import json
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -19,7 +20,7 @@ from cicd.infra.desired import (
     parse,
 )
 from cicd.infra.inventory import inventory
-from cicd.infra.plan import Existing, plan, teardown
+from cicd.infra.plan import Existing, Step, plan, teardown
 from cicd.runner import credentials
 
 
@@ -53,6 +54,26 @@ def test_a_plan_from_nothing_creates_everything_in_order():
     assert platform == ["security_group", "server", "floating_ip"]
     (runner,) = [s for s in steps if (s.kind, s.name) == ("server", named("ci-runner"))]
     assert runner.details["github_runner"] == named("ci")
+    # Once the runner VM is made, the CI jobs' `if:` lets them run.
+    assert steps.index(runner) < steps.index(
+        Step("create", "github_variable", "CI_RUNNER_READY", {"value": "true"})
+    )
+
+
+def test_ci_runner_ready_follows_the_runner_vm():
+    desired = load()
+    ready = Existing(github_variables={"CI_RUNNER_READY": "true"})
+    assert [s for s in plan(desired, ready) if s.kind == "github_variable"] == []
+    wrong = Existing(github_variables={"CI_RUNNER_READY": "false"})
+    (step,) = [s for s in plan(desired, wrong) if s.kind == "github_variable"]
+    assert (step.do, step.details) == ("update", {"value": "true"})
+    without_runner = replace(
+        desired, servers=tuple(s for s in desired.servers if not s.github_runner)
+    )
+    (step,) = [s for s in plan(without_runner, ready) if s.kind == "github_variable"]
+    assert step.do == "delete"
+    # `down` takes it first: no job is queued for a runner on its way out.
+    assert teardown(ready)[0] == Step("delete", "github_variable", "CI_RUNNER_READY")
 
 
 def test_an_mlflow_server_is_planned_with_its_bucket():
@@ -135,6 +156,7 @@ def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
             if server.floating_ip
         },
         buckets={name: {"empty": False} for name in desired.buckets},
+        github_variables={"CI_RUNNER_READY": "true"},
     )
     assert plan(desired, existing) == []
     existing.servers[named("old-box")] = {"id": "s9"}
@@ -293,12 +315,13 @@ def test_plan_without_credentials_prints_json_from_nothing(monkeypatch, capsys):
     assert printed["compared_with"].startswith("nothing")
     assert printed["buckets_compared_with"].startswith("nothing")
     assert printed["steps"][0]["kind"] == "lease"
-    assert printed["steps"][-1] == {
+    assert printed["steps"][-2] == {
         "do": "create",
         "kind": "bucket",
         "name": load().buckets[-1],
         "details": {},
     }
+    assert printed["steps"][-1]["name"] == "CI_RUNNER_READY"
 
 
 def test_up_without_credentials_names_the_variables(monkeypatch, capsys):
