@@ -408,20 +408,29 @@ def test_bare_metal_leases_live_at_their_own_site_and_ended_leases_are_renewed(
             gpu = github.add_runner("proj01-gpu-runner-3-1")
             code, done, output = infra(project, "down")
             assert code == 0, output
-            assert done["done"][0] == {
-                "do": "delete",
-                "kind": "github_runner",
-                "name": "proj01-ci-runner",
-                "details": {},
-            }
-            assert list(github.runners) == [gpu]
+            # First CI_RUNNER_READY, so no job queues for the runner going away.
+            assert done["done"][:2] == [
+                {
+                    "do": "delete",
+                    "kind": "github_variable",
+                    "name": "CI_RUNNER_READY",
+                    "details": {},
+                },
+                {
+                    "do": "delete",
+                    "kind": "github_runner",
+                    "name": "proj01-ci-runner",
+                    "details": {},
+                },
+            ]
+            assert list(github.runners) == [gpu] and not github.variables
             assert list(chi_uc.leases) == ["gpu-run"] and not cloud.leases
         finally:
             resources.write_text(shipped)
 
 
 @pytest.mark.slow  # runs the generated `nox -s infra`
-def test_a_changed_file_is_planned_and_applied(project, cloud, tmp_path):
+def test_a_changed_file_is_planned_and_applied(project, cloud, github, tmp_path):
     assert infra(project, "up")[0] == 0
     resources = project / "cicd" / "infra" / "resources.yml"
     shipped = resources.read_text()
@@ -434,6 +443,8 @@ def test_a_changed_file_is_planned_and_applied(project, cloud, tmp_path):
         assert code == 0, output
         assert [(s["do"], s["kind"], s["name"]) for s in planned["steps"]] == [
             ("update", "security_group", "proj01-platform"),
+            # No runner VM in the file any more: the CI jobs stop waiting for it.
+            ("delete", "github_variable", "CI_RUNNER_READY"),
             ("delete", "server", "proj01-ci-runner"),
         ]
         assert infra(project, "up")[0] == 0
@@ -445,6 +456,7 @@ def test_a_changed_file_is_planned_and_applied(project, cloud, tmp_path):
     )
     assert ports == [22, 443]
     assert [s["name"] for s in cloud.servers.values()] == ["proj01-platform"]
+    assert not github.variables
 
 
 @pytest.mark.slow  # runs the generated `nox -s infra`

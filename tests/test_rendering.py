@@ -90,9 +90,13 @@ def test_codeowners_maps_each_owner_to_exactly_their_rooms(rendered, scenario):
     expected = {}
     for role in ROLES:
         owner = answers[f"{role}_owner"]
-        handles = (
-            [f"@{member}" for member in members] if owner == "shared" else [f"@{owner}"]
-        )
+        if owner == "shared":
+            handles = [f"@{member}" for member in members]
+        else:
+            # And a second reviewer, so that the owner's own pull requests can be
+            # approved: the next member, wrapping around.
+            second = members[(members.index(owner) + 1) % len(members)]
+            handles = [f"@{owner}", f"@{second}"]
         for path in ROLE_PATHS[role]:
             expected[path] = handles
     assert owners == expected

@@ -67,7 +67,8 @@ def comment_body(plan: Plan, touched: dict[str, list[str]]) -> str:
         lines.append("| (no files) | - | - |")
     lines += [
         "",
-        "Each owner's approval is required (`.github/CODEOWNERS`). Tick the matching "
+        "Each room's code owners must approve (`.github/CODEOWNERS`): its owner, or "
+        "for the owner's own changes the room's second reviewer. Tick the matching "
         "sections of the pull request checklist.",
     ]
     return "\n".join(lines) + "\n"
