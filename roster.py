@@ -19,8 +19,11 @@ from this template (the working tree, as `copier copy --vcs-ref HEAD` does), int
 OUT/<project_id>-<slug>, and committed on a `main` branch; its answers file names
 course.yml's `template_url` as the source, so run the roster from a checkout of a
 release you have pushed (a tag), or teams' `copier update` will not find its commit.
-Nothing is pushed: the command prints the `gh repo create ... && git push` line for
-each team instead.
+Nothing is pushed: the command prints, for each team, the line that creates and
+pushes its repository, then makes its settings (branch protection, environments,
+workflow permissions) with the team's own `nox -s github-setup`; run those lines
+with GITHUB_TOKEN set to a token that may administer the organisation's
+repositories (the team's cicd/docs/github.md lists the permissions).
 
 Every row is checked against the questionnaire's own rules (copier.yml's validators)
 before anything is rendered; a bad row is reported with its line number and nothing
@@ -236,6 +239,7 @@ def push_command(repository: Path, owner: str) -> str:
     return (
         f"gh repo create {name} --private --source {repository} --remote origin"
         f" && git -C {repository} push -u origin main"
+        f" && GITHUB_REPOSITORY={name} nox -f {repository}/noxfile.py -s github-setup"
     )
 
 

@@ -79,6 +79,8 @@ def test_example_roster_renders_one_committed_repository_per_team(tmp_path):
         assert (
             f"gh repo create {course['github_owner']}/{name} --private --source {repository} --remote origin"
             f" && git -C {repository} push -u origin main"
+            f" && GITHUB_REPOSITORY={course['github_owner']}/{name}"
+            f" nox -f {repository}/noxfile.py -s github-setup"
         ) in commands
     assert len(commands) == 3
 

@@ -284,6 +284,13 @@ def infra(session: nox.Session) -> None:
     run_in(session, room, "python", "-m", "cicd.infra", *args)
 
 
+@nox.session(name="github-setup")
+def github_setup(session: nox.Session) -> None:
+    """The repository's GitHub settings as the template wants them: `[-- --dry-run]`
+    (cicd/docs/github.md)."""
+    run_in(session, "cicd", "python", "-m", "cicd.github_setup", *session.posargs)
+
+
 def configure(session: nox.Session, ansible_args: list[str]) -> None:
     """cicd/infra/ansible/site.yml over the VMs `up` made."""
     inventory = str(Path(room_env()["ARTIFACTS_DIR"]) / "infra" / "inventory.json")

@@ -12,7 +12,11 @@ shapes of what cicd/github_api.py is asked for:
   `encoded_jit_config`; 409 for a name in use), the paged runner list, delete a
   runner (204, or 404 for an unknown id) and the latest actions/runner release;
 - the infra tool: a registration token for the CI runner VM, and repository
-  variables (get, list, create: 409 when it exists, update, delete).
+  variables (get, list, create: 409 when it exists, update, delete);
+- github-setup: branch protection (get: 404 when none, or 403 as on a free
+  plan's private repository; put), environments (get, put, with reviewers by
+  user id), their variables (as the repository's) and secrets' names, the
+  repository's secrets' names, the workflow permissions (get, put) and users.
 
 Every request must carry the token and is recorded (method, path, lower-cased
 headers, body), so tests can assert what was really sent over HTTP.
@@ -93,6 +97,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self.handle_any("DELETE")
+
+    def do_PUT(self) -> None:
+        self.handle_any("PUT")
 
     # ---- releases ----
     def release_by_tag(self, github, query, tag):
@@ -188,36 +195,147 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, {"message": "Not Found"})
         return self.reply(204)
 
-    # ---- repository variables ----
+    # ---- variables: the repository's, or an environment's ----
+    def variables_of(self, github, environment):
+        if environment is None:
+            return github.variables
+        if environment not in github.environments:
+            return None
+        return github.environment_variables.setdefault(environment, {})
+
     def list_variables(self, github, query):
         found = [{"name": k, "value": v} for k, v in sorted(github.variables.items())]
         batch = page(found, query)
         return self.reply(200, {"total_count": len(found), "variables": batch})
 
-    def get_variable(self, github, query, name):
-        if name not in github.variables:
+    def get_variable(self, github, query, name, environment=None):
+        store = self.variables_of(github, environment)
+        if store is None or name not in store:
             return self.reply(404, {"message": "Not Found"})
-        return self.reply(200, {"name": name, "value": github.variables[name]})
+        return self.reply(200, {"name": name, "value": store[name]})
 
-    def create_variable(self, github, query):
+    def create_variable(self, github, query, environment=None):
+        store = self.variables_of(github, environment)
+        if store is None:
+            return self.reply(404, {"message": "Not Found"})
         body = self.body_json()
         if not body.get("name") or "value" not in body:
             return self.reply(422, {"message": "name and value are required"})
-        if body["name"] in github.variables:
+        if body["name"] in store:
             return self.reply(409, {"message": "Already exists"})
-        github.variables[body["name"]] = str(body["value"])
+        store[body["name"]] = str(body["value"])
         return self.reply(201, {})
 
-    def update_variable(self, github, query, name):
-        if name not in github.variables:
+    def update_variable(self, github, query, name, environment=None):
+        store = self.variables_of(github, environment)
+        if store is None or name not in store:
             return self.reply(404, {"message": "Not Found"})
-        github.variables[name] = str(self.body_json()["value"])
+        store[name] = str(self.body_json()["value"])
         return self.reply(204)
 
     def delete_variable(self, github, query, name):
         if github.variables.pop(name, None) is None:
             return self.reply(404, {"message": "Not Found"})
         return self.reply(204)
+
+    def get_environment_variable(self, github, query, environment, name):
+        return self.get_variable(github, query, name, environment)
+
+    def create_environment_variable(self, github, query, environment):
+        return self.create_variable(github, query, environment)
+
+    def update_environment_variable(self, github, query, environment, name):
+        return self.update_variable(github, query, name, environment)
+
+    # ---- secrets (names only, as GitHub lists them) ----
+    def list_secrets(self, github, query, environment=None):
+        if environment is None:
+            names = github.secrets
+        elif environment in github.environments:
+            names = github.environment_secrets.get(environment, set())
+        else:
+            return self.reply(404, {"message": "Not Found"})
+        found = [{"name": name} for name in sorted(names)]
+        return self.reply(
+            200, {"total_count": len(found), "secrets": page(found, query)}
+        )
+
+    # ---- branch protection, environments, workflow permissions, users ----
+    def get_protection(self, github, query, branch):
+        if github.protection_refused:
+            return self.reply(403, {"message": PRO_ONLY})
+        found = github.protection.get(branch)
+        if found is None:
+            return self.reply(404, {"message": "Branch not protected"})
+        return self.reply(200, found)
+
+    def put_protection(self, github, query, branch):
+        if github.protection_refused:
+            return self.reply(403, {"message": PRO_ONLY})
+        body = self.body_json()
+        required = {
+            "required_status_checks",
+            "enforce_admins",
+            "required_pull_request_reviews",
+            "restrictions",
+        }
+        if required - set(body):
+            return self.reply(
+                422, {"message": f"missing {sorted(required - set(body))}"}
+            )
+        checks = body["required_status_checks"] or {}
+        github.protection[branch] = {
+            "required_status_checks": {
+                "strict": checks.get("strict", False),
+                "contexts": list(checks.get("contexts", [])),
+            },
+            "required_pull_request_reviews": body["required_pull_request_reviews"],
+            "enforce_admins": {"enabled": bool(body["enforce_admins"])},
+        }
+        return self.reply(200, github.protection[branch])
+
+    def get_environment(self, github, query, name):
+        found = github.environments.get(name)
+        if found is None:
+            return self.reply(404, {"message": "Not Found"})
+        return self.reply(200, found)
+
+    def put_environment(self, github, query, name):
+        body = self.body_json()
+        logins = {number: login for login, number in github.users.items()}
+        reviewers = []
+        for reviewer in body.get("reviewers") or []:
+            if reviewer.get("type") != "User" or reviewer.get("id") not in logins:
+                return self.reply(422, {"message": f"unknown reviewer {reviewer}"})
+            user = {"id": reviewer["id"], "login": logins[reviewer["id"]]}
+            reviewers.append({"type": "User", "reviewer": user})
+        rules = []
+        if reviewers:
+            rules.append(
+                {
+                    "type": "required_reviewers",
+                    "prevent_self_review": bool(body.get("prevent_self_review")),
+                    "reviewers": reviewers,
+                }
+            )
+        github.environments[name] = {
+            "name": name,
+            "protection_rules": rules,
+            "deployment_branch_policy": body.get("deployment_branch_policy"),
+        }
+        return self.reply(200, github.environments[name])
+
+    def get_workflow_permissions(self, github, query):
+        return self.reply(200, github.workflow_permissions)
+
+    def put_workflow_permissions(self, github, query):
+        github.workflow_permissions.update(self.body_json())
+        return self.reply(204)
+
+    def get_user(self, github, query, login):
+        if login not in github.users:
+            return self.reply(404, {"message": "Not Found"})
+        return self.reply(200, {"login": login, "id": github.users[login]})
 
     def latest_runner_release(self, github, query):
         return self.reply(200, {"tag_name": "v2.330.0", "body": github.release_body})
@@ -231,6 +349,11 @@ def page(items: list, query: dict) -> list:
 
 RUNNERS = r"/repos/{repo}/actions/runners"
 VARIABLES = r"/repos/{repo}/actions/variables"
+ENVIRONMENT = r"/repos/{repo}/environments/([^/]+)"
+NAME = r"([A-Za-z_][A-Za-z0-9_]*)"
+PRO_ONLY = (
+    "Upgrade to GitHub Pro or make this repository public to enable this feature."
+)
 ROUTES = [
     (r"GET /repos/{repo}/releases/tags/(.+)", Handler.release_by_tag),
     (r"GET /repos/{repo}/releases", Handler.list_releases),
@@ -246,10 +369,28 @@ ROUTES = [
     (rf"DELETE {RUNNERS}/(\d+)", Handler.delete_runner),
     (r"GET /repos/actions/runner/releases/latest", Handler.latest_runner_release),
     (rf"GET {VARIABLES}", Handler.list_variables),
-    (rf"GET {VARIABLES}/([A-Za-z_][A-Za-z0-9_]*)", Handler.get_variable),
+    (rf"GET {VARIABLES}/{NAME}", Handler.get_variable),
     (rf"POST {VARIABLES}", Handler.create_variable),
-    (rf"PATCH {VARIABLES}/([A-Za-z_][A-Za-z0-9_]*)", Handler.update_variable),
-    (rf"DELETE {VARIABLES}/([A-Za-z_][A-Za-z0-9_]*)", Handler.delete_variable),
+    (rf"PATCH {VARIABLES}/{NAME}", Handler.update_variable),
+    (rf"DELETE {VARIABLES}/{NAME}", Handler.delete_variable),
+    (r"GET /repos/{repo}/actions/secrets", Handler.list_secrets),
+    (rf"GET {ENVIRONMENT}/secrets", Handler.list_secrets),
+    (rf"GET {ENVIRONMENT}/variables/{NAME}", Handler.get_environment_variable),
+    (rf"POST {ENVIRONMENT}/variables", Handler.create_environment_variable),
+    (rf"PATCH {ENVIRONMENT}/variables/{NAME}", Handler.update_environment_variable),
+    (rf"GET {ENVIRONMENT}", Handler.get_environment),
+    (rf"PUT {ENVIRONMENT}", Handler.put_environment),
+    (r"GET /repos/{repo}/branches/([^/]+)/protection", Handler.get_protection),
+    (r"PUT /repos/{repo}/branches/([^/]+)/protection", Handler.put_protection),
+    (
+        r"GET /repos/{repo}/actions/permissions/workflow",
+        Handler.get_workflow_permissions,
+    ),
+    (
+        r"PUT /repos/{repo}/actions/permissions/workflow",
+        Handler.put_workflow_permissions,
+    ),
+    (r"GET /users/([^/]+)", Handler.get_user),
 ]
 
 
@@ -269,6 +410,17 @@ class FakeGitHub(ThreadingHTTPServer):
         self.runners: dict[int, dict] = {}
         self.registration_tokens = 0  # how many were handed out
         self.variables: dict[str, str] = {}  # the repository's Actions variables
+        self.secrets: set[str] = set()  # the names of the repository's secrets
+        self.environments: dict[str, dict] = {}  # name -> as GET answers it
+        self.environment_variables: dict[str, dict[str, str]] = {}
+        self.environment_secrets: dict[str, set[str]] = {}
+        self.protection: dict[str, dict] = {}  # branch -> as GET answers it
+        self.protection_refused = False  # a free plan's private repository
+        self.workflow_permissions = {
+            "default_workflow_permissions": "write",
+            "can_approve_pull_request_reviews": False,
+        }
+        self.users: dict[str, int] = {}  # login -> id
         self.release_body = (  # of the latest actions/runner release
             "- actions-runner-linux-arm64-2.330.0.tar.gz <!-- BEGIN SHA linux-arm64 -->"
             + "cd" * 32

@@ -146,6 +146,13 @@ def run_check(step: dict, vars: dict, secrets: dict) -> tuple[dict, str]:
         return dict(pairs), summary.read_text() + result.stdout
 
 
+def default_inputs(flow: dict) -> dict:
+    """A manual run's inputs as their defaults ("" when none), as GitHub fills them."""
+    dispatch = flow[True].get("workflow_dispatch") or {}
+    inputs = dispatch.get("inputs") or {}
+    return {name: str(spec.get("default", "")) for name, spec in inputs.items()}
+
+
 def simulate(flow: dict, github: dict, vars: dict, secrets: dict) -> dict[str, dict]:
     """Each job's {"result": success|skipped, "outputs": ..., "summary": ...}."""
     done: dict[str, dict] = {}
@@ -160,7 +167,7 @@ def simulate(flow: dict, github: dict, vars: dict, secrets: dict) -> dict[str, d
         context = {
             "github": github,
             "vars": vars,
-            "inputs": {"image_tag": "", "hours": ""},
+            "inputs": default_inputs(flow),
             "needs": {need: done[need] for need in needed(job)},
         }
         if not job_runs(job, context):
