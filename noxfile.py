@@ -48,6 +48,8 @@ def run_template_tests(session: nox.Session, *pytest_args: str) -> None:
         "pytest",
         "tests",
         f"--basetemp={basetemp}",
+        "-rs",  # why a test was skipped (e.g. torchvision that cannot install)
+        "--durations=8",  # where the run's time goes
         *pytest_args,
         *session.posargs,
         env=generated_project_env(),

@@ -132,17 +132,27 @@ def scratch_dir(project: Path) -> str:
 
 
 def run_nox(
-    project: Path, *args: str, timeout: int = 1800
+    project: Path, *args: str, timeout: int = 1800, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    """Run the rendered project's own noxfile with the nox of this environment."""
+    """Run the rendered project's own noxfile with the nox of this environment
+    (``env``: variables set over `project_env()`)."""
     return subprocess.run(
         [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), *args],
         cwd=project,
-        env={**project_env(), "TMPDIR": scratch_dir(project)},
+        env={**project_env(), "TMPDIR": scratch_dir(project), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+
+
+def tail(result, lines: int = 60) -> str:
+    """The end of the output, and every pytest failure line before it."""
+    output = (result.stdout + result.stderr).splitlines()
+    failures = [
+        line for line in output if line.lstrip().startswith(("E   ", "FAILED", "ERROR"))
+    ]
+    return "\n".join([*failures[:80], "...", *output[-lines:]])
 
 
 def render_all(base: Path) -> dict[str, Path]:

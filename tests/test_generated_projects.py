@@ -27,6 +27,7 @@ from conftest import (
     SCENARIOS,
     answers_of,
     run_nox,
+    tail,
     task_of,
 )
 
@@ -45,15 +46,6 @@ PIPELINES = {
 # Asks the generated `nox -s tests` for its slow tests too (benchmarks, real servers
 # under load), which it skips by default.
 SLOW_TOO = "--slow"
-
-
-def tail(result, lines: int = 60) -> str:
-    """The end of the output, and every pytest failure line before it."""
-    output = (result.stdout + result.stderr).splitlines()
-    failures = [
-        line for line in output if line.lstrip().startswith(("E   ", "FAILED", "ERROR"))
-    ]
-    return "\n".join([*failures[:80], "...", *output[-lines:]])
 
 
 @pytest.mark.parametrize("scenario", WHOLE_SUITE)

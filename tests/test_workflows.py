@@ -159,7 +159,9 @@ def test_the_gpu_run_benchmarks_training_with_zeus_and_keeps_the_report(chameleo
     runs = [step.get("run", "") for step in train["steps"]]
     bench = runs.index("nox -s bench-train")
     assert bench > runs.index("nox -s train")
-    assert train["steps"][bench]["env"] == {"TORCH_SPEC": "torch", "ROOM_ENVS_GPU": "1"}
+    # Every step of the job on the GPU node: CUDA PyTorch, and torchvision for the
+    # course's model in an image project.
+    assert train["env"] == {"TORCH_SPEC": "torch torchvision", "ROOM_ENVS_GPU": "1"}
     uploads = [
         s for s in train["steps"][bench:] if "upload-artifact" in s.get("uses", "")
     ]

@@ -8,16 +8,20 @@ trained with beside it (``problem.json``: the services build their API from
 it), unless the latest stored version already holds the same file (same
 sha256). With ``--build`` it then builds the Bento from
 serving/bentofile.yaml with the repository root as build context (no Docker
-needed). BentoML keeps both under ``$BENTOML_HOME``.
+needed), adding the packages the model's architecture needs beyond PyTorch
+(``problem.ARCH_PACKAGES``, e.g. torchvision). BentoML keeps both under
+``$BENTOML_HOME``.
 
 Exit codes: 0 done, 2 no checkpoint (train first), a checkpoint that cannot be
 served, or a repository BentoML will not build from (below a hidden folder).
 """
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,7 @@ from typing import Any
 import bentoml
 import yaml  # BentoML's own dependency: it reads bentofile.yaml with it
 
-from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }} import paths, problem
 from {{ cookiecutter.package_name }}.hashing import file_sha256
 from {{ cookiecutter.package_name }}.model import load_checkpoint
 from {{ cookiecutter.package_name }}.spec import Spec, finite_number, write_spec
@@ -97,19 +101,36 @@ def import_checkpoint(checkpoint: Path) -> ImportResult:
     return ImportResult(model, imported=True)
 
 
-def gpu_bentofile(folder: Path) -> Path:
-    """serving/bentofile.yaml without its CPU package index: CUDA PyTorch."""
+def write_bentofile(folder: Path, *, gpu: bool, packages: Sequence[str] = ()) -> Path:
+    """serving/bentofile.yaml, written into ``folder``: without its CPU package
+    index when ``gpu`` (CUDA PyTorch), and installing ``packages`` too."""
     options = yaml.safe_load(BENTOFILE.read_text())
-    for key in CPU_INDEX_KEYS:
-        options["python"].pop(key, None)
-    written = folder / "bentofile.yaml"
-    written.write_text(yaml.safe_dump(options, sort_keys=False))
-    return written
+    python = options["python"]
+    if gpu:
+        for key in CPU_INDEX_KEYS:
+            python.pop(key, None)
+    if packages:
+        # BentoML ignores `packages` beside `requirements_txt`: one file holds both.
+        requirements = folder / "requirements.txt"
+        served = (paths.REPO_ROOT / python["requirements_txt"]).read_text()
+        extra = "\n".join(packages)
+        requirements.write_text(f"{served}# What the model's arch needs:\n{extra}\n")
+        # Relative to the build context: BentoML refuses absolute paths there.
+        python["requirements_txt"] = os.path.relpath(requirements, paths.REPO_ROOT)
+    bentofile = folder / "bentofile.yaml"
+    bentofile.write_text(yaml.safe_dump(options, sort_keys=False))
+    return bentofile
 
 
-def build_bento(gpu: bool = False) -> bentoml.Bento:
+def arch_packages(model: bentoml.Model) -> tuple[str, ...]:
+    """What the stored model's architecture needs beyond PyTorch (e.g.
+    torchvision): the Bento must install it, or the service cannot rebuild it."""
+    return tuple(problem.ARCH_PACKAGES.get(str(model.info.metadata.get("arch")), ()))
+
+
+def build_bento(gpu: bool = False, packages: Sequence[str] = ()) -> bentoml.Bento:
     """Build the Bento: only the shared package, serving/ and contracts/ go in;
-    PyTorch's CPU build unless ``gpu``."""
+    PyTorch's CPU build unless ``gpu``; ``packages`` installed beside it."""
     hidden = [part for part in paths.REPO_ROOT.parts if part.startswith(".")]
     if hidden:
         # BentoML refuses any build file below a hidden folder, with a message
@@ -119,13 +140,15 @@ def build_bento(gpu: bool = False) -> bentoml.Bento:
             f"({', '.join(hidden)} in {paths.REPO_ROOT}); move the repository "
             "to a path without folders whose names start with '.'"
         )
-    if not gpu:
+    if not gpu and not packages:
         return bentoml.bentos.build_bentofile(
             str(BENTOFILE), build_ctx=str(paths.REPO_ROOT)
         )
-    with tempfile.TemporaryDirectory() as folder:
+    # Inside the build context, where BentoML reads the requirements from.
+    with tempfile.TemporaryDirectory(dir=paths.REPO_ROOT, prefix="bento-") as folder:
+        bentofile = write_bentofile(Path(folder), gpu=gpu, packages=packages)
         return bentoml.bentos.build_bentofile(
-            str(gpu_bentofile(Path(folder))), build_ctx=str(paths.REPO_ROOT)
+            str(bentofile), build_ctx=str(paths.REPO_ROOT)
         )
 
 
@@ -149,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{result.model.tag} already holds this checkpoint; nothing imported")
         if args.build:
-            bento = build_bento(gpu=args.gpu)
+            packages = arch_packages(result.model)
+            bento = build_bento(gpu=args.gpu, packages=packages)
             print(f"Built Bento {bento.tag} at {bento.path}")
     except PackageError as error:
         print(f"error: {error}", file=sys.stderr)

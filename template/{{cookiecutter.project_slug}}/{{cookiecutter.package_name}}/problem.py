@@ -31,6 +31,9 @@ Data (the data room)
 Training (the training room)
     ARCHITECTURES, DEFAULT_ARCH
         Model names `build_model` knows; the default trains on a CPU in seconds.
+    ARCH_PACKAGES
+        arch -> the packages it needs beyond PyTorch (e.g. torchvision), which
+        the Bento of a model with that arch installs too.
     SETTINGS
         The problem's own training settings (name -> least whole-number value),
         which training/config.py checks and passes to `fit`; e.g. image_size.
@@ -87,6 +90,7 @@ from .spec import (
 # isort: split
 # The task kind's module: the one this project was generated for.
 from .{{ cookiecutter.task_module }} import (
+    ARCH_PACKAGES,
     ARCHITECTURES,
     DEFAULT_ARCH,
     DEFAULT_SYNTHETIC_COUNT,
@@ -118,6 +122,7 @@ def project_spec() -> Spec:
 
 __all__ = [
     "ARCHITECTURES",
+    "ARCH_PACKAGES",
     "DEFAULT_ARCH",
     "DEFAULT_SYNTHETIC_COUNT",
     "EXAMPLE_SPEC",

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from {{ cookiecutter.package_name }} import problem, quality
 from {{ cookiecutter.package_name }}.model import load_checkpoint
@@ -113,6 +114,28 @@ def test_a_gpu_bento_asks_for_the_default_cuda_build(fresh_folders, save_model):
     assert "torch" in requirements.read_text()
     assert "download.pytorch.org" not in requirements.read_text()
     assert "--gpu chooses" in fresh_folders.run("-m", "serving.package", "--gpu").stderr
+
+
+def test_an_architecture_brings_what_it_needs_beyond_pytorch_into_the_bento(
+    tmp_path,
+):
+    assert set(problem.ARCH_PACKAGES) <= set(problem.ARCHITECTURES)
+    plain = yaml.safe_load(package.BENTOFILE.read_text())
+    written = package.write_bentofile(tmp_path, gpu=False, packages=["extra-pkg>=1"])
+    options = yaml.safe_load(written.read_text())
+    requirements = package.paths.REPO_ROOT / options["python"]["requirements_txt"]
+    served = (package.paths.REPO_ROOT / plain["python"]["requirements_txt"]).read_text()
+    # Every requirement of the room's file, then the arch's own.
+    assert requirements.read_text().startswith(served)
+    assert requirements.read_text().splitlines()[-1] == "extra-pkg>=1"
+    # Still PyTorch's CPU build, and nothing else changed.
+    options_requirements = options["python"]["requirements_txt"]
+    options["python"]["requirements_txt"] = plain["python"]["requirements_txt"]
+    assert options == plain
+    gpu_file = package.write_bentofile(tmp_path, gpu=True, packages=["extra-pkg>=1"])
+    gpu = yaml.safe_load(gpu_file.read_text())
+    assert not set(package.CPU_INDEX_KEYS) & set(gpu["python"])
+    assert gpu["python"]["requirements_txt"] == options_requirements
 
 
 def test_a_repository_below_a_hidden_folder_is_refused_clearly(monkeypatch):
