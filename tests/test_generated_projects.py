@@ -150,6 +150,13 @@ def test_pipeline_runs_end_to_end(projects, task):
     metric = evaluation["metric"]
     # "accuracy 0.960", "MAE 3.665": the metric's name as the summary writes it.
     assert f"{metric} {evaluation[metric]:.3f}".lower() in summary.lower()
+    # Half the served traffic got its true answer back through POST /feedback;
+    # the online evaluation scored exactly those predictions.
+    online = json.loads((artifacts / "monitoring" / "online.json").read_text())
+    assert smoke["feedback_sent"] > 0
+    assert online["stages"]["local"]["labelled"] == smoke["feedback_sent"]
+    assert online["stages"]["local"][metric] is not None
+    assert "| online | local: " in summary
     assert "MISSING" not in summary and "UNREADABLE" not in summary
 
 

@@ -250,6 +250,13 @@ def monitor(session: nox.Session) -> None:
     run_in(session, "monitoring", "python", "-m", "monitoring.drift", *session.posargs)
 
 
+@nox.session(name="online-eval")
+def online_eval(session: nox.Session) -> None:
+    """Quality per stage over time, from the feedback on served predictions."""
+    command = ("python", "-m", "monitoring.online_eval")
+    run_in(session, "monitoring", *command, *session.posargs)
+
+
 @nox.session(name="canary-gate")
 def canary_gate(session: nox.Session) -> None:
     """Promote or roll back: `-- --canary URL --production URL [--window SECONDS]`"""
@@ -301,12 +308,14 @@ def configure(session: nox.Session, ansible_args: list[str]) -> None:
 
 @nox.session
 def pipeline(session: nox.Session) -> None:
-    """data -> train -> evaluate -> package -> serve -> samples -> metrics -> drift."""
+    """data -> train -> evaluate -> package -> serve -> samples and feedback ->
+    metrics -> drift -> online evaluation."""
     run_data(session, [])
     run_train(session, [])
     run_package(session, build=True)
     run_serve_check(session)
     run_in(session, "monitoring", "python", "-m", "monitoring.drift")
+    run_in(session, "monitoring", "python", "-m", "monitoring.online_eval")
     run_in(session, "cicd", "python", "-m", "cicd.summary")
 
 

@@ -68,7 +68,8 @@ def serving_line(smoke: dict) -> str:
     latency = smoke["latency_ms"]
     return (
         f"{smoke['requests_sent']} requests, {smoke['predictions_answered']} "
-        f"predictions, {len(smoke['errors'])} errors, p50 {latency['p50']} ms, "
+        f"predictions, {smoke.get('feedback_sent', 0)} feedback, "
+        f"{len(smoke['errors'])} errors, p50 {latency['p50']} ms, "
         f"p95 {latency['p95']} ms; contract sample -> {smoke['sample']['prediction']}"
     )
 
@@ -78,12 +79,23 @@ def drift_line(drift: dict) -> str:
     return f"{verdict} over {drift['production']['count']} production samples"
 
 
+def online_line(online: dict) -> str:
+    metric = online["metric"]
+    parts = []
+    for stage, numbers in online["stages"].items():
+        value = numbers[metric]
+        shown = "no feedback yet" if value is None else f"{metric} {value:.3f}"
+        parts.append(f"{stage}: {shown} on {numbers['labelled']} labelled predictions")
+    return "; ".join(parts) or "no predictions logged"
+
+
 STAGES = (
     ("data", lambda: paths.artifacts_dir() / "data" / "manifest.json", data_line),
     ("training", lambda: paths.metrics_dir() / "training.json", training_line),
     ("evaluation", lambda: paths.metrics_dir() / "evaluation.json", evaluation_line),
     ("serving", lambda: paths.artifacts_dir() / "serving" / "smoke.json", serving_line),
     ("monitoring", lambda: paths.monitoring_dir() / "drift.json", drift_line),
+    ("online", lambda: paths.monitoring_dir() / "online.json", online_line),
 )
 
 

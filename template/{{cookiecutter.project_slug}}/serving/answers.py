@@ -19,7 +19,7 @@ from {{ cookiecutter.package_name }} import paths, problem
 from {{ cookiecutter.package_name }}.spec import Spec
 
 from .metrics import prediction_metrics
-from .prediction_log import PredictionLog
+from .prediction_log import PredictionLog, new_prediction_id
 
 
 def refusal(error: Exception, status: int = 400) -> JSONResponse:
@@ -39,9 +39,13 @@ class Answers:
         self.metrics = prediction_metrics(spec)
         self.prediction_log = PredictionLog(paths.prediction_log_path())
 
-    def answer(self, decoded: Any, output: np.ndarray) -> pydantic.BaseModel:
-        """One decoded input and its row of model output -> the answer."""
+    def answer(
+        self, decoded: Any, output: np.ndarray, prediction_id: str | None = None
+    ) -> pydantic.BaseModel:
+        """One decoded input and its row of model output -> the answer, logged
+        under ``prediction_id`` (a new one if None)."""
         body = problem.answer(self.spec, output)
         self.metrics.observe(body)
-        self.prediction_log.append(body, problem.drift_features(self.spec, decoded))
+        features = problem.drift_features(self.spec, decoded)
+        self.prediction_log.append(body, features, prediction_id or new_prediction_id())
         return self.answer_type(**body)

@@ -30,6 +30,8 @@ from pathlib import Path
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.object_store import ObjectStore, StoreError
 
+from .prediction_log import deploy_stage
+
 PREFIX = "predictions"
 # Long enough for a line whose writer opened the file just before the rename.
 SETTLE_SECONDS = 1.0
@@ -96,9 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--every", type=float, default=60.0, help="seconds")
     parser.add_argument("--once", action="store_true", help="one round, then exit")
-    parser.add_argument(
-        "--stage", default=os.environ.get("DEPLOY_STAGE") or "local", help="prefix"
-    )
+    parser.add_argument("--stage", default=deploy_stage(), help="prefix")
     args = parser.parse_args(argv)
     if args.every <= 0:
         parser.error("--every must be a positive number of seconds")

@@ -1,31 +1,50 @@
-"""The service's prediction log: one JSON line per answered prediction.
+"""The service's logs, one JSON line per event: answered predictions, feedback.
 
-The monitoring room's drift check compares these lines with the training
-reference: ``{"time", "prediction", "probability" (classification only),
-"features"}``, the features being the problem's drift features of the input
-(`problem.drift_features`).
+The prediction log: ``{"time", "stage", "id", "prediction",
+"probability" (classification only), "features"}``, the features being the
+problem's drift features of the input (`problem.drift_features`). The monitoring
+room's drift check compares them with the training reference; its online
+evaluation joins the ids with the feedback log's (`serving.feedback`).
+
+``DEPLOY_STAGE`` names where this service runs (staging, canary, production;
+default ``local``): every line says it, so that a canary and production are
+compared on the same footing (the shipper files the lines under it too).
 """
 
 import json
 import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+STAGE_VARIABLE = "DEPLOY_STAGE"
+DEFAULT_STAGE = "local"
 
-class PredictionLog:
+
+def deploy_stage() -> str:
+    return os.environ.get(STAGE_VARIABLE, "").strip() or DEFAULT_STAGE
+
+
+def new_prediction_id() -> str:
+    """A prediction's id: 32 hex digits, unique across workers and restarts."""
+    return uuid.uuid4().hex
+
+
+class JsonLinesLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.stage = deploy_stage()
 
-    def append(self, answer: dict[str, Any], features: dict[str, float]) -> None:
-        """Log one answer (the contract's answer body) and its input's features."""
-        record = {
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record, stamped with the time and the stage."""
+        stamped = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            **answer,
-            "features": features,
+            "stage": self.stage,
+            **record,
         }
-        line = (json.dumps(record) + "\n").encode()
+        line = (json.dumps(stamped) + "\n").encode()
         # One append-mode write() per line: the kernel appends it whole, so the
         # lines of several threads and worker processes never interleave. The
         # file is opened per line, so moving it away (rotation) is safe.
@@ -34,3 +53,11 @@ class PredictionLog:
             os.write(descriptor, line)
         finally:
             os.close(descriptor)
+
+
+class PredictionLog(JsonLinesLog):
+    def append(
+        self, answer: dict[str, Any], features: dict[str, float], prediction_id: str
+    ) -> None:
+        """Log one answer (the contract's answer body) and its input's features."""
+        self.write({"id": prediction_id, **answer, "features": features})

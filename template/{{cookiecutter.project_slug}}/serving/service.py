@@ -9,7 +9,9 @@ with ``{"error": "..."}`` and the server keeps serving. /readyz answers 200
 once the model is loaded, /metrics adds the prediction metrics of
 `serving.metrics` to BentoML's own. Every answered prediction is appended to
 the prediction log (`paths.prediction_log_path()`, ``$PREDICTION_LOG``
-overrides).
+overrides) under a new id, which the answer's ``X-Prediction-Id`` header
+carries; POST /feedback takes the true answer back by that id
+(`serving.feedback`).
 
 The API is built when this module is imported, from the spec stored with the
 latest model in the BentoML model store (`serving.model_store`): BentoML reads
@@ -33,12 +35,19 @@ from typing import Any
 
 import bentoml
 
-from {{ cookiecutter.package_name }} import problem
+from {{ cookiecutter.package_name }} import paths, problem
 
 from .answers import Answers, refusal
 from .api_schema import answer_model, request_model
+from .feedback import (
+    PREDICTION_ID_HEADER,
+    FeedbackAnswer,
+    FeedbackLog,
+    FeedbackRequest,
+)
 from .guard import PredictRequestGuard
 from .model_store import checkpoint_path, served_model, stored_spec
+from .prediction_log import new_prediction_id
 from .request_records import request_records_from_env
 from .runtimes import load_predictor, options_from_env, workers_from_env
 
@@ -68,19 +77,35 @@ class Predictor:
         )
         self.spec = self.runtime.spec
         self.answers = Answers(self.spec, PredictAnswer)
+        self.feedback_log = FeedbackLog(paths.feedback_log_path())
 
     def __is_ready__(self) -> bool:
         return self.runtime is not None
 
     @bentoml.api(route="/predict", input_spec=PredictRequest, output_spec=PredictAnswer)
-    def predict(self, **payload: Any) -> Any:
+    def predict(self, ctx: bentoml.Context, **payload: Any) -> Any:
         """Answer one request of the contract (contracts/input.schema.json)."""
         try:
             decoded = problem.decode_request(self.spec, payload)
         except problem.ContractError as error:
-            return refusal(error)  # a Response: BentoML sends it unchanged
+            # With a context parameter BentoML takes the status from it.
+            ctx.response.status_code = 400
+            return refusal(error)
         batch = problem.encode_input(self.spec, decoded)[None]
-        return self.answers.answer(decoded, self.runtime.predict(batch)[0])
+        prediction_id = new_prediction_id()
+        ctx.response.headers[PREDICTION_ID_HEADER] = prediction_id
+        output = self.runtime.predict(batch)[0]
+        return self.answers.answer(decoded, output, prediction_id)
+
+    @bentoml.api(
+        route="/feedback", input_spec=FeedbackRequest, output_spec=FeedbackAnswer
+    )
+    def feedback(self, **payload: Any) -> Any:
+        """The true answer to a past prediction, by its id (serving.feedback)."""
+        try:
+            return self.feedback_log.record(self.spec, FeedbackRequest(**payload))
+        except problem.ContractError as error:
+            return refusal(error)
 
 
 # Checked before BentoML reads a /predict body: size, JSON shape, field types.

@@ -51,5 +51,14 @@ def prediction_log_path() -> Path:
     )
 
 
+def feedback_log_path() -> Path:
+    """JSON lines written by the service: one per feedback on a past prediction."""
+    return Path(
+        os.environ.get(
+            "FEEDBACK_LOG", artifacts_dir() / "production" / "feedback.jsonl"
+        )
+    )
+
+
 def contracts_dir() -> Path:
     return REPO_ROOT / "contracts"

@@ -62,6 +62,17 @@ def history(metric: str) -> dict:
     }
 
 
+def online(metric: str) -> dict:
+    """An online evaluation: production scored, the canary still unlabelled."""
+    return {
+        "metric": metric,
+        "stages": {
+            "canary": {"predictions": 3, "labelled": 0, metric: None},
+            "production": {"predictions": 9, "labelled": 4, metric: 0.75},
+        },
+    }
+
+
 def write_artifacts(root: Path, evaluation: dict, splits: dict) -> None:
     documents = {
         "data/manifest.json": {
@@ -74,11 +85,13 @@ def write_artifacts(root: Path, evaluation: dict, splits: dict) -> None:
         "serving/smoke.json": {
             "requests_sent": 5,
             "predictions_answered": 4,
+            "feedback_sent": 2,
             "errors": [],
             "latency_ms": {"p50": 3.5, "p95": 9.1},
             "sample": {"prediction": "ant"},
         },
         "monitoring/drift.json": {"drifted": False, "production": {"count": 40}},
+        "monitoring/online.json": online(evaluation["metric"]),
     }
     for name, document in documents.items():
         path = root / name
@@ -127,6 +140,12 @@ def test_summary_of_a_complete_pipeline(
     assert "| data | training 50, evaluation 10; 2 quarantined;" in report
     assert expected in report
     assert "no drift over 40 production samples" in report
+    assert "| serving | 5 requests, 4 predictions, 2 feedback, 0 errors" in report
+    metric = evaluation["metric"]
+    assert (
+        f"| online | canary: no feedback yet on 0 labelled predictions; "
+        f"production: {metric} 0.750 on 4 labelled predictions |"
+    ) in report
 
 
 def test_a_missing_or_reshaped_artifact_fails_the_summary(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
@@ -40,6 +40,7 @@ class Reply:
     status: int
     body: bytes
     seconds: float
+    headers: dict[str, str] = field(default_factory=dict)  # names lowercased
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -60,10 +61,14 @@ def request(
         with urllib.request.urlopen(req, timeout=timeout) as response:
             data = response.read()
             status = response.status
+            headers = response.headers
     except urllib.error.HTTPError as error:
         data = error.read()
         status = error.code
-    return Reply(status, data, time.perf_counter() - started)
+        headers = error.headers
+    seconds = time.perf_counter() - started
+    named = {name.lower(): value for name, value in headers.items()}
+    return Reply(status, data, seconds, named)
 
 
 def free_port() -> int:

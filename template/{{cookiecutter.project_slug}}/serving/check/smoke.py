@@ -9,7 +9,9 @@ then:
 1. POSTs the contract's input sample; the answer must match output.schema.json
    (whether it predicts the output sample's class is reported, not required);
 2. sends examples from the evaluation split as production traffic, which the
-   prediction log records for the drift check;
+   prediction log records for the drift check; every other answer's true label
+   goes back to POST /feedback by its prediction id, as users would send it
+   (for the online evaluation);
 3. sends one bad request of each kind (`serving.check.bad_requests`, from
    input.schema.json): each must get its 4xx, and the server must still answer
    afterwards;
@@ -32,12 +34,15 @@ import jsonschema
 
 from {{ cookiecutter.package_name }} import paths, problem, telemetry
 
+from ..feedback import PREDICTION_ID_HEADER
 from ..model_store import NoServableModel, served_model, stored_spec
 from .bad_requests import bad_requests
 from .scrape import MetricsMissing, read_prediction_metrics
 from .server import BentoServer, Reply, ServerError, request
 
 TRAFFIC_CLIENTS = 4
+# One answer in this many gets its true answer back as feedback.
+FEEDBACK_EVERY = 2
 
 
 @dataclass
@@ -45,6 +50,7 @@ class SmokeReport:
     service: str
     requests_sent: int = 0
     predictions_answered: int = 0
+    feedback_sent: int = 0
     errors: list[str] = field(default_factory=list)
     latency_ms: dict[str, float | None] = field(default_factory=dict)
     sample: dict[str, Any] = field(default_factory=dict)
@@ -103,12 +109,30 @@ class SmokeCheck:
             self.report.latencies.append(reply.seconds)
         return answer
 
-    def send_good(self, body: bytes, what: str) -> dict[str, Any] | None:
-        """Send a request that must be answered; its answer, or None."""
-        answer = self.valid_answer(self.predict(body, what), what)
+    def send_good(self, body: bytes, what: str) -> tuple[Reply, dict | None]:
+        """Send a request that must be answered; the reply and its answer (None:
+        the error is recorded)."""
+        reply = self.predict(body, what)
+        answer = self.valid_answer(reply, what)
         if answer is not None and self.good_body is None:
             self.good_body = body
-        return answer
+        return reply, answer
+
+    def feedback(self, reply: Reply, example: problem.Example) -> None:
+        """Send an answered prediction's true answer back, as its user would."""
+        prediction_id = reply.headers.get(PREDICTION_ID_HEADER.lower())
+        if prediction_id is None:
+            return  # a service that does not name its predictions takes none
+        body = {"prediction_id": prediction_id, "label": example.target}
+        answered = request(self.url + "/feedback", json.dumps(body).encode())
+        if answered.status != 200:
+            self.report.errors.append(
+                f"{example.origin}: feedback refused: HTTP {answered.status}: "
+                f"{answered.body[:200]!r}"
+            )
+            return
+        with self._lock:
+            self.report.feedback_sent += 1
 
     def contract_sample(self, sample_path: Path) -> None:
         if not sample_path.is_file():
@@ -116,7 +140,7 @@ class SmokeCheck:
                 f"{sample_path} is missing; the data room writes it (nox -s data)"
             )
             return
-        answer = self.send_good(sample_path.read_bytes(), "contract sample")
+        _, answer = self.send_good(sample_path.read_bytes(), "contract sample")
         expected = read_contract("output.sample.json")["prediction"]
         self.report.sample = {
             "schema_valid": answer is not None,
@@ -142,12 +166,14 @@ class SmokeCheck:
             self.report.errors.append(f"no evaluation examples to send: {error}")
             return
 
-        def send(example: problem.Example) -> None:
+        def send(index: int, example: problem.Example) -> None:
             payload = problem.request_payload(spec, example.input)
-            self.send_good(json.dumps(payload).encode(), example.origin)
+            reply, answer = self.send_good(json.dumps(payload).encode(), example.origin)
+            if answer is not None and index % FEEDBACK_EVERY == 0:
+                self.feedback(reply, example)
 
         with ThreadPoolExecutor(TRAFFIC_CLIENTS) as pool:
-            list(pool.map(send, examples))
+            list(pool.map(send, range(len(examples)), examples))
 
     def bad_requests(self) -> None:
         schema = read_contract("input.schema.json")
@@ -262,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     summary.write_text(json.dumps(report.to_json(), indent=2) + "\n")
     print(
         f"{report.requests_sent} requests, {report.predictions_answered} predictions, "
+        f"{report.feedback_sent} feedback, "
         f"p50 {report.latency_ms['p50']} ms, p95 {report.latency_ms['p95']} ms, "
         f"sample {report.sample.get('prediction')} (expected "
         f"{report.sample.get('expected')}, matched: {report.sample.get('matched')}) "

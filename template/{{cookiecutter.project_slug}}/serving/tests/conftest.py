@@ -90,6 +90,10 @@ class ServingFolders:
         return self.root / "production" / "predictions.jsonl"
 
     @property
+    def feedback_log(self) -> Path:
+        return self.root / "production" / "feedback.jsonl"
+
+    @property
     def checkpoint(self) -> Path:
         return self.artifacts / "models" / "model.pt"
 
@@ -98,6 +102,7 @@ class ServingFolders:
             "ARTIFACTS_DIR": str(self.artifacts),
             "BENTOML_HOME": str(self.bentoml_home),
             "PREDICTION_LOG": str(self.prediction_log),
+            "FEEDBACK_LOG": str(self.feedback_log),
             "PYTHONPATH": str(REPO_ROOT),
             # Empty means the service's default, whatever this shell has set.
             "SERVING_ACCESS_LOG": "",

@@ -127,7 +127,8 @@ def test_each_answered_prediction_appends_one_log_line(server, served, synthetic
     log = served.prediction_log
     lines_before = log.read_text().splitlines() if log.exists() else []
     payload = synthetic.payload(3)
-    answer = assert_valid_prediction(predict(server, json.dumps(payload).encode()))
+    reply = predict(server, json.dumps(payload).encode())
+    answer = assert_valid_prediction(reply)
     predict(server, b"[]")  # refused: not logged
 
     new_lines = log.read_text().splitlines()[len(lines_before) :]
@@ -135,6 +136,8 @@ def test_each_answered_prediction_appends_one_log_line(server, served, synthetic
     record = json.loads(new_lines[0])
     assert record == {
         "time": record["time"],
+        "stage": "local",  # DEPLOY_STAGE unset
+        "id": reply.headers["x-prediction-id"],
         **answer,
         "features": problem.drift_features(
             synthetic.spec, problem.decode_request(synthetic.spec, payload)

@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }} import local_servers
 from {{ cookiecutter.package_name }}.object_store import ObjectStore, StoreError
 
 from serving import log_shipping
-from serving.prediction_log import PredictionLog
+from serving.prediction_log import PredictionLog, new_prediction_id
 
 CREDENTIALS = ("shipping-access", "shipping-secret-key")
 BUCKET = "proj-data"
@@ -35,7 +35,7 @@ def answers(log: PredictionLog, count: int, start: int = 0) -> list[dict]:
     written = []
     for number in range(start, start + count):
         answer = {"prediction": f"class-{number % 3}", "probability": 0.5}
-        log.append(answer, {"level": float(number)})
+        log.append(answer, {"level": float(number)}, new_prediction_id())
         written.append(answer)
     return written
 

@@ -1,0 +1,113 @@
+"""Online evaluation: predictions joined with their feedback, per stage and window."""
+
+import json
+
+from pytest import approx
+
+from {{ cookiecutter.package_name }} import paths, quality
+from {{ cookiecutter.package_name }}.spec import read_spec
+
+from monitoring import online_eval
+
+SPEC = read_spec(paths.contracts_dir())
+METRIC, _ = quality.primary_metric(SPEC)
+# What one right and one wrong answer score, whatever the problem's kind.
+RIGHT, WRONG = (1.0, 0.0) if SPEC.classification else (0.0, 3.0)
+
+
+def value(index: int):
+    """A prediction of the problem's kind: a label, or a number."""
+    if SPEC.classification:
+        return SPEC.labels[index % len(SPEC.labels)]
+    return float(index)
+
+
+def other(index: int):
+    """A true answer that differs from ``value(index)`` (by 3 for a number)."""
+    return value(index + 1) if SPEC.classification else value(index) + 3
+
+
+def prediction(prediction_id: str, stage: str, time: str, index: int) -> dict:
+    return {
+        "time": f"2026-12-07T{time}:00.000+00:00",
+        "stage": stage,
+        "id": prediction_id,
+        "prediction": value(index),
+        "features": {},
+    }
+
+
+def feedback(prediction_id: str, label, source: str = "user") -> dict:
+    return {"prediction_id": prediction_id, "label": label, "source": source}
+
+
+PREDICTIONS = [
+    prediction("p0", "production", "10:05", 0),
+    prediction("p1", "production", "10:40", 1),
+    prediction("p2", "production", "11:10", 2),
+    prediction("p3", "production", "11:20", 3),  # no feedback
+    prediction("c0", "canary", "10:10", 4),
+]
+FEEDBACK = [
+    feedback("p0", value(0)),
+    feedback("p1", other(1)),  # the user says it was wrong...
+    feedback("p1", value(1), "labelling"),  # ...a labeller corrects that
+    feedback("p2", other(2)),
+    feedback("c0", value(4)),
+    feedback("gone", value(5)),  # its prediction is in no log read here
+]
+
+
+def test_each_stage_is_scored_on_the_predictions_that_got_feedback():
+    result = online_eval.evaluate(SPEC, PREDICTIONS, FEEDBACK, window_minutes=60)
+    assert result["metric"] == METRIC
+    production = result["stages"]["production"]
+    assert production["predictions"] == 4 and production["labelled"] == 3
+    assert production[METRIC] == approx((RIGHT + RIGHT + WRONG) / 3, abs=1e-6)
+    assert production["windows"] == [
+        {"start": "2026-12-07T10:00:00+00:00", "labelled": 2, METRIC: RIGHT},
+        {"start": "2026-12-07T11:00:00+00:00", "labelled": 1, METRIC: WRONG},
+    ]
+    canary = result["stages"]["canary"]
+    assert (canary["predictions"], canary["labelled"], canary[METRIC]) == (1, 1, RIGHT)
+    assert result["unmatched_feedback"] == 1
+
+
+def test_a_stage_without_feedback_has_no_score_yet():
+    result = online_eval.evaluate(SPEC, PREDICTIONS, [], window_minutes=30)
+    production = result["stages"]["production"]
+    assert production["labelled"] == 0 and production[METRIC] is None
+    assert production["windows"] == []
+
+
+def test_windows_follow_the_given_length():
+    result = online_eval.evaluate(SPEC, PREDICTIONS, FEEDBACK, window_minutes=30)
+    starts = [w["start"][11:16] for w in result["stages"]["production"]["windows"]]
+    assert starts == ["10:00", "10:30", "11:00"]
+
+
+def write_lines(path, records, extra: str = "") -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records) + extra)
+
+
+def run(folder, predictions: str, feedback: str, out: str) -> int:
+    logs = ["--predictions", str(folder / predictions)]
+    logs += ["--feedback", str(folder / feedback)]
+    return online_eval.main([*logs, "--out", str(folder / out)])
+
+
+def test_the_command_writes_its_report_and_skips_bad_lines(tmp_path, capsys):
+    write_lines(tmp_path / "p.jsonl", PREDICTIONS, "not json\n")
+    write_lines(tmp_path / "f.jsonl", FEEDBACK)
+    assert run(tmp_path, "p.jsonl", "f.jsonl", "online.json") == 0
+    report = json.loads((tmp_path / "online.json").read_text())
+    assert report["stages"]["canary"]["labelled"] == 1
+    assert report["skipped_lines"] == 1
+    assert "production" in capsys.readouterr().out
+
+
+def test_a_missing_log_is_a_clear_error(tmp_path, capsys):
+    write_lines(tmp_path / "p.jsonl", PREDICTIONS)
+    assert run(tmp_path, "p.jsonl", "none.jsonl", "o.json") == 2
+    assert "feedback log not found" in capsys.readouterr().err
+    assert not (tmp_path / "o.json").exists()
