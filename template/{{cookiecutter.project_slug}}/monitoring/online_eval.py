@@ -79,15 +79,20 @@ def evaluate(
     feedback: list[dict[str, Any]],
     window_minutes: int = DEFAULT_WINDOW_MINUTES,
 ) -> dict[str, Any]:
-    truth = {entry.get("prediction_id"): entry.get("label") for entry in feedback}
-    logged = {record.get("id") for record in predictions}
+    # Lines without an id (older logs, hand-made lines) join nothing.
+    truth = {
+        entry["prediction_id"]: entry.get("label")
+        for entry in feedback
+        if entry.get("prediction_id")
+    }
+    logged = {record["id"] for record in predictions if record.get("id")}
     per_stage: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
     per_window: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     answered: dict[str, int] = defaultdict(int)
     for record in predictions:
         stage = str(record.get("stage", "local"))
         answered[stage] += 1
-        if record.get("id") not in truth:
+        if record.get("id") not in truth:  # None is never a key of truth
             continue
         pair = (truth[record["id"]], record.get("prediction"))
         per_stage[stage].append(pair)

@@ -80,6 +80,15 @@ def test_a_stage_without_feedback_has_no_score_yet():
     assert production["windows"] == []
 
 
+def test_lines_without_an_id_join_nothing():
+    unnamed = {**prediction("p9", "production", "10:00", 0), "id": None}
+    anonymous = {"label": value(0), "source": "user"}
+    result = online_eval.evaluate(SPEC, [unnamed], [anonymous], window_minutes=60)
+    production = result["stages"]["production"]
+    assert (production["predictions"], production["labelled"]) == (1, 0)
+    assert result["unmatched_feedback"] == 0
+
+
 def test_windows_follow_the_given_length():
     result = online_eval.evaluate(SPEC, PREDICTIONS, FEEDBACK, window_minutes=30)
     starts = [w["start"][11:16] for w in result["stages"]["production"]["windows"]]
