@@ -153,7 +153,8 @@ def run_data(session: nox.Session, args: list[str]) -> None:
 
 def run_train(session: nox.Session, args: list[str]) -> None:
     run_in(session, "training", "python", "-m", "training.train", *args)
-    run_in(session, "training", "python", "-m", "training.evaluate")
+    # The same overrides: quality_bar=... must reach the gate evaluate applies.
+    run_in(session, "training", "python", "-m", "training.evaluate", *args)
 
 
 def run_package(
@@ -262,6 +263,14 @@ def canary_gate(session: nox.Session) -> None:
     """Promote or roll back: `-- --canary URL --production URL [--window SECONDS]`"""
     gate = ("python", "-m", "monitoring.canary_gate")
     run_in(session, "monitoring", *gate, *session.posargs)
+
+
+@nox.session
+def operate(session: nox.Session) -> None:
+    """The production loop on one machine: serve, a day of traffic with
+    feedback, online evaluation and drift, retrain, compare, canary, promote or
+    keep -> reports/operation.md (`-- --help`; cicd/docs/operate.md)."""
+    run_in(session, "cicd", "python", "-m", "cicd.operate", *session.posargs)
 
 
 @nox.session

@@ -11,6 +11,7 @@ from {{ cookiecutter.package_name }}.problem import ProblemDataError, Spec
 
 from .contracts import outdated_files, write_contract
 from .ingest import DEFAULT_TARGET, ingest
+from .labelled import make_labelled_dataset
 from .layout import quarantine_dir
 from .manifest import manifest_path
 from .prepare import DEFAULT_COUNT, DEFAULT_SEED, prepare
@@ -86,6 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.add_parser(
         "validate", help="re-check the current dataset, quarantining what broke"
+    )
+    labelled = commands.add_parser(
+        "labelled",
+        help="a new version: the current dataset plus the served inputs that got "
+        "their true answer back (the service's input and feedback logs)",
+    )
+    labelled.add_argument("--inputs", type=Path, default=paths.input_log_path())
+    labelled.add_argument("--feedback", type=Path, default=paths.feedback_log_path())
+    labelled.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    labelled.add_argument(
+        "--shuffle-labels",
+        action="store_true",
+        help="a drill: shuffle the training answers (a model that must be rejected)",
     )
     contract = commands.add_parser(
         "contract", aliases=["contract-sample"], help=CONTRACT_HELP
@@ -189,6 +203,13 @@ def run(args: argparse.Namespace) -> int:
         manifest = ingest(args.path, args.target, args.seed)
     elif args.command == "validate":
         manifest = revalidate()
+    elif args.command == "labelled":
+        manifest = make_labelled_dataset(
+            args.inputs,
+            args.feedback,
+            seed=args.seed,
+            shuffle_labels=args.shuffle_labels,
+        )
     elif args.command is None:
         manifest = prepare()
     else:

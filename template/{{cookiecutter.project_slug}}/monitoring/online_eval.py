@@ -55,7 +55,7 @@ def read_lines(path: Path, what: str) -> tuple[list[dict[str, Any]], int]:
     return records, skipped
 
 
-def window_start(time: object, minutes: int) -> str:
+def window_start(time: object, minutes: float) -> str:
     """The start of the ``minutes``-long window of the day ``time`` falls in."""
     try:
         moment = datetime.fromisoformat(str(time)).astimezone(UTC)
@@ -77,7 +77,7 @@ def evaluate(
     spec: Spec,
     predictions: list[dict[str, Any]],
     feedback: list[dict[str, Any]],
-    window_minutes: int = DEFAULT_WINDOW_MINUTES,
+    window_minutes: float = DEFAULT_WINDOW_MINUTES,
 ) -> dict[str, Any]:
     # Lines without an id (older logs, hand-made lines) join nothing.
     truth = {
@@ -138,13 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--predictions", type=Path, default=paths.prediction_log_path())
     parser.add_argument("--feedback", type=Path, default=paths.feedback_log_path())
-    parser.add_argument("--window-minutes", type=int, default=DEFAULT_WINDOW_MINUTES)
+    # Fractions too: a compressed day (nox -s operate) has minutes for hours.
+    parser.add_argument("--window-minutes", type=float, default=DEFAULT_WINDOW_MINUTES)
     parser.add_argument(
         "--out", type=Path, default=paths.monitoring_dir() / "online.json"
     )
     args = parser.parse_args(argv)
     if args.window_minutes <= 0:
-        parser.error("--window-minutes must be a positive whole number")
+        parser.error("--window-minutes must be more than zero")
     try:
         # The problem as the contract states it (labels, or the target).
         spec = read_spec(paths.contracts_dir())

@@ -19,7 +19,7 @@ from {{ cookiecutter.package_name }} import paths, problem
 from {{ cookiecutter.package_name }}.spec import Spec
 
 from .metrics import prediction_metrics
-from .prediction_log import PredictionLog, new_prediction_id
+from .prediction_log import InputLog, PredictionLog, new_prediction_id
 
 
 def refusal(error: Exception, status: int = 400) -> JSONResponse:
@@ -38,14 +38,22 @@ class Answers:
         self.answer_type = answer_type
         self.metrics = prediction_metrics(spec)
         self.prediction_log = PredictionLog(paths.prediction_log_path())
+        self.input_log = InputLog(paths.input_log_path())
 
     def answer(
-        self, decoded: Any, output: np.ndarray, prediction_id: str | None = None
+        self,
+        payload: dict[str, Any],
+        decoded: Any,
+        output: np.ndarray,
+        prediction_id: str | None = None,
     ) -> pydantic.BaseModel:
-        """One decoded input and its row of model output -> the answer, logged
-        under ``prediction_id`` (a new one if None)."""
+        """One request (its body and decoded input) and its row of model output
+        -> the answer; the answer and the body are logged under
+        ``prediction_id`` (a new one if None)."""
         body = problem.answer(self.spec, output)
         self.metrics.observe(body)
         features = problem.drift_features(self.spec, decoded)
-        self.prediction_log.append(body, features, prediction_id or new_prediction_id())
+        prediction_id = prediction_id or new_prediction_id()
+        self.prediction_log.append(body, features, prediction_id)
+        self.input_log.append(prediction_id, payload)
         return self.answer_type(**body)

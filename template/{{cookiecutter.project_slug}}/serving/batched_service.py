@@ -90,7 +90,7 @@ class BatchedPredictor:
         outputs = await call_again_if_stale(
             lambda: self.model.to_async.outputs(encoded[None])
         )
-        return self.answers.answer(decoded, np.asarray(outputs)[0])
+        return self.answers.answer(payload, decoded, np.asarray(outputs)[0])
 
 
 BatchedPredictor.add_asgi_middleware(

@@ -1,8 +1,9 @@
 """Import the latest trained checkpoint into the BentoML model store.
 
-Usage: python -m serving.package [--build]
+Usage: python -m serving.package [--build [--gpu]] [--checkpoint PATH]
 
-Reads `paths.latest_model_path()` (artifacts/models/model.pt) and stores it as a
+Reads `paths.latest_model_path()` (artifacts/models/model.pt; ``--checkpoint``
+names another, e.g. the model a stage of nox -s operate serves) and stores it as a
 new version of `model_store.MODEL_NAME`, with the fitted problem spec it was
 trained with beside it (``problem.json``: the services build their API from
 it), unless the latest stored version already holds the same file (same
@@ -162,13 +163,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--gpu", action="store_true", help="a Bento with CUDA PyTorch (not the CPU one)"
     )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=paths.latest_model_path(),
+        help="the checkpoint to import (default: the latest trained model)",
+    )
     args = parser.parse_args(argv)
     if args.gpu and not args.build:
         parser.error("--gpu chooses the Bento's PyTorch build: give --build too")
     try:
-        result = import_checkpoint(paths.latest_model_path())
+        result = import_checkpoint(args.checkpoint)
         if result.imported:
-            print(f"Imported {paths.latest_model_path()} as {result.model.tag}")
+            print(f"Imported {args.checkpoint} as {result.model.tag}")
         else:
             print(f"{result.model.tag} already holds this checkpoint; nothing imported")
         if args.build:

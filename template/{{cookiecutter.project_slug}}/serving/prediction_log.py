@@ -1,10 +1,16 @@
-"""The service's logs, one JSON line per event: answered predictions, feedback.
+"""The service's logs, one JSON line per event: answered predictions, their
+inputs, feedback.
 
 The prediction log: ``{"time", "stage", "id", "prediction",
 "probability" (classification only), "features"}``, the features being the
 problem's drift features of the input (`problem.drift_features`). The monitoring
 room's drift check compares them with the training reference; its online
 evaluation joins the ids with the feedback log's (`serving.feedback`).
+
+The input log: ``{"time", "stage", "id", "input"}``, the request's JSON body as
+the contract has it, so that an answered input can be labelled later and join
+the next training set (`python -m data labelled`). Inputs are what users sent:
+the team's data policy says how long they may be kept.
 
 ``DEPLOY_STAGE`` names where this service runs (staging, canary, production;
 default ``local``): every line says it, so that a canary and production are
@@ -61,3 +67,9 @@ class PredictionLog(JsonLinesLog):
     ) -> None:
         """Log one answer (the contract's answer body) and its input's features."""
         self.write({"id": prediction_id, **answer, "features": features})
+
+
+class InputLog(JsonLinesLog):
+    def append(self, prediction_id: str, payload: dict[str, Any]) -> None:
+        """Keep one answered request's body under its prediction's id."""
+        self.write({"id": prediction_id, "input": payload})

@@ -95,7 +95,7 @@ class Predictor:
         prediction_id = new_prediction_id()
         ctx.response.headers[PREDICTION_ID_HEADER] = prediction_id
         output = self.runtime.predict(batch)[0]
-        return self.answers.answer(decoded, output, prediction_id)
+        return self.answers.answer(payload, decoded, output, prediction_id)
 
     @bentoml.api(
         route="/feedback", input_spec=FeedbackRequest, output_spec=FeedbackAnswer

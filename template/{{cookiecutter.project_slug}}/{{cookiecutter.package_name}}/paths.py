@@ -60,5 +60,13 @@ def feedback_log_path() -> Path:
     )
 
 
+def input_log_path() -> Path:
+    """JSON lines written by the service: each answered request's input, by id,
+    kept for labelling and for retraining on labelled production inputs."""
+    return Path(
+        os.environ.get("INPUT_LOG", artifacts_dir() / "production" / "inputs.jsonl")
+    )
+
+
 def contracts_dir() -> Path:
     return REPO_ROOT / "contracts"

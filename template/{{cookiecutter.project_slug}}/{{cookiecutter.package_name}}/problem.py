@@ -56,6 +56,10 @@ Serving (the serving room)
     decode_request(spec, payload) -> decoded input
         A parsed JSON request -> decoded input, or `ContractError` saying what
         is wrong (4xx).
+    production_example(spec, payload, target, name) -> Example
+        A served request (its JSON payload, as the service captured it) with
+        its true answer, as an example of the training split named ``name``:
+        labelled production inputs join the next training set this way.
     request_payload(spec, value) -> dict
         The request that sends a stored example's input (``Example.input``) or
         a decoded input (load generator, smoke check, benchmarks).
@@ -107,6 +111,7 @@ from .{{ cookiecutter.task_module }} import (
     fit,
     input_schema,
     load_input,
+    production_example,
     read_source,
     read_split,
     request_payload,
@@ -149,6 +154,7 @@ __all__ = [
     "input_schema",
     "load_input",
     "output_schema",
+    "production_example",
     "project_spec",
     "read_source",
     "read_spec",

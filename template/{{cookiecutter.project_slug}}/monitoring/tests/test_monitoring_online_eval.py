@@ -95,6 +95,19 @@ def test_windows_follow_the_given_length():
     assert starts == ["10:00", "10:30", "11:00"]
 
 
+def test_a_window_may_be_a_fraction_of_a_minute():
+    # A compressed day (nox -s operate) has seconds for hours.
+    moments = [f"2026-12-07T10:00:{second:02d}.000+00:00" for second in (1, 7, 14)]
+    records = [
+        {**PREDICTIONS[0], "id": f"s{i}", "time": t} for i, t in enumerate(moments)
+    ]
+    answers = [feedback(f"s{i}", value(0)) for i in range(3)]
+    result = online_eval.evaluate(SPEC, records, answers, window_minutes=0.1)
+    windows = result["stages"]["production"]["windows"]
+    assert [w["start"][17:19] for w in windows] == ["00", "06", "12"]
+    assert [w["labelled"] for w in windows] == [1, 1, 1]
+
+
 def write_lines(path, records, extra: str = "") -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in records) + extra)
 

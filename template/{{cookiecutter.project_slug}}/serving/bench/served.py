@@ -207,9 +207,10 @@ def serve_and_load(
         "SERVING_VARIANT": variant,
         WORKERS_VARIABLE: str(layout.workers),
         THREADS_VARIABLE: str(layout.threads),
-        # Benchmark traffic is not production traffic: keep it out of the log
-        # the drift check reads.
+        # Benchmark traffic is not production traffic: keep it out of the logs
+        # the drift check and labelling read.
         "PREDICTION_LOG": str(out / "predictions.jsonl"),
+        "INPUT_LOG": str(out / "inputs.jsonl"),
     }
     option = f"{variant}-{batching}-{layout.label}"
     results = []

@@ -35,6 +35,29 @@ def test_an_answer_carries_the_id_its_prediction_is_logged_under(
     assert again.headers[ID_HEADER] != prediction_id  # one id per prediction
 
 
+def test_an_answered_input_is_kept_by_its_id_and_can_join_training(
+    server, served, synthetic
+):
+    body = synthetic.body(4)
+    reply = request(server.url + "/predict", body)
+    prediction_id = reply.headers[ID_HEADER]
+    kept_lines = log_lines(served.artifacts / "production" / "inputs.jsonl")
+    (kept,) = [line for line in kept_lines if line["id"] == prediction_id]
+    assert kept["input"] == json.loads(body)
+    # With its true answer, the kept input is a training example the model
+    # sees exactly as the service saw the request.
+    truth = synthetic.examples[4].target
+    example = problem.production_example(
+        synthetic.spec, kept["input"], truth, prediction_id
+    )
+    assert (example.target, example.split) == (truth, "training")
+    served_input = problem.decode_request(synthetic.spec, kept["input"])
+    assert (
+        problem.encode_input(synthetic.spec, problem.load_input(example))
+        == problem.encode_input(synthetic.spec, served_input)
+    ).all()
+
+
 def test_feedback_on_a_prediction_is_logged_by_its_id(server, served, synthetic):
     reply = request(server.url + "/predict", synthetic.body(5))
     reply_id = reply.headers[ID_HEADER]

@@ -11,7 +11,7 @@ from {{ cookiecutter.package_name }} import paths, problem, quality
 from {{ cookiecutter.package_name }}.model import save_checkpoint
 from {{ cookiecutter.package_name }}.spec import read_spec, write_spec
 
-from training import evaluate
+from training import compare, evaluate
 from training.config import DEFAULT_CONFIG_PATH, load_config
 from training.datasets import read_examples
 from training.train import train
@@ -170,4 +170,46 @@ def test_a_model_of_another_problem_or_no_model_means_exit_code_2(
 
     paths.latest_model_path().unlink()
     assert evaluate.main([]) == 2
+    assert "no model at" in capsys.readouterr().err
+
+
+def untrained_checkpoint(path, tiny_config):
+    """A model of the dataset's problem that has learned nothing, saved at ``path``."""
+    spec = read_spec(paths.dataset_dir())
+    settings = tiny_config().to_dict()
+    fitted = problem.fit(spec, read_examples("training", spec), settings)
+    untrained = problem.build_model(fitted, problem.DEFAULT_ARCH)
+    return save_checkpoint(path, untrained, spec=fitted, arch=problem.DEFAULT_ARCH)
+
+
+def test_a_learned_candidate_beats_an_untrained_production_model_and_not_back(
+    trained, tiny_config, tmp_path, capsys
+) -> None:
+    learned = paths.latest_model_path()
+    untrained = untrained_checkpoint(tmp_path / "untrained.pt", tiny_config)
+    out = tmp_path / "comparison.json"
+
+    args = ["--production", str(untrained), "--candidate", str(learned)]
+    assert compare.main([*args, "--out", str(out)]) == 0
+    assert "the candidate is better" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    metric = result["metric"]
+    assert result["better"] is True
+    assert result["production"]["split"] == result["candidate"]["split"] == "evaluation"
+    assert result["production"]["count"] == result["candidate"]["count"] > 0
+    assert result["candidate"][metric] != result["production"][metric]
+
+    swapped = ["--production", str(learned), "--candidate", str(untrained)]
+    assert compare.main([*swapped, "--out", str(out)]) == 1
+    assert "fails the quality gate" in capsys.readouterr().out
+    # A tie keeps production: the same model is not better than itself.
+    same = ["--production", str(learned), "--candidate", str(learned)]
+    assert compare.main([*same, "--out", str(out)]) == 1
+    assert "(not better)" in capsys.readouterr().out
+
+
+def test_comparing_with_a_missing_model_means_exit_code_2(trained, tmp_path, capsys):
+    missing = str(tmp_path / "nothing.pt")
+    args = ["--production", str(paths.latest_model_path()), "--candidate", missing]
+    assert compare.main(args) == 2
     assert "no model at" in capsys.readouterr().err

@@ -1,0 +1,301 @@
+"""The loop, as its steps: `operate` (the package's docstring says why each).
+
+Every figure comes from the rooms' own programs and files: the traffic's report,
+the online evaluation, the drift check, the comparison on held-out data and the
+canary gate. `Run` collects them for the report.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from {{ cookiecutter.package_name }} import paths
+
+from cicd import room_envs
+
+from .rooms import Rooms
+from .stages import StageRecord
+from .trigger import retrain_reasons
+
+DRILLS = ("shuffled-labels",)
+# The canary gate's window starts before the canary's day and ends after it.
+GATE_MARGIN_SECONDS = 2.0
+
+
+@dataclass
+class Options:
+    trigger: str = "schedule"  # or "alerts"
+    drill: str | None = None  # a candidate that must be rejected
+    hours: int = 24
+    hour_seconds: float = 0.5
+    peak: int = 20
+    canary_share: float = 0.3
+
+
+@dataclass
+class Run:
+    """What happened, step by step, for reports/operation.md."""
+
+    options: Options
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    incidents: list[str] = field(default_factory=list)
+    days: list[dict[str, Any]] = field(default_factory=list)
+    online: dict[str, Any] = field(default_factory=dict)
+    drift: dict[str, Any] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    comparison: dict[str, Any] | None = None
+    gate: dict[str, Any] | None = None
+    outcome: str = ""
+
+    def step(self, name: str, outcome: str) -> None:
+        print(f"operate: {name}: {outcome}", flush=True)
+        self.steps.append((name, outcome))
+
+
+def keep(folder: Path, copy: Path) -> None:
+    """A copy of ``folder`` (the dataset, its manifest and quarantine)."""
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(folder, copy)
+
+
+def restore(copy: Path, folder: Path) -> None:
+    """``folder`` as it was when ``copy`` was kept."""
+    shutil.rmtree(folder)
+    copy.rename(folder)
+
+
+class Loop:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.home = paths.artifacts_dir() / "operate"
+        # Both stages log to the same files, each line stamped with its stage;
+        # they outlive runs, so quality and labelled inputs add up over time.
+        logs = self.home / "service"
+        env = {
+            **os.environ,
+            "PREDICTION_LOG": str(logs / "predictions.jsonl"),
+            "FEEDBACK_LOG": str(logs / "feedback.jsonl"),
+            "INPUT_LOG": str(logs / "inputs.jsonl"),
+        }
+        self.rooms = Rooms(self.home / "logs", env)
+        self.record = StageRecord.load(self.home / "stages.json")
+        self.drill_copy = self.home / "dataset-before-drill"
+        self.run = Run(options)
+
+    def json(self, path: Path) -> dict[str, Any]:
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    # ---- the steps ------------------------------------------------------
+
+    def production_model(self) -> Path:
+        """The model production serves: the record's, or else the latest
+        trained one (training it first if there is none)."""
+        kept = self.record.model("production")
+        if kept is not None and kept.is_file():
+            self.run.step("production", f"model {kept.stem} (stages.json)")
+            return kept
+        if not paths.dataset_dir().is_dir():
+            self.rooms.run("data", "data", "-m", "data", "prepare")
+        if not paths.latest_model_path().is_file():
+            self.rooms.run("train", "training", "-m", "training.train")
+        # The drift reference and the offline figures of the model in production.
+        self.rooms.run("evaluate", "training", "-m", "training.evaluate", ok=(0, 1))
+        entry = self.record.keep(paths.latest_model_path(), origin="latest trained")
+        self.record.set("production", entry, "first deployment")
+        self.run.step("production", f"model {Path(entry['model']).stem} (latest)")
+        return Path(entry["model"])
+
+    def day(self, name: str, production: str, canary: str | None = None) -> None:
+        """A compressed day of production-like traffic, with users' feedback."""
+        report = self.home / f"{name}.json"
+        options = self.options
+        args = ["-m", "data.production_traffic", "--url", production]
+        args += [
+            "--hours",
+            str(options.hours),
+            "--hour-seconds",
+            str(options.hour_seconds),
+        ]
+        args += ["--peak", str(options.peak), "--json", str(report)]
+        args += ["--truth", str(self.home / "truth.jsonl")]
+        if canary:
+            args += [
+                "--canary-url",
+                canary,
+                "--canary-share",
+                str(options.canary_share),
+            ]
+        step = self.rooms.run(name, "data", *args, ok=(0, 1))
+        traffic = {"name": name, **self.json(report)}
+        self.run.days.append(traffic)
+        for stage, entry in traffic.get("stages", {}).items():
+            self.run.step(
+                name, f"{stage}: {entry['answered']}/{entry['sent']} answered"
+            )
+            if entry["errors"]:
+                self.run.incidents.append(f"{name}: {stage} errors {entry['errors']}")
+        if step.code != 0 and not traffic:
+            self.run.incidents.append(f"{name}: the traffic did not run ({step.log})")
+
+    def observe(self, phase: str) -> None:
+        """Online quality from the feedback, and the drift check."""
+        window = str(self.options.hour_seconds * 4 / 60)  # four compressed hours
+        online = paths.monitoring_dir() / "online.json"
+        evaluate = ["-m", "monitoring.online_eval", "--window-minutes", window]
+        self.rooms.run(f"online-{phase}", "monitoring", *evaluate, "--out", str(online))
+        self.run.online = self.json(online)
+        for stage, entry in self.run.online.get("stages", {}).items():
+            metric = self.run.online["metric"]
+            value = entry.get(metric)
+            shown = "-" if value is None else f"{value:.3f}"
+            figures = f"{metric} {shown} on {entry['labelled']} labelled"
+            self.run.step(f"online {phase}", f"{stage}: {figures}")
+        drift = paths.monitoring_dir() / "drift.json"
+        self.rooms.run(
+            f"drift-{phase}",
+            "monitoring",
+            "-m",
+            "monitoring.drift",
+            "--out",
+            str(drift),
+        )
+        self.run.drift = self.json(drift)
+        found = self.run.drift.get("drifted_checks") or []
+        self.run.step(
+            f"drift {phase}", "drift in " + ", ".join(found) if found else "none"
+        )
+
+    def retrain(self) -> Path:
+        """The dataset plus labelled production inputs -> a new candidate."""
+        labelled = ["-m", "data", "labelled"]
+        if self.options.drill == "shuffled-labels":
+            labelled.append("--shuffle-labels")
+            keep(paths.artifacts_dir() / "data", self.drill_copy)
+        self.rooms.run("dataset", "data", *labelled)
+        manifest = self.json(paths.artifacts_dir() / "data" / "manifest.json")
+        added = manifest.get("options", {}).get("added", 0)
+        self.rooms.run("retrain", "training", "-m", "training.train")
+        entry = self.record.keep(
+            paths.latest_model_path(),
+            origin="retrained",
+            dataset_version=manifest.get("version"),
+            drill=self.options.drill,
+        )
+        version = str(manifest.get("version", ""))[:12]
+        grown = f"dataset {version} (+{added} labelled production inputs)"
+        self.run.step("retrain", f"candidate {Path(entry['model']).stem} on {grown}")
+        self.record.set("staging", entry, "retrained: " + "; ".join(self.run.reasons))
+        return Path(entry["model"])
+
+    def compare(self, production: Path, candidate: Path) -> bool:
+        out = paths.metrics_dir() / "comparison.json"
+        models = ["--production", str(production), "--candidate", str(candidate)]
+        command = ["-m", "training.compare", *models, "--out", str(out)]
+        step = self.rooms.run("compare", "training", *command, ok=(0, 1))
+        self.run.comparison = self.json(out)
+        self.run.step("compare", step.output.strip().splitlines()[0])
+        return step.code == 0
+
+    def canary(self, production_url: str, candidate: Path) -> bool:
+        """The candidate on a share of live traffic, judged by the canary gate."""
+        entry = self.record.stages["staging"]
+        self.record.set("canary", entry, "better than production on held-out data")
+        gate_out = paths.monitoring_dir() / "canary-gate.json"
+        with self.rooms.serve("canary", candidate, self.home / "canary") as canary_url:
+            window = (
+                self.options.hours * self.options.hour_seconds + GATE_MARGIN_SECONDS
+            )
+            gate = self.start_gate(canary_url, production_url, window, gate_out)
+            self.day("canary-day", production_url, canary_url)
+            gate.wait()
+        self.run.gate = self.json(gate_out)
+        verdict = self.run.gate.get("verdict", "rollback")
+        failed = [c["name"] for c in self.run.gate.get("checks", []) if not c["passed"]]
+        self.run.step(
+            "canary gate",
+            verdict + (f" (failed: {', '.join(failed)})" if failed else ""),
+        )
+        return verdict == "promote"
+
+    def start_gate(
+        self, canary: str, production: str, window: float, out: Path
+    ) -> subprocess.Popen:
+        """The canary gate, watching both stages' metrics while the day runs."""
+        python = room_envs.ensure("monitoring") / "python"
+        log = self.rooms.log_path("canary-gate")
+        command = [str(python), "-m", "monitoring.canary_gate"]
+        command += [
+            "--canary",
+            canary + "/metrics",
+            "--production",
+            production + "/metrics",
+        ]
+        command += ["--window", str(window), "--out", str(out)]
+        return subprocess.Popen(
+            command, env=self.rooms.env, stdout=log.open("w"), stderr=subprocess.STDOUT
+        )
+
+    # ---- the loop -------------------------------------------------------
+
+    def operate(self) -> Run:
+        try:
+            return self.steps()
+        finally:
+            # A drill leaves no trace in the team's dataset.
+            if self.drill_copy.is_dir():
+                restore(self.drill_copy, paths.artifacts_dir() / "data")
+
+    def steps(self) -> Run:
+        run = self.run
+        production = self.production_model()
+        with self.rooms.serve(
+            "production", production, self.home / "production"
+        ) as url:
+            self.day("day", url)
+            self.observe("day")
+            evaluation = self.json(paths.metrics_dir() / "evaluation.json")
+            run.reasons = retrain_reasons(
+                self.options.trigger, run.drift, run.online, evaluation
+            )
+            run.step("trigger", "; ".join(run.reasons) or "no reason to retrain")
+            run.incidents += [r for r in run.reasons if "alert" in r.split(":")[0]]
+            if not run.reasons:
+                run.outcome = "no retraining: production stays"
+                return run
+            candidate = self.retrain()
+            if not self.compare(production, candidate):
+                self.reject(production)
+                return run
+            promoted = self.canary(url, candidate)
+            self.observe("canary-day")
+        self.finish(promoted)
+        return run
+
+    def reject(self, production: Path) -> None:
+        """Production stays, and the latest model is production's again."""
+        self.record.clear("staging", "rejected: not better on held-out data")
+        self.run.incidents.append("candidate rejected: not better on held-out data")
+        self.run.outcome = "candidate rejected: production stays"
+        shutil.copyfile(production, paths.latest_model_path())
+
+    def finish(self, promoted: bool) -> None:
+        staging = self.record.stages["staging"]
+        self.record.clear("canary", "trial over")
+        self.record.clear("staging", "trial over")
+        if promoted:
+            self.record.set("production", staging, "promoted by the canary gate")
+            self.run.outcome = "candidate promoted to production"
+            # The new production model's offline figures and drift reference
+            # (the candidate is the latest trained model).
+            self.rooms.run("evaluate", "training", "-m", "training.evaluate", ok=(0, 1))
+        else:
+            self.run.incidents.append("canary rolled back by the gate")
+            self.run.outcome = "canary rolled back: production stays"
+
+
+def operate(options: Options) -> Run:
+    return Loop(options).operate()

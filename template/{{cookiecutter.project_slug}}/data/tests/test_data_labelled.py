@@ -1,0 +1,120 @@
+"""`python -m data labelled`: served inputs with their true answers join training."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from {{ cookiecutter.package_name }} import problem
+from {{ cookiecutter.package_name }}.paths import dataset_dir
+from {{ cookiecutter.package_name }}.problem import SPLITS
+
+from data.cli import main
+from data.labelled import make_labelled_dataset
+from data.manifest import read_manifest
+from data.prepare import prepare
+
+
+def write_lines(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def served_logs(tmp_path: Path, spec: problem.Spec) -> tuple[Path, Path, list]:
+    """Logs as the service leaves them: four answered inputs, three labelled,
+    one refused body with an answer, one answer whose input is not kept; and a
+    torn last line in each log. Returns the logs and the labelled examples."""
+    fresh = problem.synthetic_source(4, seed=99).examples[:4]
+    ids = [f"{n:032x}" for n in range(1, 5)]
+    inputs = [
+        {"id": key, "input": problem.request_payload(spec, example.input)}
+        for key, example in zip(ids, fresh, strict=True)
+    ]
+    inputs.append({"id": "f" * 32, "input": {"not the contract": 1}})
+    answers = [
+        {"prediction_id": key, "label": example.target}
+        for key, example in zip(ids[:3], fresh[:3], strict=True)
+    ]
+    answers.append({"prediction_id": "f" * 32, "label": fresh[0].target})
+    answers.append({"prediction_id": "e" * 32, "label": fresh[0].target})
+    input_log = write_lines(tmp_path / "inputs.jsonl", inputs)
+    feedback_log = write_lines(tmp_path / "feedback.jsonl", answers)
+    for log in (input_log, feedback_log):
+        log.write_text(log.read_text() + '{"torn')
+    return input_log, feedback_log, fresh[:3]
+
+
+def stored(spec: problem.Spec, fingerprint) -> dict[str, Counter[str]]:
+    """Each split's examples, fingerprinted now (a new dataset replaces the files)."""
+    return {
+        split: fingerprint(spec, problem.read_split(dataset_dir() / split, spec))
+        for split in SPLITS
+    }
+
+
+def answers(fingerprints: Counter[str]) -> Counter[str]:
+    """How often each true answer occurs among fingerprinted examples."""
+    counted: Counter[str] = Counter()
+    for text, count in fingerprints.items():
+        counted[json.loads(text)[1]] += count
+    return counted
+
+
+def test_labelled_inputs_join_training_and_held_out_splits_stay(
+    artifacts, tmp_path, fingerprint
+):
+    before = prepare(count=6, seed=3)
+    spec = problem.read_spec(dataset_dir())
+    old = stored(spec, fingerprint)
+    input_log, feedback_log, labelled = served_logs(tmp_path, spec)
+    added = fingerprint(spec, labelled)
+
+    manifest = make_labelled_dataset(input_log, feedback_log, seed=3)
+
+    assert manifest["source"] == "labelled production"
+    assert manifest["options"]["grown_from"] == before["version"]
+    assert manifest["options"]["added"] == 3
+    assert manifest["version"] != before["version"]
+    new = stored(spec, fingerprint)
+    for split in ("validation", "evaluation"):
+        assert new[split] == old[split]
+    grown = old["training"] + added
+    assert new["training"] == grown
+    # The body the contract refuses is kept in quarantine, with the reason.
+    assert manifest["quarantined_count"] == 1
+    assert "refused" in manifest["quarantined"][0]["reason"]
+    assert read_manifest()["version"] == manifest["version"]
+    # The next version takes in only what is new in the logs.
+    again = make_labelled_dataset(input_log, feedback_log, seed=3)
+    assert again["options"]["added"] == 0
+    assert again["options"]["production_ids"] == manifest["options"]["production_ids"]
+    assert stored(spec, fingerprint)["training"] == grown
+
+
+def test_the_shuffle_drill_keeps_the_answers_but_not_their_pairing(
+    artifacts, tmp_path, fingerprint
+):
+    prepare(count=8, seed=3)
+    spec = problem.read_spec(dataset_dir())
+    old = stored(spec, fingerprint)
+    empty = write_lines(tmp_path / "none.jsonl", [])
+
+    manifest = make_labelled_dataset(empty, empty, seed=5, shuffle_labels=True)
+
+    assert manifest["options"]["shuffled_labels"] is True
+    new = stored(spec, fingerprint)
+    assert new["evaluation"] == old["evaluation"]
+    assert answers(new["training"]) == answers(old["training"])
+    assert new["training"] != old["training"]
+
+
+def test_the_command_line_reports_the_new_version(artifacts, tmp_path, capsys):
+    prepare(count=6, seed=3)
+    spec = problem.read_spec(dataset_dir())
+    input_log, feedback_log, _ = served_logs(tmp_path, spec)
+    code = main(
+        ["labelled", "--inputs", str(input_log), "--feedback", str(feedback_log)]
+    )
+    assert code == 0
+    output = capsys.readouterr().out
+    assert "labelled production" in output
+    assert f"version {read_manifest()['version'][:12]}" in output
