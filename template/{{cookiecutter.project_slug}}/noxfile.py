@@ -15,7 +15,7 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from cicd import promtool, room_envs  # noqa: E402
+from cicd import debian_tools, room_envs  # noqa: E402
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "tests"]
@@ -116,7 +116,8 @@ def tests(session: nox.Session) -> None:
         # the alert rules' unit tests run Prometheus's promtool.
         extra = {"TRAFFIC_PYTHON": traffic_python()} if room == "serving" else {}
         if room == "monitoring":
-            extra = {"PROMTOOL": promtool.find_or_fetch(session.log) or ""}
+            promtool = debian_tools.find_or_fetch("promtool", session.log)
+            extra = {"PROMTOOL": promtool or ""}
         run_in(
             session,
             room,
@@ -271,6 +272,14 @@ def operate(session: nox.Session) -> None:
     feedback, online evaluation and drift, retrain, compare, canary, promote or
     keep -> reports/operation.md (`-- --help`; cicd/docs/operate.md)."""
     run_in(session, "cicd", "python", "-m", "cicd.operate", *session.posargs)
+
+
+@nox.session
+def deploy(session: nox.Session) -> None:
+    """The Kubernetes manifests: `-- render staging|canary|production`,
+    `-- validate`, `-- record ENV --image IMAGE --model-version VERSION`
+    (cicd/docs/kubernetes.md)."""
+    run_in(session, "cicd", "python", "-m", "cicd.manifests", *session.posargs)
 
 
 @nox.session

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from .trigger import retrain_reasons
 DRILLS = ("shuffled-labels",)
 # The canary gate's window starts before the canary's day and ends after it.
 GATE_MARGIN_SECONDS = 2.0
+WARM_UP_REQUESTS = 20
 
 
 @dataclass
@@ -54,6 +56,17 @@ class Run:
     def step(self, name: str, outcome: str) -> None:
         print(f"operate: {name}: {outcome}", flush=True)
         self.steps.append((name, outcome))
+
+
+def warm_up(url: str) -> None:
+    """A few requests before the gate's window: a fresh server's first answers
+    are slow (lazy loading, first inference), which is not the canary's speed."""
+    body = (paths.contracts_dir() / "input.sample.json").read_bytes()
+    headers = {"Content-Type": "application/json"}
+    for _ in range(WARM_UP_REQUESTS):
+        request = urllib.request.Request(url + "/predict", body, headers)
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            answer.read()
 
 
 def keep(folder: Path, copy: Path) -> None:
@@ -206,6 +219,7 @@ class Loop:
         self.record.set("canary", entry, "better than production on held-out data")
         gate_out = paths.monitoring_dir() / "canary-gate.json"
         with self.rooms.serve("canary", candidate, self.home / "canary") as canary_url:
+            warm_up(canary_url)
             window = (
                 self.options.hours * self.options.hour_seconds + GATE_MARGIN_SECONDS
             )

@@ -2,7 +2,7 @@
 alert rules pass their unit tests (prometheus/alerts.test.yml).
 
 `nox -s tests` hands these tests a promtool (PROMTOOL), fetching Debian's
-package when none is installed (cicd/promtool.py). Run directly, they use
+package when none is installed (cicd/debian_tools.py). Run directly, they use
 PROMTOOL or the promtool on PATH, and are skipped, saying so, without either.
 """
 

@@ -1,0 +1,171 @@
+"""The Kubernetes manifests of the three environments (cicd/k8s/, kustomize):
+``nox -s deploy -- render ENV | validate | record ENV --image IMAGE
+--model-version VERSION``.
+
+- ``render`` prints what Argo CD applies for ENV (staging, canary or
+  production): `kubectl kustomize` of its overlay, kubectl from Debian's
+  kubernetes-client package when none is installed (cicd/debian_tools.py).
+- ``validate`` renders every environment and checks each object, offline,
+  against the Kubernetes API of the version k3s installs (`KUBERNETES_VERSION`,
+  the kubernetes-validate package, strict: unknown fields fail), and the Argo
+  CD Applications against the schema kept in cicd/k8s/schemas/.
+- ``record`` rewrites ENV's release.yaml, the record of the container image
+  and the model version it serves: the deploy workflow commits it, Argo CD applies it,
+  and a rollback is a revert of that commit.
+
+Exit codes: 0 done; 1 a manifest is invalid; 2 could not render.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+from . import debian_tools
+
+ROOT = Path(__file__).resolve().parent / "k8s"
+ENVIRONMENTS = ("staging", "canary", "production")
+# The Kubernetes minor version the k3s channel installs (cicd/infra/ansible/site.yml).
+KUBERNETES_VERSION = "1.34.0"
+MODEL_VERSION_KEY = "{{ cookiecutter.project_slug }}/model-version"
+
+
+class RenderError(RuntimeError):
+    """kubectl is missing or refused the overlay; the message says which."""
+
+
+def overlay(environment: str) -> Path:
+    return ROOT / "overlays" / environment
+
+
+def render(environment: str) -> str:
+    kubectl = debian_tools.find_or_fetch("kubectl", log=lambda line: None)
+    if kubectl is None:
+        raise RenderError("kubectl is not installed and could not be fetched")
+    done = subprocess.run(
+        [kubectl, "kustomize", str(overlay(environment))],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RenderError(f"{environment}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def objects(text: str) -> list[dict[str, Any]]:
+    return [document for document in yaml.safe_load_all(text) if document]
+
+
+def object_problems(document: dict[str, Any]) -> list[str]:
+    """What the Kubernetes API of `KUBERNETES_VERSION` would refuse in one object."""
+    name = f"{document.get('kind')}/{document.get('metadata', {}).get('name')}"
+    try:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        where = ".".join(str(part) for part in error.path) or "(top)"
+        return [f"{name}: {where}: {error.message}"]
+    except kubernetes_validate.SchemaNotFoundError:
+        return [f"{name}: no schema for {document.get('apiVersion')}"]
+    return []
+
+
+def application_problems() -> list[str]:
+    schema = json.loads((ROOT / "schemas" / "argocd-application.json").read_text())
+    problems = []
+    for path in sorted((ROOT / "argocd").glob("*.yaml")):
+        application = yaml.safe_load(path.read_text())
+        for error in jsonschema.Draft202012Validator(schema).iter_errors(application):
+            where = ".".join(str(part) for part in error.path) or "(top)"
+            problems.append(f"{path.name}: {where}: {error.message}")
+        source = ROOT.parent.parent / application["spec"]["source"]["path"]
+        if not source.is_dir():
+            problems.append(f"{path.name}: no folder {source}")
+    return problems
+
+
+def validate() -> list[str]:
+    problems = []
+    for environment in ENVIRONMENTS:
+        for document in objects(render(environment)):
+            problems += [f"{environment}: {p}" for p in object_problems(document)]
+    return problems + application_problems()
+
+
+RELEASE = """\
+# The release record of {environment}: the container image and the model it
+# serves.
+# Written by `nox -s deploy -- record {environment} --image IMAGE
+# --model-version VERSION` (the deploy workflow commits it); Argo CD applies
+# it; a rollback is a revert of that commit.
+"""
+
+
+def record(environment: str, container: str, model_version: str) -> Path:
+    """Rewrite the environment's release.yaml; its path."""
+    predictor = {"name": "predictor", "image": container}  # its container image
+    patch = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "predictor",
+            "annotations": {MODEL_VERSION_KEY: model_version},
+        },
+        "spec": {
+            "template": {
+                "metadata": {"annotations": {MODEL_VERSION_KEY: model_version}},
+                "spec": {"containers": [predictor]},
+            }
+        },
+    }
+    path = overlay(environment) / "release.yaml"
+    body = yaml.safe_dump(patch, sort_keys=False)
+    path.write_text(RELEASE.format(environment=environment) + body)
+    return path
+
+
+def parser() -> argparse.ArgumentParser:
+    parse = argparse.ArgumentParser(
+        prog="nox -s deploy --", description=__doc__.splitlines()[0]
+    )
+    commands = parse.add_subparsers(dest="command", required=True)
+    commands.add_parser("render").add_argument("environment", choices=ENVIRONMENTS)
+    commands.add_parser("validate")
+    release = commands.add_parser("record")
+    release.add_argument("environment", choices=ENVIRONMENTS)
+    release.add_argument("--image", dest="container", required=True, metavar="IMAGE")
+    release.add_argument("--model-version", required=True)
+    return parse
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "render":
+            print(render(args.environment), end="")
+        elif args.command == "record":
+            path = record(args.environment, args.container, args.model_version)
+            print(f"{path}: {args.container}, model {args.model_version}")
+        else:
+            problems = validate()
+            for problem in problems:
+                print(problem)
+            if problems:
+                return 1
+            print(
+                f"{', '.join(ENVIRONMENTS)} and their Argo CD Applications are valid "
+                f"for Kubernetes {KUBERNETES_VERSION}"
+            )
+    except RenderError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

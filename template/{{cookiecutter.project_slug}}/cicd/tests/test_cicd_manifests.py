@@ -1,0 +1,117 @@
+"""The Kubernetes manifests, rendered with kubectl's kustomize and validated offline.
+
+No cluster runs here: what a cluster would refuse is checked against the
+Kubernetes API schemas of the version k3s installs (kubernetes-validate), and
+what Argo CD would apply is the rendering itself. kubectl comes from Debian's
+kubernetes-client package when none is installed (cicd/debian_tools.py); the
+tests are skipped, saying so, only where it cannot be had.
+"""
+
+import shutil
+
+import pytest
+import yaml
+
+from cicd import debian_tools, manifests
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kubectl() -> str:
+    found = debian_tools.find_or_fetch("kubectl", log=lambda line: None)
+    if found is None:
+        pytest.skip("no kubectl: install it, or run where apt-get can fetch it")
+    return found
+
+
+def rendered(environment: str) -> dict[str, dict]:
+    """kind/name -> object, as Argo CD would apply them."""
+    return {
+        f"{o['kind']}/{o['metadata']['name']}": o
+        for o in manifests.objects(manifests.render(environment))
+    }
+
+
+def container_of(deployment: dict) -> dict:
+    (only,) = deployment["spec"]["template"]["spec"]["containers"]
+    return only
+
+
+def env_of(deployment: dict) -> dict[str, str]:
+    return {item["name"]: item["value"] for item in container_of(deployment)["env"]}
+
+
+def test_every_environment_and_application_is_valid_for_the_k3s_api():
+    assert manifests.validate() == []
+
+
+def test_each_environment_says_its_stage_and_the_canary_shares_production():
+    staging, canary = rendered("staging"), rendered("canary")
+    production = rendered("production")
+    assert set(canary) == {"Deployment/predictor-canary"}  # no Service of its own
+    for name, objects in (("staging", staging), ("production", production)):
+        assert set(objects) == {"Deployment/predictor", "Service/predictor"}
+        assert env_of(objects["Deployment/predictor"])["DEPLOY_STAGE"] == name
+    stable = production["Deployment/predictor"]
+    trial = canary["Deployment/predictor-canary"]
+    assert env_of(trial)["DEPLOY_STAGE"] == "canary"
+    assert trial["metadata"]["namespace"] == stable["metadata"]["namespace"]
+    # production's Service selects both tracks; each Deployment only its own.
+    selector = production["Service/predictor"]["spec"]["selector"]
+    for deployment in (stable, trial):
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert selector.items() <= pod_labels.items()
+    tracks = {d["spec"]["selector"]["matchLabels"]["track"] for d in (stable, trial)}
+    assert tracks == {"stable", "canary"}
+    # The canary's share of traffic is its share of the pods: a quarter.
+    replicas = stable["spec"]["replicas"], trial["spec"]["replicas"]
+    assert replicas[1] / sum(replicas) == 0.25
+
+
+def test_a_record_changes_one_environment_and_a_revert_restores_it(tmp_path):
+    release = manifests.overlay("canary") / "release.yaml"
+    kept = tmp_path / "release.yaml"
+    shutil.copyfile(release, kept)
+    before = {env: manifests.render(env) for env in manifests.ENVIRONMENTS}
+    reference = "ghcr.io/team/app-serving:sha-0123456789ab"  # a GHCR image
+    try:
+        manifests.record("canary", reference, "7")
+        trial = rendered("canary")["Deployment/predictor-canary"]
+        assert container_of(trial)["image"] == reference  # the container image
+        annotations = trial["spec"]["template"]["metadata"]["annotations"]
+        assert annotations[manifests.MODEL_VERSION_KEY] == "7"
+        assert manifests.validate() == []
+        for env in ("staging", "production"):
+            assert manifests.render(env) == before[env]
+    finally:
+        shutil.copyfile(kept, release)  # the revert
+    assert manifests.render("canary") == before["canary"]
+
+
+def test_an_object_the_api_would_refuse_is_named_with_its_field():
+    (deployment,) = manifests.objects(manifests.render("canary"))
+    assert manifests.object_problems(deployment) == []
+    deployment["spec"]["replicas"] = "three"
+    (problem,) = manifests.object_problems(deployment)
+    assert problem.startswith("Deployment/predictor-canary: spec.replicas: ")
+    deployment["spec"]["replicas"] = 2
+    deployment["spec"]["strategy"] = {"kind": "sideways"}  # not a field: strict
+    (problem,) = manifests.object_problems(deployment)
+    assert problem.startswith("Deployment/predictor-canary: spec.strategy")
+
+
+def test_argo_cd_applications_point_at_their_overlays(tmp_path, monkeypatch):
+    assert manifests.application_problems() == []
+    for env in manifests.ENVIRONMENTS:
+        path = manifests.ROOT / "argocd" / f"{env}.yaml"
+        application = yaml.safe_load(path.read_text())
+        assert application["spec"]["source"]["path"] == f"cicd/k8s/overlays/{env}"
+        namespace = manifests.objects(manifests.render(env))[0]["metadata"]["namespace"]
+        assert application["spec"]["destination"]["namespace"] == namespace
+    # A misspelt field is refused, not ignored.
+    broken = tmp_path / "cicd" / "k8s"  # the overlays where Argo CD looks
+    shutil.copytree(manifests.ROOT, broken)
+    staging = broken / "argocd" / "staging.yaml"
+    staging.write_text(staging.read_text().replace("selfHeal", "selfheal"))
+    monkeypatch.setattr(manifests, "ROOT", broken)
+    (problem,) = manifests.application_problems()
+    assert "staging.yaml: spec.syncPolicy.automated" in problem
