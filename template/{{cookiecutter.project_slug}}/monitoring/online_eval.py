@@ -1,10 +1,11 @@
 """Online evaluation: the served model's quality, from feedback on its answers.
 
-Usage: python -m monitoring.online_eval [--predictions PATH] [--feedback PATH]
-       [--window-minutes N] [--out PATH]
+Usage: python -m monitoring.online_eval [--predictions PATH|s3://BUCKET/PREFIX]
+       [--feedback PATH|s3://BUCKET/PREFIX] [--window-minutes N] [--out PATH]
 
-Joins the service's prediction log with its feedback log (serving/feedback.py)
-by prediction id, and scores every prediction that got a true answer with the
+Joins the service's prediction log with its feedback log (serving/feedback.py),
+local files or what the service's shipper stored (serving/log_shipping.py), by
+prediction id, and scores every prediction that got a true answer with the
 metric training is judged by (`quality.primary_metric`): per deployment stage
 (the log's ``stage``: staging, canary, production, local), overall and per time
 window, so a canary and production are compared on the same footing. Prints a
@@ -29,6 +30,7 @@ from typing import Any
 from {{ cookiecutter.package_name }} import paths, quality
 from {{ cookiecutter.package_name }}.spec import ProblemDataError, Spec, read_spec
 
+from . import stored_log
 from .records import RecordsError
 
 DEFAULT_WINDOW_MINUTES = 60
@@ -132,12 +134,20 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def local(location: str, what: str) -> Path:
+    """A log's local file: itself, or the shipped objects fetched into one."""
+    if not stored_log.is_stored(location):
+        return Path(location)
+    name = what.replace(" ", "-") + ".jsonl"
+    return stored_log.fetch(location, paths.monitoring_dir() / "stored" / name, what)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m monitoring.online_eval", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--predictions", type=Path, default=paths.prediction_log_path())
-    parser.add_argument("--feedback", type=Path, default=paths.feedback_log_path())
+    parser.add_argument("--predictions", default=str(paths.prediction_log_path()))
+    parser.add_argument("--feedback", default=str(paths.feedback_log_path()))
     # Fractions too: a compressed day (nox -s operate) has minutes for hours.
     parser.add_argument("--window-minutes", type=float, default=DEFAULT_WINDOW_MINUTES)
     parser.add_argument(
@@ -149,8 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # The problem as the contract states it (labels, or the target).
         spec = read_spec(paths.contracts_dir())
-        predictions, bad_predictions = read_lines(args.predictions, "prediction log")
-        feedback, bad_feedback = read_lines(args.feedback, "feedback log")
+        predictions, bad_predictions = read_lines(
+            local(args.predictions, "prediction log"), "prediction log"
+        )
+        feedback, bad_feedback = read_lines(
+            local(args.feedback, "feedback log"), "feedback log"
+        )
     except (ProblemDataError, RecordsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,6 +1,7 @@
-"""The prediction log as the service's shipper left it in the object store
+"""A service log as its shipper left it in the object store
 (serving/log_shipping.py): the objects under an ``s3://BUCKET/PREFIX``, read
-back in key order (which is time order) into one local file for the drift check.
+back in key order (which is time order) into one local file, for the drift
+check (the prediction log) and the online evaluation (predictions and feedback).
 """
 
 from pathlib import Path
@@ -16,7 +17,7 @@ def is_stored(location: str) -> bool:
     return location.startswith(SCHEME)
 
 
-def fetch(location: str, into: Path) -> Path:
+def fetch(location: str, into: Path, what: str = "prediction log") -> Path:
     """Every log object under ``location``, concatenated into ``into``."""
     bucket, _, prefix = location.removeprefix(SCHEME).partition("/")
     if not bucket:
@@ -26,7 +27,7 @@ def fetch(location: str, into: Path) -> Path:
         keys = [key for key in store.keys(prefix) if key.endswith(".jsonl")]
         if not keys:
             raise RecordsError(
-                f"no prediction log under {location}: is the shipper running "
+                f"no {what} under {location}: is the shipper running "
                 "(python -m serving.log_shipping) with the same bucket?"
             )
         into.parent.mkdir(parents=True, exist_ok=True)

@@ -1,20 +1,24 @@
-"""Ships the prediction log to the object store, so it outlives the container.
+"""Ships the service's logs to the object store, so they outlive the container.
 
 Usage: python -m serving.log_shipping [--every SECONDS | --once] [--stage NAME]
 
-The service appends to one file, opening it per line (serving/prediction_log.py).
-Each round, the shipper moves that file aside (a rename: the next line starts a
-new file), waits a moment for a line already on its way, then uploads every
-file moved aside as one object and deletes it:
+The service appends to three logs, opening each per line
+(serving/prediction_log.py, serving/feedback.py): predictions, feedback and
+inputs. Each round, the shipper moves each file aside (a rename: the next line
+starts a new file), waits a moment for a line already on its way, then uploads
+every file moved aside as one object and deletes it:
 
-    predictions/<stage>/<YYYY-MM-DD>/<UTC time>-<host>.jsonl
+    <log>/<stage>/<YYYY-MM-DD>/<UTC time>-<host>.jsonl   (log: predictions,
+                                                         feedback or inputs)
 
 in the bucket the data room uses (DATA_BUCKET, with the AWS_* variables). A
 failed upload leaves its file for the next round; a file uploaded but not yet
 deleted when the shipper stopped goes up again under the same key, so no line
 is counted twice. On SIGTERM (a rollout stopping the container) it ships what
-is left before it exits. The drift check reads the objects back:
-`nox -s monitor -- --log s3://<bucket>/predictions/production/`.
+is left before it exits. The drift check and the online evaluation read the
+objects back: `nox -s monitor -- --production s3://<bucket>/predictions/production/`,
+`nox -s online-eval -- --predictions s3://<bucket>/predictions/
+--feedback s3://<bucket>/feedback/`.
 """
 
 import argparse
@@ -33,6 +37,12 @@ from {{ cookiecutter.package_name }}.object_store import ObjectStore, StoreError
 from .prediction_log import deploy_stage
 
 PREFIX = "predictions"
+# Each log's key prefix, and where the service writes it.
+LOGS = (
+    ("predictions", paths.prediction_log_path),
+    ("feedback", paths.feedback_log_path),
+    ("inputs", paths.input_log_path),
+)
 # Long enough for a line whose writer opened the file just before the rename.
 SETTLE_SECONDS = 1.0
 STAMP = "%Y%m%dT%H%M%S%fZ"
@@ -53,15 +63,19 @@ def moved_aside(log: Path) -> list[Path]:
     return sorted(log.parent.glob(f"{log.stem}.*{log.suffix}"))
 
 
-def segment_key(stage: str, log: Path, segment: Path) -> str:
+def segment_key(stage: str, log: Path, segment: Path, prefix: str = PREFIX) -> str:
     """The object key of a moved-aside file, from the time in its name."""
     moved = segment.name[len(log.stem) + 1 : -len(log.suffix)]  # <UTC time>-<host>
     day = datetime.strptime(moved.split("-", 1)[0], STAMP).date().isoformat()
-    return f"{PREFIX}/{stage}/{day}/{moved}.jsonl"
+    return f"{prefix}/{stage}/{day}/{moved}.jsonl"
 
 
 def ship_once(
-    log: Path, store: ObjectStore, stage: str, settle: float = SETTLE_SECONDS
+    log: Path,
+    store: ObjectStore,
+    stage: str,
+    settle: float = SETTLE_SECONDS,
+    prefix: str = PREFIX,
 ) -> list[str]:
     """One round: rotate, then upload and delete every file moved aside.
     Returns the keys written; `StoreError` leaves the rest for the next round."""
@@ -69,24 +83,37 @@ def ship_once(
         time.sleep(settle)
     shipped = []
     for segment in moved_aside(log):
-        key = segment_key(stage, log, segment)
+        key = segment_key(stage, log, segment, prefix)
         store.upload(segment, key)
         segment.unlink()
         shipped.append(key)
     return shipped
 
 
-def run(log: Path, store: ObjectStore, stage: str, every: float) -> None:
+def ship_all(store: ObjectStore, stage: str) -> list[str]:
+    """One round over every log; `StoreError` after trying each of them."""
+    shipped, failed = [], None
+    for prefix, log_path in LOGS:
+        try:
+            shipped += ship_once(log_path(), store, stage, prefix=prefix)
+        except StoreError as error:
+            failed = error
+    if failed is not None:
+        raise failed
+    return shipped
+
+
+def run(store: ObjectStore, stage: str, every: float) -> None:
     """Ship every ``every`` seconds until SIGTERM or SIGINT, then once more."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     while True:
         try:
-            for key in ship_once(log, store, stage):
+            for key in ship_all(store, stage):
                 print(f"shipped {key}", flush=True)
         except StoreError as error:
-            print(f"not shipped this round, kept on disk: {error}", flush=True)
+            print(f"not all shipped this round, kept on disk: {error}", flush=True)
         if stop.is_set():
             return
         stop.wait(every)
@@ -102,20 +129,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.every <= 0:
         parser.error("--every must be a positive number of seconds")
-    log = paths.prediction_log_path()
     try:
         store = ObjectStore.from_env()  # refused only for unset variables
     except StoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not args.once:
-        run(log, store, args.stage, args.every)
+        run(store, args.stage, args.every)
         return 0
     try:
-        for key in ship_once(log, store, args.stage):
+        for key in ship_all(store, args.stage):
             print(f"shipped {key}")
     except StoreError as error:
-        print(f"error: {error} (the log stays on disk)", file=sys.stderr)
+        print(f"error: {error} (what was not shipped stays on disk)", file=sys.stderr)
         return 1
     return 0
 

@@ -51,7 +51,9 @@ class ObjectStore:
         import boto3
         from botocore.config import Config
 
-        client = boto3.client(
+        # A session of its own: boto3's default one keeps the first credentials
+        # it read for the life of the process, whatever the variables say later.
+        client = boto3.session.Session().client(
             "s3",
             region_name=os.environ.get("AWS_DEFAULT_REGION") or FALLBACK_REGION,
             # Path-style addresses (endpoint/bucket/key): what Swift and rclone serve.

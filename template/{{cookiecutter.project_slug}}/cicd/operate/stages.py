@@ -9,7 +9,6 @@ environment's values that the deploy workflow commits and Argo CD applies
 (cicd/docs/operate.md).
 """
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -17,17 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from {{ cookiecutter.package_name }}.hashing import file_sha256
+
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -53,7 +46,7 @@ class StageRecord:
 
     def keep(self, checkpoint: Path, **about: Any) -> dict[str, Any]:
         """Copy ``checkpoint`` into the record's models; its entry."""
-        digest = file_hash(checkpoint)
+        digest = file_sha256(checkpoint)
         kept = self.models_dir() / f"{digest[:12]}.pt"
         if not kept.is_file():
             kept.parent.mkdir(parents=True, exist_ok=True)

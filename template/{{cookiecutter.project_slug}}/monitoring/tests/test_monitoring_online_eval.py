@@ -4,7 +4,8 @@ import json
 
 from pytest import approx
 
-from {{ cookiecutter.package_name }} import paths, quality
+from {{ cookiecutter.package_name }} import local_servers, paths, quality
+from {{ cookiecutter.package_name }}.object_store import ObjectStore
 from {{ cookiecutter.package_name }}.spec import read_spec
 
 from monitoring import online_eval
@@ -133,3 +134,32 @@ def test_a_missing_log_is_a_clear_error(tmp_path, capsys):
     assert run(tmp_path, "p.jsonl", "none.jsonl", "o.json") == 2
     assert "feedback log not found" in capsys.readouterr().err
     assert not (tmp_path / "o.json").exists()
+
+
+def test_the_logs_the_shipper_stored_are_read_back(tmp_path, monkeypatch, capsys):
+    """Both logs from a real S3 server on loopback (`rclone serve s3`), as the
+    service's shipper names them (serving/log_shipping.py)."""
+    credentials, bucket = ("online-access", "online-secret-key"), "proj-data"
+    root = tmp_path / "store"
+    (root / bucket).mkdir(parents=True)
+    with local_servers.s3(root, credentials) as address:
+        settings = local_servers.s3_settings(address, credentials, bucket)
+        for variable, setting in settings.items():
+            monkeypatch.setenv(variable, setting)
+        monkeypatch.setenv("ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+        store = ObjectStore.from_env()
+        for prefix, records in (("predictions", PREDICTIONS), ("feedback", FEEDBACK)):
+            for half, part in enumerate((records[:2], records[2:])):
+                write_lines(tmp_path / "piece.jsonl", part)
+                key = f"{prefix}/production/2026-12-07/2026120{half}T000000000000Z-a"
+                store.upload(tmp_path / "piece.jsonl", key + ".jsonl")
+        logs = ["--predictions", f"s3://{bucket}/predictions/"]
+        logs += ["--feedback", f"s3://{bucket}/feedback/"]
+        out = tmp_path / "online.json"
+        assert online_eval.main([*logs, "--out", str(out)]) == 0
+        assert json.loads(out.read_text()) == online_eval.evaluate(
+            SPEC, PREDICTIONS, FEEDBACK
+        ) | {"skipped_lines": 0}
+        nowhere = ["--feedback", f"s3://{bucket}/nothing/"]
+        assert online_eval.main([logs[0], logs[1], *nowhere]) == 2
+        assert "no feedback log under" in capsys.readouterr().err

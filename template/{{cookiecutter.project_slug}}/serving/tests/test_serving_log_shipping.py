@@ -13,7 +13,8 @@ from {{ cookiecutter.package_name }} import local_servers
 from {{ cookiecutter.package_name }}.object_store import ObjectStore, StoreError
 
 from serving import log_shipping
-from serving.prediction_log import PredictionLog, new_prediction_id
+from serving.feedback import FeedbackLog
+from serving.prediction_log import InputLog, PredictionLog, new_prediction_id
 
 CREDENTIALS = ("shipping-access", "shipping-secret-key")
 BUCKET = "proj-data"
@@ -109,9 +110,20 @@ def test_the_command_needs_the_store_settings(monkeypatch, tmp_path, capsys):
     assert "AWS_ENDPOINT_URL" in capsys.readouterr().err
 
 
-def test_the_command_ships_the_configured_log(s3, monkeypatch, tmp_path, capsys):
+def test_the_command_ships_the_configured_logs(s3, monkeypatch, tmp_path, capsys):
     path = tmp_path / "predictions.jsonl"
     monkeypatch.setenv("PREDICTION_LOG", str(path))
+    monkeypatch.setenv("FEEDBACK_LOG", str(tmp_path / "feedback.jsonl"))
+    monkeypatch.setenv("INPUT_LOG", str(tmp_path / "inputs.jsonl"))
     answers(PredictionLog(path), 2)
+    feedback = {"prediction_id": "0" * 32, "label": "class-1"}
+    FeedbackLog(tmp_path / "feedback.jsonl").write(feedback)
+    InputLog(tmp_path / "inputs.jsonl").append("0" * 32, {"field": "kept"})
     assert log_shipping.main(["--once", "--stage", "staging"]) == 0
-    assert "shipped predictions/staging/" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    for prefix in ("predictions", "feedback", "inputs"):
+        assert f"shipped {prefix}/staging/" in printed
+    store = ObjectStore.from_env()
+    assert stored_lines(store, "feedback/staging/")[0]["label"] == "class-1"
+    assert stored_lines(store, "inputs/staging/")[0]["input"] == {"field": "kept"}
+    assert sorted(p.name for p in tmp_path.glob("*.jsonl")) == []  # all shipped
