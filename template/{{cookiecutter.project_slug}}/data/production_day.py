@@ -7,9 +7,10 @@
   weights that tilt, as the day goes on, from even towards one end of it (the
   last classes in label order, or the rows with the largest true values), as
   when a new kind of user arrives or a season turns.
-- The inputs were never seen in training: the pool is fresh synthetic examples
-  of the problem, made with a seed of their own, or a folder of held-back data
-  the team names (read like an ingest source, `problem.read_source`).
+- The inputs are new to the model: the pool is made apart from the dataset,
+  as fresh synthetic examples of the problem with a seed of their own (a new
+  seed each day of nox -s operate), or from a folder of held-back data the team
+  names (read like an ingest source, `problem.read_source`).
 """
 
 import math
@@ -63,11 +64,11 @@ def positions(spec: Spec, examples: list[Example]) -> list[float]:
     return ranks
 
 
-def make_pool(source: str, count: int) -> Pool:
-    """``source`` "synthetic" (``count`` fresh examples per class, or rows), or
-    the path of held-back data."""
+def make_pool(source: str, count: int, seed: int = POOL_SEED) -> Pool:
+    """``source`` "synthetic" (``count`` fresh examples per class, or rows, made
+    with ``seed``), or the path of held-back data."""
     if source == "synthetic":
-        found = problem.synthetic_source(count, POOL_SEED)
+        found = problem.synthetic_source(count, seed)
     else:
         found = problem.read_source(Path(source))
     if not found.examples:

@@ -3,7 +3,7 @@
 Usage: python -m data.production_traffic --url URL [--canary-url URL]
          [--canary-share 0.3] [--hours 24] [--hour-seconds 0.5] [--peak 20]
          [--feedback-share 0.5] [--feedback-delay-hours 2] [--pool synthetic|PATH]
-         [--users 4] [--seed 7] [--json PATH] [--truth PATH]
+         [--users 4] [--seed 7] [--pool-seed N] [--json PATH] [--truth PATH]
 
 What users send and when follows `data.production_day`: a daily rhythm of
 arrivals, an input mix that shifts over the day, inputs training never saw.
@@ -15,7 +15,7 @@ answer's X-Prediction-Id, source "user"); answers still due when the day ends
 are sent then, and counted as late.
 
 ``--truth`` writes every answered prediction's id and true answer (JSON lines):
-what the emulated labellers of nox -s operate know, which real users keep to
+what an emulated labeller would answer, and what real users keep to
 themselves. The report (``--json``) counts, per stage and per hour, what was
 sent and answered, the errors by status, the feedback and the latency.
 
@@ -39,7 +39,7 @@ from typing import Any
 from {{ cookiecutter.package_name }} import problem, telemetry
 from {{ cookiecutter.package_name }}.problem import Example, ProblemDataError
 
-from .production_day import Pool, hourly_requests, make_pool
+from .production_day import POOL_SEED, Pool, hourly_requests, make_pool
 
 TIMEOUT_S = 30
 ID_HEADER = "X-Prediction-Id"
@@ -109,7 +109,7 @@ class Day:
             body = {"prediction_id": prediction_id, "label": label, "source": "user"}
             status, _, _ = post(url + "/feedback", json.dumps(body).encode())
             outcome = "sent" if status == 200 else f"refused {status}"
-            self.feedback[outcome if now is not None else f"late {outcome}"] += 1
+            self.feedback[outcome if now is not None else f"{outcome} late"] += 1
 
     def run(self) -> None:
         counts = hourly_requests(self.args.peak, self.args.hours)
@@ -179,7 +179,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--pool-count", type=int, default=40, help="synthetic pool size"
     )
     parser.add_argument("--users", type=int, default=4, help="requests in flight")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=7, help="arrivals and draws")
+    parser.add_argument("--pool-seed", type=int, default=POOL_SEED)
     parser.add_argument("--json", type=Path, help="write the report here")
     parser.add_argument("--truth", type=Path, help="write id -> true answer here")
     args = parser.parse_args(argv)
@@ -193,7 +194,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        pool = make_pool(args.pool, args.pool_count)
+        pool = make_pool(args.pool, args.pool_count, args.pool_seed)
     except (ProblemDataError, OSError) as error:
         print(f"error: nothing to send: {error}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,22 +127,20 @@ class Loop:
         """A compressed day of production-like traffic, with users' feedback."""
         report = self.home / f"{name}.json"
         options = self.options
-        args = ["-m", "data.production_traffic", "--url", production]
-        args += [
-            "--hours",
-            str(options.hours),
-            "--hour-seconds",
-            str(options.hour_seconds),
-        ]
-        args += ["--peak", str(options.peak), "--json", str(report)]
-        args += ["--truth", str(self.home / "truth.jsonl")]
+        flags: dict[str, object] = {
+            "--url": production,
+            "--hours": options.hours,
+            "--hour-seconds": options.hour_seconds,
+            "--peak": options.peak,
+            "--json": report,
+            "--truth": self.home / "truth.jsonl",
+            # New inputs every day: yesterday's may be in training by now.
+            "--pool-seed": time.time_ns() % 1_000_000_007,
+        }
         if canary:
-            args += [
-                "--canary-url",
-                canary,
-                "--canary-share",
-                str(options.canary_share),
-            ]
+            flags |= {"--canary-url": canary, "--canary-share": options.canary_share}
+        args = ["-m", "data.production_traffic"]
+        args += [str(part) for flag in flags.items() for part in flag]
         step = self.rooms.run(name, "data", *args, ok=(0, 1))
         traffic = {"name": name, **self.json(report)}
         self.run.days.append(traffic)
@@ -151,7 +150,7 @@ class Loop:
             )
             if entry["errors"]:
                 self.run.incidents.append(f"{name}: {stage} errors {entry['errors']}")
-        if step.code != 0 and not traffic:
+        if step.code != 0 and "stages" not in traffic:
             self.run.incidents.append(f"{name}: the traffic did not run ({step.log})")
 
     def observe(self, phase: str) -> None:
@@ -168,14 +167,8 @@ class Loop:
             figures = f"{metric} {shown} on {entry['labelled']} labelled"
             self.run.step(f"online {phase}", f"{stage}: {figures}")
         drift = paths.monitoring_dir() / "drift.json"
-        self.rooms.run(
-            f"drift-{phase}",
-            "monitoring",
-            "-m",
-            "monitoring.drift",
-            "--out",
-            str(drift),
-        )
+        check = ["-m", "monitoring.drift", "--out", str(drift)]
+        self.rooms.run(f"drift-{phase}", "monitoring", *check)
         self.run.drift = self.json(drift)
         found = self.run.drift.get("drifted_checks") or []
         self.run.step(

@@ -50,6 +50,22 @@ def quality_over_time(online: dict[str, Any]) -> list[str]:
     return table(["stage", "window", "predictions", "labelled", metric], rows)
 
 
+def traffic_lines(days: list[dict[str, Any]]) -> list[str]:
+    rows = []
+    for day in days:
+        sent_back = day.get("feedback", {}).items()
+        feedback = ", ".join(f"{count} {what}" for what, count in sent_back)
+        for stage, entry in day.get("stages", {}).items():
+            latency = entry["latency_ms"]
+            errors = ", ".join(f"{n} x {code}" for code, n in entry["errors"].items())
+            rows.append([
+                day["name"], stage, entry["sent"], entry["answered"], errors or "none",
+                latency.get("p50"), latency.get("p95"), feedback or "none",
+            ])  # fmt: skip
+    header = ["day", "stage", "sent", "answered", "errors", "p50 ms", "p95 ms"]
+    return table([*header, "feedback (both stages)"], rows)
+
+
 def drift_lines(drift: dict[str, Any]) -> list[str]:
     if not drift:
         return ["The drift check did not run.", ""]
@@ -139,6 +155,9 @@ def render(run: Run, record: StageRecord) -> str:
         "## Steps",
         "",
         *table(["step", "what happened"], [list(step) for step in run.steps]),
+        "## Traffic",
+        "",
+        *traffic_lines(run.days),
         "## Quality over time (online, from feedback)",
         "",
         *quality_over_time(run.online),
