@@ -14,7 +14,7 @@ after a delay of about ``--feedback-delay-hours`` (POST /feedback by the
 answer's X-Prediction-Id, source "user"); answers still due when the day ends
 are sent then, and counted as late.
 
-``--truth`` writes every answered prediction's id and true answer (JSON lines):
+``--truth`` appends every answered prediction's id and true answer (JSON lines):
 what an emulated labeller would answer, and what real users keep to
 themselves. The report (``--json``) counts, per stage and per hour, what was
 sent and answered, the errors by status, the feedback and the latency.
@@ -182,7 +182,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7, help="arrivals and draws")
     parser.add_argument("--pool-seed", type=int, default=POOL_SEED)
     parser.add_argument("--json", type=Path, help="write the report here")
-    parser.add_argument("--truth", type=Path, help="write id -> true answer here")
+    parser.add_argument("--truth", type=Path, help="append id -> true answer here")
     args = parser.parse_args(argv)
     if not 0 <= args.canary_share <= 1 or not 0 <= args.feedback_share <= 1:
         parser.error("--canary-share and --feedback-share are shares from 0 to 1")
@@ -209,8 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"feedback: {report['feedback'] or 'none'}")
     if args.json is not None:
         write_text(args.json, json.dumps(report, indent=2) + "\n")
-    if args.truth is not None:
-        write_text(args.truth, "".join(json.dumps(line) + "\n" for line in day.truth))
+    if args.truth is not None:  # appended: an earlier day's answers stay known
+        args.truth.parent.mkdir(parents=True, exist_ok=True)
+        with args.truth.open("a", encoding="utf-8") as truth:
+            truth.writelines(json.dumps(line) + "\n" for line in day.truth)
     failed = any(entry["errors"] for entry in report["stages"].values())
     return 1 if failed else 0
 

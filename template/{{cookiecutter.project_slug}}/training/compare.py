@@ -88,7 +88,11 @@ def verdict_line(result: dict[str, Any]) -> str:
     )
     if result["better"]:
         return f"the candidate is better: {figures}"
-    reason = "it fails the quality gate" if not candidate["passed"] else "not better"
+    reason = (
+        "it fails the quality gate"
+        if not candidate["passed"]
+        else f"it gains {100 * MIN_GAIN:g} % or less"
+    )
     return f"the candidate is not better ({reason}): {figures}"
 
 

@@ -60,6 +60,10 @@ Serving (the serving room)
         A served request (its JSON payload, as the service captured it) with
         its true answer, as an example of the training split named ``name``:
         labelled production inputs join the next training set this way.
+    labelling_data(spec, payload) -> dict, labelling_config(spec) -> str
+        A served request as a labeller sees it in Label Studio (the task's
+        data), and the labelling interface that shows it and asks for the
+        answer (`labelling.ANSWER`: a label, or a number).
     request_payload(spec, value) -> dict
         The request that sends a stored example's input (``Example.input``) or
         a decoded input (load generator, smoke check, benchmarks).
@@ -110,6 +114,8 @@ from .{{ cookiecutter.task_module }} import (
     encode_target,
     fit,
     input_schema,
+    labelling_config,
+    labelling_data,
     load_input,
     production_example,
     read_source,
@@ -152,6 +158,8 @@ __all__ = [
     "encode_target",
     "fit",
     "input_schema",
+    "labelling_config",
+    "labelling_data",
     "load_input",
     "output_schema",
     "production_example",

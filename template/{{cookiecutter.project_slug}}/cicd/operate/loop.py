@@ -19,6 +19,7 @@ from {{ cookiecutter.package_name }} import paths
 
 from cicd import room_envs
 
+from .labellers import answer_tasks
 from .rooms import Rooms
 from .stages import StageRecord
 from .trigger import retrain_reasons
@@ -175,6 +176,20 @@ class Loop:
             f"drift {phase}", "drift in " + ", ".join(found) if found else "none"
         )
 
+    def label(self, url: str) -> None:
+        """Inputs picked for labelling, answered, and sent back as feedback."""
+        out = self.home / "labelling"
+        picking = ["-m", "data.labelling", "sample", "--out", str(out)]
+        picked = self.rooms.run("labelling-sample", "data", *picking)
+        self.run.step("labelling", picked.output.strip().splitlines()[-1])
+        export = out / "export.json"
+        answer_tasks(out / "tasks.json", self.home / "truth.jsonl", export)
+        sending = ["-m", "data.labelling", "answers", str(export), "--url", url]
+        step = self.rooms.run("labelling-answers", "data", *sending, ok=(0, 1))
+        self.run.step("labelling", step.output.strip().splitlines()[0])
+        if step.code != 0:
+            self.run.incidents.append(f"labels refused by the service ({step.log})")
+
     def retrain(self) -> Path:
         """The dataset plus labelled production inputs -> a new candidate."""
         labelled = ["-m", "data", "labelled"]
@@ -264,6 +279,7 @@ class Loop:
         ) as url:
             self.day("day", url)
             self.observe("day")
+            self.label(url)
             evaluation = self.json(paths.metrics_dir() / "evaluation.json")
             run.reasons = retrain_reasons(
                 self.options.trigger, run.drift, run.online, evaluation

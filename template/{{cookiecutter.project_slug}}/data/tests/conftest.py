@@ -6,9 +6,12 @@ they check what the data room does with examples, not a kind's file format
 """
 
 import json
+import threading
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,57 @@ def read_source_gives(
         return folder
 
     return install
+
+
+class ServiceStandIn(ThreadingHTTPServer):
+    """Answers POST /predict with an X-Prediction-Id, as the service does, and
+    POST /feedback with 200, or 400 for the label 'refuse me'; keeps both."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), StandInHandler)
+        self.lock = threading.Lock()
+        self.answered: dict[str, dict] = {}  # id -> request body
+        self.feedback: list[dict] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class StandInHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: ServiceStandIn
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        prediction_id = uuid.uuid4().hex
+        status = 400 if body.get("label") == "refuse me" else 200
+        with self.server.lock:
+            if self.path == "/predict":
+                self.server.answered[prediction_id] = body
+            elif status == 200:
+                self.server.feedback.append(body)
+        answer = json.dumps({"prediction": "x"}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Prediction-Id", prediction_id)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def stages() -> Iterator[tuple[ServiceStandIn, ServiceStandIn]]:
+    """Two stand-ins, running: production's and a canary's."""
+    running = (ServiceStandIn(), ServiceStandIn())
+    for stage in running:
+        threading.Thread(target=stage.serve_forever, daemon=True).start()
+    yield running
+    for stage in running:
+        stage.shutdown()
+        stage.server_close()

@@ -1,70 +1,15 @@
 """`python -m data.production_traffic` against two small local servers standing
-in for production and a canary: each answers /predict with an id, as the service
-does, and keeps every request and every feedback it gets."""
+in for production and a canary (conftest.py's `stages`): each answers /predict
+with an id, as the service does, and keeps every request and feedback it gets."""
 
 import json
 import random
-import threading
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
 
 from {{ cookiecutter.package_name }} import problem
 
 from data.production_day import QUIETEST_HOUR, hourly_requests, make_pool
 from data.production_traffic import main
-
-
-class Stage(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.lock = threading.Lock()
-        self.answered: dict[str, dict] = {}  # id -> request body
-        self.feedback: list[dict] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: Stage
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        prediction_id = uuid.uuid4().hex
-        with self.server.lock:
-            if self.path == "/predict":
-                self.server.answered[prediction_id] = body
-            else:
-                self.server.feedback.append(body)
-        answer = json.dumps({"prediction": "x"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Prediction-Id", prediction_id)
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def stages() -> Iterator[tuple[Stage, Stage]]:
-    running = (Stage(), Stage())
-    for stage in running:
-        threading.Thread(target=stage.serve_forever, daemon=True).start()
-    yield running
-    for stage in running:
-        stage.shutdown()
-        stage.server_close()
 
 
 def test_arrivals_follow_a_daily_rhythm():

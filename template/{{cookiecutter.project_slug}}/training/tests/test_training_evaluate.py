@@ -205,7 +205,7 @@ def test_a_learned_candidate_beats_an_untrained_production_model_and_not_back(
     # A tie keeps production: the same model is not better than itself.
     same = ["--production", str(learned), "--candidate", str(learned)]
     assert compare.main([*same, "--out", str(out)]) == 1
-    assert "(not better)" in capsys.readouterr().out
+    assert "(it gains 1 % or less)" in capsys.readouterr().out
 
 
 def test_comparing_with_a_missing_model_means_exit_code_2(trained, tmp_path, capsys):

@@ -1,0 +1,102 @@
+"""`python -m data.labelling`: served inputs picked for labelling, written as
+Label Studio tasks, and a Label Studio export's labels sent back as feedback."""
+
+import json
+import re
+
+from {{ cookiecutter.package_name }} import paths, problem
+
+from data import labelling
+
+
+def prediction(key: str, answer, probability: float | None = None) -> dict:
+    line = {"id": key, "stage": "production", "prediction": answer, "features": {}}
+    return line if probability is None else {**line, "probability": probability}
+
+
+def test_picks_user_corrections_then_low_confidence_then_random_ones():
+    predictions = [prediction(f"p{n}", "a", 0.5 + n / 100) for n in range(10)]
+    feedback = [
+        {"prediction_id": "p9", "label": "b", "source": "user"},  # "wrong"
+        {"prediction_id": "p8", "label": "a", "source": "user"},  # "right"
+        {"prediction_id": "p0", "label": "a", "source": "labelling"},  # done
+    ]
+    kept = {f"p{n}" for n in range(10)} - {"p1"}  # p1's input was not kept
+    chosen = labelling.pick(
+        predictions, feedback, kept, random_count=2, low_confidence=2
+    )
+    assert chosen["p9"] == "a user said it was wrong"
+    assert [k for k, why in chosen.items() if why.startswith("low")] == ["p2", "p3"]
+    randoms = [k for k, why in chosen.items() if why == "random"]
+    assert len(randoms) == 2 and not {"p0", "p1", "p2", "p3", "p9"} & set(randoms)
+    counts = {"random_count": 2, "low_confidence": 2}
+    assert labelling.pick(predictions, feedback, kept, **counts) == chosen  # seeded
+
+
+def write_lines(path, records) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+
+
+def test_tasks_show_what_the_labelling_interface_names(artifacts, tmp_path):
+    spec = problem.read_spec(paths.contracts_dir())
+    examples = problem.synthetic_source(4, seed=5).examples[:4]
+    bodies = [problem.request_payload(spec, e.input) for e in examples]
+    answers = [e.target for e in examples]
+    ids = [f"{n:032x}" for n in range(4)]
+    write_lines(
+        paths.prediction_log_path(),
+        [prediction(k, a, 0.4) for k, a in zip(ids, answers, strict=True)],
+    )
+    write_lines(
+        paths.input_log_path(),
+        [{"id": k, "input": b} for k, b in zip(ids, bodies, strict=True)],
+    )
+    out = tmp_path / "labelling"
+    tasks = labelling.sample(out, random_count=4, low_confidence=0)
+    assert sorted(task["data"]["prediction_id"] for task in tasks) == ids
+    config = (out / "config.xml").read_text()
+    shown = set(re.findall(r'value="\$(\w+)"', config))
+    for task in json.loads((out / "tasks.json").read_text()):
+        assert shown <= set(task["data"])  # every field the interface shows
+        (suggested,) = task["predictions"][0]["result"]
+        assert suggested["from_name"] == "label" and suggested["to_name"] in shown
+    if spec.classification:
+        assert all(f'"{label}"' in config for label in spec.labels)
+    else:
+        assert "<Number" in config
+
+
+def exported(prediction_id: str, *answers, cancelled: bool = False) -> dict:
+    """A task as Label Studio exports it, one annotation per answer."""
+    control = {"from_name": "label", "to_name": "x", "type": "choices"}
+    results = [{**control, "value": {"choices": [answer]}} for answer in answers]
+    annotations = [{"was_cancelled": cancelled, "result": [r]} for r in results]
+    data = {"prediction_id": prediction_id}
+    return {"id": 1, "data": data, "annotations": annotations}
+
+
+def test_labels_go_back_as_feedback_and_refused_ones_are_listed(
+    stages, tmp_path, capsys
+):
+    service, _ = stages
+    export = tmp_path / "export.json"
+    tasks = [
+        exported("a" * 32, "first", "second"),  # the latest annotation counts
+        exported("b" * 32, "refuse me"),
+        exported("c" * 32, "skipped", cancelled=True),
+        exported("d" * 32),  # not labelled yet
+        {"id": 5, "data": {"prediction_id": "e" * 32}, "annotations": [
+            {"result": [{"from_name": "label", "type": "number",
+                         "value": {"number": 12.5}}]}]},
+    ]  # fmt: skip
+    export.write_text(json.dumps(tasks))
+    code = labelling.main(["answers", str(export), "--url", service.url])
+    assert code == 1  # one was refused
+    assert service.feedback == [
+        {"prediction_id": "a" * 32, "label": "second", "source": "labelling"},
+        {"prediction_id": "e" * 32, "label": 12.5, "source": "labelling"},
+    ]
+    printed = capsys.readouterr().out
+    assert "labels sent: 2, not labelled: 2" in printed
+    assert f"refused: {'b' * 32}: 'refuse me' (status 400)" in printed
