@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.package_name }} import paths, problem
-from {{ cookiecutter.package_name }}.labelling import ANSWER
 from {{ cookiecutter.package_name }}.problem import ContractError, ProblemDataError
 
 from .labelled import json_lines
@@ -93,7 +92,11 @@ def task(
     answer = prediction.get("prediction")
     control = "choices" if spec.classification else "number"
     value = {control: [answer] if spec.classification else answer}
-    result = {"from_name": ANSWER, "to_name": next(iter(shown)), "type": control}
+    result = {
+        "from_name": problem.LABELLING_ANSWER,
+        "to_name": next(iter(shown)),
+        "type": control,
+    }
     model = {"model_version": prediction.get("stage", "local")}
     return {
         "data": {**shown, "prediction_id": prediction["id"], "why": why},
@@ -132,7 +135,7 @@ def answer_of(exported: dict[str, Any]) -> Any | None:
             continue
         for result in annotation.get("result") or []:
             value = result.get("value") or {}
-            if result.get("from_name") != ANSWER:
+            if result.get("from_name") != problem.LABELLING_ANSWER:
                 continue
             if value.get("choices"):
                 return value["choices"][0]

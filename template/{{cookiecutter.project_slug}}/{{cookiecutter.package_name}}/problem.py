@@ -63,7 +63,7 @@ Serving (the serving room)
     labelling_data(spec, payload) -> dict, labelling_config(spec) -> str
         A served request as a labeller sees it in Label Studio (the task's
         data), and the labelling interface that shows it and asks for the
-        answer (`labelling.ANSWER`: a label, or a number).
+        answer (the control named LABELLING_ANSWER: a label, or a number).
     request_payload(spec, value) -> dict
         The request that sends a stored example's input (``Example.input``) or
         a decoded input (load generator, smoke check, benchmarks).
@@ -80,6 +80,7 @@ Evaluation (training and monitoring): `quality`, `baseline` and `passes` in
 """
 
 from .contract import answer, output_schema
+from .labelling import ANSWER as LABELLING_ANSWER
 from .spec import (
     SPEC_FILE,
     SPLITS,
@@ -137,6 +138,7 @@ __all__ = [
     "DEFAULT_ARCH",
     "DEFAULT_SYNTHETIC_COUNT",
     "EXAMPLE_SPEC",
+    "LABELLING_ANSWER",
     "MAX_REQUEST_BYTES",
     "SETTINGS",
     "SPEC_FILE",
