@@ -195,6 +195,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "checks.py",
         "drift.py",
         "gate_checks.py",
+        "kustomization.yaml",
         "metrics.py",
         "online_eval.py",
         "records.py",
@@ -207,7 +208,13 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "monitoring/grafana": ("dashboard.json",),
     "monitoring/grafana/provisioning/dashboards": ("dashboards.yml",),
     "monitoring/grafana/provisioning/datasources": ("prometheus.yml",),
-    "monitoring/prometheus": ("alerts.test.yml", "alerts.yml", "prometheus.yml"),
+    "monitoring/k8s": ("grafana.yaml", "prometheus.yaml"),
+    "monitoring/prometheus": (
+        "alerts.test.yml",
+        "alerts.yml",
+        "prometheus-k8s.yml",
+        "prometheus.yml",
+    ),
     "monitoring/tests": (
         "test_monitoring_canary_gate.py",
         "test_monitoring_configs.py",

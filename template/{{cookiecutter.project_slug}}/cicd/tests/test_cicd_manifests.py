@@ -48,8 +48,9 @@ def test_each_environment_says_its_stage_and_the_canary_shares_production():
     staging, canary = rendered("staging"), rendered("canary")
     production = rendered("production")
     assert set(canary) == {"Deployment/predictor-canary"}  # no Service of its own
+    assert set(staging) == {"Deployment/predictor", "Service/predictor"}
+    assert set(staging) < set(production)  # and monitoring, below
     for name, objects in (("staging", staging), ("production", production)):
-        assert set(objects) == {"Deployment/predictor", "Service/predictor"}
         assert env_of(objects["Deployment/predictor"])["DEPLOY_STAGE"] == name
     stable = production["Deployment/predictor"]
     trial = canary["Deployment/predictor-canary"]
@@ -115,3 +116,24 @@ def test_argo_cd_applications_point_at_their_overlays(tmp_path, monkeypatch):
     monkeypatch.setattr(manifests, "ROOT", broken)
     (problem,) = manifests.application_problems()
     assert "staging.yaml: spec.syncPolicy.automated" in problem
+
+
+def test_production_monitors_with_the_monitoring_rooms_own_files():
+    production = rendered("production")
+    monitoring = manifests.ROOT.parent.parent / "monitoring"
+    # ConfigMaps by the name they were given; kustomize adds a hash of the content.
+    maps = {k.split("/")[1]: o for k, o in production.items() if k.startswith("Conf")}
+    by_given_name = {name.rsplit("-", 1)[0]: o for name, o in maps.items()}
+    config = by_given_name["prometheus-config"]
+    rules = (monitoring / "prometheus" / "alerts.yml").read_text()
+    assert config["data"]["alerts.yml"] == rules
+    on_cluster = (monitoring / "prometheus" / "prometheus-k8s.yml").read_text()
+    assert config["data"]["prometheus.yml"] == on_cluster
+    boards = by_given_name["grafana-dashboards"]
+    dashboard = (monitoring / "grafana" / "dashboard.json").read_text()
+    assert dashboard in boards["data"].values()
+    # Each Deployment mounts the ConfigMaps by the names kustomize gave them.
+    names = set(maps)
+    for deployment in ("Deployment/prometheus", "Deployment/grafana"):
+        volumes = production[deployment]["spec"]["template"]["spec"]["volumes"]
+        assert {v["configMap"]["name"] for v in volumes} <= names

@@ -97,6 +97,10 @@ def load_yaml(path: Path) -> dict:
     return yaml.safe_load(text)
 
 
+def load_yaml_all(path: Path) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+
+
 @pytest.fixture(scope="module")
 def prometheus_config() -> dict:
     return load_yaml(PROMETHEUS / "prometheus.yml")
@@ -153,6 +157,25 @@ def test_alerts_select_the_scraped_job(alert_rules, prometheus_config):
     job = scrape_job(prometheus_config)["job_name"]
     down = next(rule for rule in alert_rules if rule["alert"] == "ServiceDown")
     assert "up{job=" + f'"{job}"' + "}" in down["expr"].replace(" ", "")
+
+
+def test_on_kubernetes_the_same_job_finds_each_track_by_dns(prometheus_config):
+    on_cluster = load_yaml(PROMETHEUS / "prometheus-k8s.yml")
+    assert on_cluster["rule_files"] == prometheus_config["rule_files"]
+    assert on_cluster["global"] == prometheus_config["global"]
+    job = scrape_job(on_cluster)
+    assert job["job_name"] == scrape_job(prometheus_config)["job_name"]
+    (dns,) = job["dns_sd_configs"]
+    services = load_yaml_all(PROMETHEUS.parent / "k8s" / "prometheus.yaml")
+    headless = {
+        doc["metadata"]["name"]: doc["spec"]["selector"]["track"]
+        for doc in services
+        if doc["kind"] == "Service" and doc["spec"].get("clusterIP") == "None"
+    }
+    assert set(dns["names"]) == set(headless)
+    (track,) = [r for r in job["relabel_configs"] if r.get("target_label") == "track"]
+    for name, selected in headless.items():
+        assert re.fullmatch(track["regex"], name).group(1) == selected
 
 
 def test_alerts_use_only_exported_metrics(alert_rules):

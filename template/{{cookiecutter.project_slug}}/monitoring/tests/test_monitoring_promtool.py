@@ -37,8 +37,9 @@ def run(promtool: str, *args: str, folder: Path = PROMETHEUS) -> str:
     return output
 
 
-def test_prometheus_loads_the_config_and_its_alert_rules(promtool):
-    output = run(promtool, "check", "config", "prometheus.yml")
+@pytest.mark.parametrize("config", ["prometheus.yml", "prometheus-k8s.yml"])
+def test_prometheus_loads_the_config_and_its_alert_rules(promtool, config):
+    output = run(promtool, "check", "config", config)
     assert "alerts.yml" in output  # the rules file the config names was checked
 
 
