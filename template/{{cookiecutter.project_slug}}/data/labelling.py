@@ -46,10 +46,21 @@ from .production_traffic import post
 
 DEFAULT_COUNT = 20
 SEED = 11
+# A user's value within this share of the answer agrees with it (regression).
+AGREEING_SHARE = 0.1
 
 
 def latest_by_id(lines: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
     return {line[key]: line for line in lines if isinstance(line.get(key), str)}
+
+
+def disagrees(truth: Any, answer: Any) -> bool:
+    """Whether a user's answer says the model's was wrong: another label, or a
+    value further than AGREEING_SHARE from it."""
+    numbers = [v for v in (truth, answer) if isinstance(v, int | float)]
+    if len(numbers) == 2 and not any(isinstance(v, bool) for v in numbers):
+        return abs(truth - answer) > AGREEING_SHARE * max(abs(truth), abs(answer))
+    return truth != answer
 
 
 def pick(
@@ -71,7 +82,8 @@ def pick(
     open_ids = [key for key in answered if key in kept and key not in labelled]
     chosen: dict[str, str] = {}
     for key in open_ids:
-        if key in users and users[key].get("label") != answered[key].get("prediction"):
+        said = users.get(key, {}).get("label")
+        if key in users and disagrees(said, answered[key].get("prediction")):
             chosen[key] = "a user said it was wrong"
     scored = [key for key in open_ids if "probability" in answered[key]]
     confident = [key for key in scored if key not in chosen]

@@ -32,6 +32,11 @@ def parse(argv: list[str] | None) -> Options:
     )
     parser.add_argument("--peak", type=int, default=20, help="requests, busiest hour")
     parser.add_argument("--canary-share", type=float, default=0.3)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="the days' inputs, for a run that repeats exactly (default: new ones)",
+    )
     args = parser.parse_args(argv)
     if args.hours < 1 or args.peak < 1 or args.hour_seconds <= 0:
         parser.error("--hours, --peak and --hour-seconds must be positive")
@@ -39,7 +44,7 @@ def parse(argv: list[str] | None) -> Options:
         parser.error("--canary-share is a share of traffic, between 0 and 1")
     return Options(
         args.trigger, args.drill, args.hours, args.hour_seconds, args.peak,
-        args.canary_share,
+        args.canary_share, args.seed,
     )  # fmt: skip
 
 

@@ -38,6 +38,7 @@ class Options:
     hour_seconds: float = 0.5
     peak: int = 20
     canary_share: float = 0.3
+    seed: int | None = None  # the days' inputs; None: new ones every run
 
 
 @dataclass
@@ -99,6 +100,7 @@ class Loop:
         self.rooms = Rooms(self.home / "logs", env)
         self.record = StageRecord.load(self.home / "stages.json")
         self.drill_copy = self.home / "dataset-before-drill"
+        self.days_sent = 0
         self.run = Run(options)
 
     def json(self, path: Path) -> dict[str, Any]:
@@ -135,8 +137,7 @@ class Loop:
             "--peak": options.peak,
             "--json": report,
             "--truth": self.home / "truth.jsonl",
-            # New inputs every day: yesterday's may be in training by now.
-            "--pool-seed": time.time_ns() % 1_000_000_007,
+            "--pool-seed": self.pool_seed(),
         }
         if canary:
             flags |= {"--canary-url": canary, "--canary-share": options.canary_share}
@@ -153,6 +154,14 @@ class Loop:
                 self.run.incidents.append(f"{name}: {stage} errors {entry['errors']}")
         if step.code != 0 and "stages" not in traffic:
             self.run.incidents.append(f"{name}: the traffic did not run ({step.log})")
+
+    def pool_seed(self) -> int:
+        """New inputs every day, since yesterday's may be in training by now;
+        with ``--seed``, the same ones on every run of the loop."""
+        self.days_sent += 1
+        if self.options.seed is None:
+            return time.time_ns() % 1_000_000_007
+        return self.options.seed * 100 + self.days_sent
 
     def observe(self, phase: str) -> None:
         """Online quality from the feedback, and the drift check."""

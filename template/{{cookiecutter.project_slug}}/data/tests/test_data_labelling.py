@@ -33,6 +33,18 @@ def test_picks_user_corrections_then_low_confidence_then_random_ones():
     assert labelling.pick(predictions, feedback, kept, **counts) == chosen  # seeded
 
 
+def test_a_value_close_to_the_answer_is_no_correction():
+    predictions = [prediction("near", 10.0), prediction("far", 10.0)]
+    feedback = [
+        {"prediction_id": "near", "label": 10.5, "source": "user"},
+        {"prediction_id": "far", "label": 20.0, "source": "user"},
+    ]
+    chosen = labelling.pick(
+        predictions, feedback, {"near", "far"}, random_count=0, low_confidence=0
+    )
+    assert chosen == {"far": "a user said it was wrong"}
+
+
 def write_lines(path, records) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(record) + "\n" for record in records))
