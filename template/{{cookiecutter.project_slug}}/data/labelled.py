@@ -50,17 +50,26 @@ def json_lines(path: Path) -> list[dict[str, Any]]:
     return objects
 
 
+def latest_by_id(lines: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    """The lines of a log by their id under ``key``; a later line wins."""
+    return {line[key]: line for line in lines if isinstance(line.get(key), str)}
+
+
+def kept_inputs(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The input log's request bodies, by prediction id."""
+    return {key: line.get("input") for key, line in latest_by_id(lines, "id").items()}
+
+
 def labelled_inputs(
     inputs: list[dict[str, Any]], feedback: list[dict[str, Any]]
 ) -> list[tuple[str, Any, Any]]:
     """(prediction id, request body, true answer) for every input with feedback."""
-    answers = {
-        line["prediction_id"]: line.get("label")
-        for line in feedback
-        if isinstance(line.get("prediction_id"), str)
-    }
-    bodies = {line["id"]: line.get("input") for line in inputs if "id" in line}
-    return [(key, bodies[key], answers[key]) for key in sorted(answers.keys() & bodies)]
+    answers = latest_by_id(feedback, "prediction_id")
+    bodies = kept_inputs(inputs)
+    return [
+        (key, bodies[key], answers[key].get("label"))
+        for key in sorted(answers.keys() & bodies)
+    ]
 
 
 def add_labelled(source: Source, labelled: list[tuple[str, Any, Any]]) -> list[str]:

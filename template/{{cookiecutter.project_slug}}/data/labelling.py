@@ -41,17 +41,13 @@ from typing import Any
 from {{ cookiecutter.package_name }} import paths, problem
 from {{ cookiecutter.package_name }}.problem import ContractError, ProblemDataError
 
-from .labelled import json_lines
+from .labelled import json_lines, kept_inputs, latest_by_id
 from .production_traffic import post
 
 DEFAULT_COUNT = 20
 SEED = 11
 # A user's value within this share of the answer agrees with it (regression).
 AGREEING_SHARE = 0.1
-
-
-def latest_by_id(lines: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
-    return {line[key]: line for line in lines if isinstance(line.get(key), str)}
 
 
 def disagrees(truth: Any, answer: Any) -> bool:
@@ -121,8 +117,7 @@ def sample(out: Path, random_count: int, low_confidence: int) -> list[dict[str, 
     spec = problem.read_spec(paths.contracts_dir())
     predictions = json_lines(paths.prediction_log_path())
     feedback = json_lines(paths.feedback_log_path())
-    inputs = json_lines(paths.input_log_path())
-    bodies = {line["id"]: line.get("input") for line in inputs if "id" in line}
+    bodies = kept_inputs(json_lines(paths.input_log_path()))
     chosen = pick(
         predictions, feedback, set(bodies),
         random_count=random_count, low_confidence=low_confidence,
