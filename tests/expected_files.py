@@ -231,6 +231,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "cicd": (
         "README.md",
         "__init__.py",
+        "cluster.py",
         "debian_tools.py",
         "github_api.py",
         "manifests.py",
@@ -251,7 +252,10 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "report.py",
     ),
     "cicd/tests": (
+        "conftest.py",
         "fake_github.py",
+        "fake_kubectl.py",
+        "test_cicd_cluster.py",
         "test_cicd_contributions.py",
         "test_cicd_demo.py",
         "test_cicd_github_setup.py",
@@ -260,6 +264,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_cicd_operate.py",
         "test_cicd_pr_rooms.py",
         "test_cicd_release.py",
+        "test_cicd_release_branch.py",
         "test_cicd_repository.py",
         "test_cicd_room_envs.py",
         "test_cicd_runner_chameleon.py",
@@ -271,7 +276,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_cicd_workflows.py",
         "workflow_runs.py",
     ),
-    "cicd/deploy": ("compose.yml", "rollout.sh"),
+    "cicd/deploy": ("cluster_access.sh", "compose.yml", "release_branch.sh"),
     "cicd/docs": (
         "deploy.md",
         "github.md",
@@ -285,6 +290,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "cicd/k8s/base/service": ("kustomization.yaml", "service.yaml"),
     "cicd/k8s/overlays/canary": ("kustomization.yaml", "release.yaml", "stage.yaml"),
     "cicd/k8s/overlays/production": (
+        "ingress.yaml",
         "kustomization.yaml",
         "release.yaml",
         "stage.yaml",

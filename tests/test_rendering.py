@@ -22,7 +22,8 @@ ROLE_PATHS = {
 # Prometheus / Grafana templates in the monitoring room, and the Ansible
 # playbook's variables.
 ALLOWED_BRACES = re.compile(
-    r"\{\{ ?ansible_user ?\}\}|\{\{ ?item ?\}\}|"
+    r"\{\{ ?ansible_user ?\}\}|\{\{ ?ansible_host ?\}\}|\{\{ ?playbook_dir ?\}\}|"
+    r"\{\{ ?item ?\}\}|"
     r"\$\{\{|\{\{ ?\$labels|\{\{ ?\$value|\{\{ ?predicted_class|\{\{ ?endpoint|\{\{ ?instance|\{\{ ?http_response_code|\{\{ ?le ?\}\}"
 )
 

@@ -267,6 +267,14 @@ def canary_gate(session: nox.Session) -> None:
 
 
 @nox.session
+def traffic(session: nox.Session) -> None:
+    """Production-like traffic with feedback to a served model: `-- --url URL
+    [--hours 24] [--hour-seconds 0.5] ...` (data/production_traffic.py)."""
+    command = ("python", "-m", "data.production_traffic")
+    run_in(session, "data", *command, *session.posargs)
+
+
+@nox.session
 def operate(session: nox.Session) -> None:
     """The production loop on one machine: serve, a day of traffic with
     feedback, online evaluation and drift, retrain, compare, canary, promote or
@@ -277,9 +285,12 @@ def operate(session: nox.Session) -> None:
 @nox.session
 def deploy(session: nox.Session) -> None:
     """The Kubernetes manifests: `-- render staging|canary|production`,
-    `-- validate`, `-- record ENV --image IMAGE --model-version VERSION`
-    (cicd/docs/kubernetes.md)."""
-    run_in(session, "cicd", "python", "-m", "cicd.manifests", *session.posargs)
+    `-- validate`, `-- record ENV --image IMAGE --model-version VERSION`,
+    `-- copy FROM TO`, `-- show ENV`; and the cluster: `-- wait ENV`,
+    `-- forward ENV=PORT ... -- COMMAND` (cicd/docs/kubernetes.md)."""
+    asks_cluster = session.posargs[:1] in (["wait"], ["forward"])
+    module = "cicd.cluster" if asks_cluster else "cicd.manifests"
+    run_in(session, "cicd", "python", "-m", module, *session.posargs)
 
 
 @nox.session

@@ -1,6 +1,6 @@
 """The Kubernetes manifests of the three environments (cicd/k8s/, kustomize):
 ``nox -s deploy -- render ENV | validate | record ENV --image IMAGE
---model-version VERSION``.
+--model-version VERSION | copy FROM TO | show ENV``.
 
 - ``render`` prints what Argo CD applies for ENV (staging, canary or
   production): `kubectl kustomize` of its overlay, kubectl from Debian's
@@ -12,6 +12,10 @@
 - ``record`` rewrites ENV's release.yaml, the record of the container image
   and the model version it serves: the deploy workflow commits it, Argo CD applies it,
   and a rollback is a revert of that commit.
+- ``copy`` records FROM's release as TO's: the canary promoted to production,
+  or production's release put back on the canary (its rollback).
+- ``show`` prints ENV's record as two lines of GITHUB_OUTPUT's form, its
+  container image (``image=...``) and ``model_version=...``.
 
 Exit codes: 0 done; 1 a manifest is invalid; 2 could not render.
 """
@@ -129,6 +133,14 @@ def record(environment: str, container: str, model_version: str) -> Path:
     return path
 
 
+def recorded(environment: str) -> tuple[str, str]:
+    """ENV's release record: its container image and model version."""
+    patch = yaml.safe_load((overlay(environment) / "release.yaml").read_text())
+    (predictor,) = patch["spec"]["template"]["spec"]["containers"]
+    container = predictor["image"]  # its container image
+    return container, patch["metadata"]["annotations"][MODEL_VERSION_KEY]
+
+
 def parser() -> argparse.ArgumentParser:
     parse = argparse.ArgumentParser(
         prog="nox -s deploy --", description=__doc__.splitlines()[0]
@@ -140,6 +152,10 @@ def parser() -> argparse.ArgumentParser:
     release.add_argument("environment", choices=ENVIRONMENTS)
     release.add_argument("--image", dest="container", required=True, metavar="IMAGE")
     release.add_argument("--model-version", required=True)
+    copy = commands.add_parser("copy")
+    copy.add_argument("source", choices=ENVIRONMENTS, metavar="FROM")
+    copy.add_argument("environment", choices=ENVIRONMENTS, metavar="TO")
+    commands.add_parser("show").add_argument("environment", choices=ENVIRONMENTS)
     return parse
 
 
@@ -148,9 +164,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "render":
             print(render(args.environment), end="")
-        elif args.command == "record":
-            path = record(args.environment, args.container, args.model_version)
-            print(f"{path}: {args.container}, model {args.model_version}")
+        elif args.command in ("record", "copy"):
+            container, version = (
+                recorded(args.source)
+                if args.command == "copy"
+                else (args.container, args.model_version)
+            )
+            path = record(args.environment, container, version)
+            print(f"{path}: {container}, model {version}")
+        elif args.command == "show":
+            container, version = recorded(args.environment)
+            shown = {"image": container, "model_version": version}  # container image
+            print("\n".join(f"{key}={value}" for key, value in shown.items()))
         else:
             problems = validate()
             for problem in problems:

@@ -51,10 +51,8 @@ def chameleon(name: str, kind: str, purpose: str) -> Setting:
 
 SETTINGS: dict[str, tuple[Setting, ...]] = {
     "deploy": (
-        Setting("DEPLOY_HOST", "variable", "the deploy VM, as `cc@<floating ip>`"),
-        Setting("DEPLOY_KNOWN_HOSTS", "variable", "`ssh-keyscan <floating ip>`"),
-        Setting("DEPLOY_URL", "variable", "`http://<floating ip>`, for the run page"),
-        Setting("DEPLOY_SSH_KEY", "secret", "the private key the VM accepts"),
+        Setting("DEPLOY_URL", "variable", "`http://<platform VM's floating ip>`"),
+        Setting("KUBECONFIG_DATA", "secret", "k3s's kubeconfig for that address"),
     ),
     "gpu-training": (
         chameleon("OS_AUTH_URL", "variable", "from the openrc file"),

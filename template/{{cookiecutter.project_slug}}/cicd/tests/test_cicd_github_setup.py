@@ -15,8 +15,6 @@ from cicd.settings_check import SETTINGS
 
 REPOSITORY = "team/project"
 VALUES = {
-    "DEPLOY_HOST": "cc@129.114.27.9",
-    "DEPLOY_KNOWN_HOSTS": "129.114.27.9 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample",
     "DEPLOY_URL": "http://129.114.27.9",
     "OS_AUTH_URL": "https://kvm.example.org:5000/v3",
 }
@@ -63,7 +61,7 @@ def test_dry_run_prints_every_change_and_makes_none(github, capsys):
     assert ("actions_permissions", "workflow") in kinds
     missing = {entry["name"] for entry in report["missing"]}
     assert missing == SECRETS | set(VALUES)
-    assert "still to set: DEPLOY_SSH_KEY in Settings > Secrets" in err
+    assert "still to set: KUBECONFIG_DATA in Settings > Secrets" in err
 
 
 def test_setup_reaches_the_documented_state_and_a_second_run_changes_nothing(
@@ -71,7 +69,7 @@ def test_setup_reaches_the_documented_state_and_a_second_run_changes_nothing(
 ):
     for name, value in VALUES.items():
         monkeypatch.setenv(name, value)
-    github.secrets = {"DEPLOY_SSH_KEY"}
+    github.secrets = {"KUBECONFIG_DATA"}
     code, report, err = setup(capsys)
     assert code == 0 and report["refused"] == [], report
     for value in VALUES.values():
@@ -104,9 +102,9 @@ def test_setup_reaches_the_documented_state_and_a_second_run_changes_nothing(
     assert github.environment_variables["chameleon"] == {
         "OS_AUTH_URL": VALUES["OS_AUTH_URL"]
     }
-    # Secrets are only named, with where to set them; DEPLOY_SSH_KEY exists.
+    # Secrets are only named, with where to set them; KUBECONFIG_DATA exists.
     missing = {entry["name"]: entry["where"] for entry in report["missing"]}
-    assert set(missing) == SECRETS - {"DEPLOY_SSH_KEY"}
+    assert set(missing) == SECRETS - {"KUBECONFIG_DATA"}
     chameleon = "Settings > Environments > chameleon > Environment secrets"
     assert missing["RUNNER_ADMIN_TOKEN"] == chameleon
 

@@ -137,3 +137,20 @@ def test_production_monitors_with_the_monitoring_rooms_own_files():
     for deployment in ("Deployment/prometheus", "Deployment/grafana"):
         volumes = production[deployment]["spec"]["template"]["spec"]["volumes"]
         assert {v["configMap"]["name"] for v in volumes} <= names
+
+
+def test_copy_promotes_a_record_and_show_prints_it(k8s_copy, capsys):
+    reference = "ghcr.io/team/app-serving:sha-0123456789ab-run-7"
+    manifests.record("canary", reference, "run-7-0a1b2c")
+    assert manifests.main(["copy", "canary", "production"]) == 0
+    assert manifests.recorded("production") == (reference, "run-7-0a1b2c")
+    stable = rendered("production")["Deployment/predictor"]
+    assert container_of(stable)["image"] == reference  # the container image
+    capsys.readouterr()
+    assert manifests.main(["show", "production"]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    record = [f"image={reference}", "model_version=run-7-0a1b2c"]  # container image
+    assert shown == record
+    # A rollback is the same copy the other way round.
+    assert manifests.main(["copy", "staging", "canary"]) == 0
+    assert manifests.recorded("canary") == manifests.recorded("staging")

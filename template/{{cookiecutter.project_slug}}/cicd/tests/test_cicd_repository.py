@@ -31,10 +31,21 @@ def test_ci_runs_the_members_nox_sessions():
     assert set(tests["strategy"]["matrix"]["room"]) == {*ROOMS, "shared"}
 
 
+RELEASE_JOBS = ("staging", "canary", "production")
+
+
 def test_workflows_are_least_privilege_bounded_and_pinned():
     # Only these jobs may ask for more than reading the repository.
+    releases = {"contents": "write"}  # the deploy's records (release_branch.sh)
     extra_permissions = {
-        ("deploy.yml", "build"): {"packages": "write"},
+        ("deploy.yml", "build"): {"actions": "read", "packages": "write"},
+        **{("deploy.yml", stage): releases for stage in RELEASE_JOBS},
+        # A model trained on main is deployed: deploy.yml's needs, granted.
+        ("gpu-training.yml", "deploy"): {
+            "actions": "read",
+            **releases,
+            "packages": "write",
+        },
         ("demo.yml", "demo"): {"contents": "write"},  # the milestone's release
         ("rooms.yml", "rooms"): {"pull-requests": "write"},  # its one comment
         ("template-update.yml", "update"): {
@@ -46,14 +57,19 @@ def test_workflows_are_least_privilege_bounded_and_pinned():
         assert flow["permissions"] == {"contents": "read"}, name
         assert "pull_request_target" not in flow[True], name  # `on:` parses as True
         for job_name, job in flow["jobs"].items():
-            assert job.get("timeout-minutes"), f"{name}: job {job_name} has no timeout"
             wanted = {"contents": "read", **extra_permissions.get((name, job_name), {})}
             assert job.get("permissions", {"contents": "read"}) == wanted
+            if "uses" in job:  # a workflow of this repository, called
+                assert re.fullmatch(r"\./\.github/workflows/[\w-]+\.yml", job["uses"])
+                continue
+            assert job.get("timeout-minutes"), f"{name}: job {job_name} has no timeout"
+            # Only the jobs that push a release record keep git's credentials.
+            pushes = name == "deploy.yml" and job_name in RELEASE_JOBS
             for step in job["steps"]:
                 if "uses" in step:
                     assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"])
                 if "checkout" in step.get("uses", ""):
-                    assert step["with"]["persist-credentials"] is False
+                    assert step["with"]["persist-credentials"] is pushes
 
 
 def test_ci_cancels_superseded_runs():

@@ -19,6 +19,7 @@ EVENTS = {
     "pull_request": ("pull_request",),
     "schedule": ("schedule",),
     "workflow_dispatch": ("workflow_dispatch",),
+    "workflow_call": ("workflow_call",),
 }
 
 
@@ -103,9 +104,12 @@ def test_with_every_setting_the_work_runs(workflow):
     vars, secrets = every_setting(workflow)
     expected = {
         "ci": {"push": {"lint", "tests", "pipeline"}},
-        "deploy": {"push": {"settings", "build", "staging", "canary", "production"}},
+        "deploy": {
+            event: {"settings", "build", "staging", "canary", "production"}
+            for event in ("workflow_call", "workflow_dispatch")
+        },
         "gpu-training": {
-            "push": {"settings", "start", "train", "stop"},
+            "push": {"settings", "start", "train", "deploy", "stop"},
             "schedule": {"settings", "gc"},
         },
         "template-update": {"schedule": {"settings", "update"}},
@@ -145,13 +149,13 @@ def test_the_summary_names_what_is_missing_and_never_a_value(tmp_path, monkeypat
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     for setting in SETTINGS["deploy"]:
         monkeypatch.delenv(setting.name, raising=False)
-    monkeypatch.setenv("DEPLOY_HOST", SECRET_VALUE)
-    monkeypatch.setenv("DEPLOY_SSH_KEY", "   ")  # blank counts as not set
+    monkeypatch.setenv("DEPLOY_URL", SECRET_VALUE)
+    monkeypatch.setenv("KUBECONFIG_DATA", "   ")  # blank counts as not set
     assert settings_check.main(["deploy"]) == 0
     assert output.read_text() == "ready=false\n"
     text = summary.read_text()
-    assert "DEPLOY_HOST" not in text and SECRET_VALUE not in text
-    assert "secret `DEPLOY_SSH_KEY`" in text
+    assert "DEPLOY_URL" not in text and SECRET_VALUE not in text
+    assert "secret `KUBECONFIG_DATA`" in text
     assert "Settings > Secrets and variables > Actions > Secrets" in text
     assert "cicd/docs/deploy.md" in text
 
