@@ -60,6 +60,23 @@ def workflow_clone(origin: Path, where: Path, monkeypatch) -> Path:
     return where
 
 
+def released(origin: Path, where: Path, monkeypatch, environment: str) -> None:
+    """A deploy job's clone that released IMAGE to the environment."""
+    clone = workflow_clone(origin, where, monkeypatch)
+    release_branch(clone, "checkout")
+    manifests.record(environment, IMAGE, "run-7-0a1b2c")
+    assert release_branch(clone, "publish", environment).returncode == 0
+
+
+def on_main(member: Path, relative: str, edit) -> None:
+    """A member's change to one file, pushed to main."""
+    git(member, "pull", "--quiet", "origin", "main")
+    path = member / relative
+    path.write_text(edit(path.read_text()))
+    git(member, "commit", "--quiet", "-am", f"A change to {relative} on main")
+    git(member, "push", "--quiet", "origin", "HEAD:main")
+
+
 def test_publish_commits_one_record_to_releases_and_main_stays(
     origin, tmp_path, monkeypatch
 ):
@@ -84,16 +101,9 @@ def test_publish_commits_one_record_to_releases_and_main_stays(
 def test_a_later_job_keeps_the_records_takes_mains_changes_and_reverts(
     origin, tmp_path, monkeypatch
 ):
-    first = workflow_clone(origin, tmp_path / "job1", monkeypatch)
-    release_branch(first, "checkout")
-    manifests.record("production", IMAGE, "run-7-0a1b2c")
-    assert release_branch(first, "publish", "production").returncode == 0
+    released(origin, tmp_path / "job1", monkeypatch, "production")
     # Meanwhile a member merges a change to main.
-    member = tmp_path / "member"
-    git(member, "pull", "--quiet", "origin", "main")
-    (member / "README.md").write_text("v2\n")
-    git(member, "commit", "--quiet", "-am", "A change on main")
-    git(member, "push", "--quiet", "origin", "HEAD:main")
+    on_main(tmp_path / "member", "README.md", lambda text: "v2\n")
 
     later = workflow_clone(origin, tmp_path / "job2", monkeypatch)
     checkout = release_branch(later, "checkout")
@@ -107,16 +117,10 @@ def test_a_later_job_keeps_the_records_takes_mains_changes_and_reverts(
 
 
 def test_main_changing_a_record_stops_the_checkout(origin, tmp_path, monkeypatch):
-    first = workflow_clone(origin, tmp_path / "job1", monkeypatch)
-    release_branch(first, "checkout")
-    manifests.record("canary", IMAGE, "run-7-0a1b2c")
-    assert release_branch(first, "publish", "canary").returncode == 0
-    member = tmp_path / "member"
-    git(member, "pull", "--quiet", "origin", "main")
-    record = member / "cicd" / "k8s" / "overlays" / "canary" / "release.yaml"
-    record.write_text(record.read_text().replace("unreleased", "by-hand"))
-    git(member, "commit", "--quiet", "-am", "A record edited on main")
-    git(member, "push", "--quiet", "origin", "HEAD:main")
+    released(origin, tmp_path / "job1", monkeypatch, "canary")
+    record = "cicd/k8s/overlays/canary/release.yaml"
+    by_hand = "unreleased", "edited-by-hand"
+    on_main(tmp_path / "member", record, lambda text: text.replace(*by_hand))
 
     later = workflow_clone(origin, tmp_path / "job2", monkeypatch)
     checkout = release_branch(later, "checkout")
