@@ -3,8 +3,9 @@
 The image kind's `arch=mobilenet_v2` needs torchvision beside PyTorch in the
 training and serving rooms. The rooms take both from ``TORCH_SPEC``; here
 ``torch==2.14.1 torchvision==0.29.1`` is a matching pair that pip takes from
-this machine's disk (a CUDA build of about 5.5 GB per environment, run on the
-CPU). Those environments live in a folder of their own, shared across runs
+this machine's disk (a CUDA build of about 5.5 GB, run on the CPU, installed
+once in the PyTorch layer both rooms read: cicd/room_envs.py). Those
+environments live in a folder of their own, shared across runs
 (``TORCHVISION_ENVS_DIR``), beside the CPU-only ones every other test shares.
 
 Skipped, with pip's reason, only where that pair cannot be installed at all.

@@ -16,6 +16,12 @@ Environment variables:
   internet access ``torch --index-url https://download.pytorch.org/whl/cpu``
   avoids downloading CUDA libraries.
 
+PyTorch is installed once per ``TORCH_SPEC`` and Python, in an environment of
+its own (``torch-<hash>``), and every room that needs it reads it from there
+through a ``.pth`` file: a copy is about 1 GB (5.5 GB for a CUDA build with
+torchvision), and the training and serving rooms of every task kind share one.
+Its console scripts (``torchrun``) are written into each such room's own bin.
+
 Each environment's folder is named after the room and a hash of what it
 installs (``serving-3f2a...``), so checkouts whose requirements differ (another
 branch, another task kind) share ``ROOM_ENVS_DIR`` without rebuilding each
@@ -46,6 +52,8 @@ TEST_REQUIREMENTS = ROOT / "tests" / "requirements.txt"
 STAMP = ".requirements-fingerprint"
 # Environments kept per room: enough for a few branches or task kinds at once.
 KEEP_PER_ROOM = 3
+# In a room environment's site-packages: the path of the PyTorch layer it reads.
+LAYER_PTH = "shared-torch.pth"
 
 
 def envs_dir() -> Path:
@@ -132,6 +140,56 @@ def prune(room: str, keep: Path) -> None:
         shutil.rmtree(env, ignore_errors=True)
 
 
+def torch_layer(log=print) -> Path:
+    """The environment holding PyTorch as TORCH_SPEC installs it, built first if
+    this spec and Python have none yet."""
+    wanted = hashlib.sha256((" ".join(torch_spec()) + sys.version).encode()).hexdigest()
+    layer = envs_dir() / f"torch-{wanted[:12]}"
+    stamp = layer / STAMP
+    with build_lock(layer):
+        if not (stamp.exists() and stamp.read_text() == wanted):
+            log(f"Installing PyTorch ({' '.join(torch_spec())}) once, in {layer}")
+            venv.EnvBuilder(with_pip=True, clear=True).create(layer)
+            subprocess.run([*pip_install(layer), *torch_spec()], check=True)
+            stamp.write_text(wanted)
+    return layer
+
+
+def site_packages(env: Path) -> Path:
+    python = str(bin_dir(env) / "python")
+    where = "import sysconfig; print(sysconfig.get_path('platlib'))"
+    return Path(
+        subprocess.run(
+            [python, "-c", where], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+
+
+def share_torch(env: Path, layer: Path) -> None:
+    """Make the layer's packages importable in ``env`` (after its own, so a
+    room's own pin wins) and its console scripts runnable from ``env``'s bin."""
+    (site_packages(env) / LAYER_PTH).write_text(f"{site_packages(layer)}\n")
+    layer_python = str(bin_dir(layer) / "python")
+    for script in bin_dir(layer).iterdir():
+        target = bin_dir(env) / script.name
+        if target.exists() or not script.is_file():
+            continue
+        with open(script, "rb") as head:
+            first = head.readline().decode(errors="replace").strip()
+        if first != f"#!{layer_python}":
+            continue  # the venv's own python and activate scripts
+        text = script.read_text()
+        target.write_text(text.replace(first, f"#!{bin_dir(env) / 'python'}", 1))
+        target.chmod(script.stat().st_mode)
+
+
+def shared_torch_present(env: Path) -> bool:
+    """False when the room reads PyTorch from a layer that is gone."""
+    places = ("lib*/python*/site-packages", "Lib/site-packages")  # POSIX, Windows
+    found = [pth for place in places for pth in env.glob(f"{place}/{LAYER_PTH}")]
+    return all(Path(pth.read_text().strip()).is_dir() for pth in found)
+
+
 def ensure(room: str, log=print) -> Path:
     """The room's environment, built first if its requirements have none yet.
 
@@ -142,25 +200,30 @@ def ensure(room: str, log=print) -> Path:
     stamp = env / STAMP
     wanted = fingerprint(room)
     with build_lock(env):
-        if stamp.exists() and stamp.read_text() == wanted:
+        built = stamp.exists() and stamp.read_text() == wanted
+        if built and shared_torch_present(env):
             stamp.touch()  # recently used: pruned last
             return bin_dir(env)
         log(f"Preparing the {room} environment in {env}")
-        build(room, env)
+        build(room, env, log)
         stamp.write_text(wanted)
     prune(room, keep=env)
     return bin_dir(env)
 
 
-def build(room: str, env: Path) -> None:
+def pip_install(env: Path) -> list[str]:
+    python = str(bin_dir(env) / "python")
+    return [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+
+
+def build(room: str, env: Path, log=print) -> None:
     """A fresh virtual environment at ``env`` with the room's requirements."""
     venv.EnvBuilder(with_pip=True, clear=True).create(env)
-    python = str(bin_dir(env) / "python")
-    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
     files = requirement_files(room)
     if needs_torch(files):
-        # First, so that no other requirement pulls in a default (CUDA) build.
-        subprocess.run([*pip, *torch_spec()], check=True)
+        # First, so that no other requirement pulls in a default (CUDA) build:
+        # pip sees the layer's torch as installed.
+        share_torch(env, torch_layer(log))
     if any(requirement_lines(file) for file in files):
         requirements = [arg for file in files for arg in ("-r", str(file))]
-        subprocess.run([*pip, *requirements], check=True)
+        subprocess.run([*pip_install(env), *requirements], check=True)

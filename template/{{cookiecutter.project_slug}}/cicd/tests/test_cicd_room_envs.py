@@ -1,5 +1,9 @@
 """Room environments: built once, rebuilt only when their requirements change."""
 
+import shutil
+import subprocess
+import zipfile
+
 import pytest
 
 from cicd import room_envs
@@ -28,7 +32,7 @@ def test_env_is_built_then_reused(room, tmp_path):
     assert marker.exists() and python.stat().st_mtime_ns == built
 
 
-def fake_build(room: str, env) -> None:
+def fake_build(room: str, env, log) -> None:
     """Stands in for a real build (a venv with pip takes seconds)."""
     room_envs.bin_dir(env).mkdir(parents=True)
 
@@ -132,3 +136,53 @@ def test_serving_does_not_carry_the_training_stack():
     serving = room_envs.requirement_names(room_envs.requirement_files("serving"))
     assert {"bentoml", "torch"} <= serving
     assert not serving & {"wandb", "pyyaml"}, "the training stack stays out of serving"
+
+
+def fake_torch_wheel(folder) -> str:
+    """A wheel named torch (0.0.1, with a `torchrun`-like console script):
+    what TORCH_SPEC installs, without downloading PyTorch."""
+    wheel = folder / "torch-0.0.1-py3-none-any.whl"
+    info = "torch-0.0.1.dist-info"
+    files = {
+        "torch/__init__.py": "import sys\n\n\ndef run():\n    print(sys.prefix)\n",
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: torch\nVersion: 0.0.1\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+        f"{info}/entry_points.txt": "[console_scripts]\ntorch-prefix = torch:run\n",
+    }
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+        archive.writestr(f"{info}/RECORD", "".join(f"{n},,\n" for n in files))
+    return str(wheel)
+
+
+@pytest.mark.slow  # builds three environments with pip
+def test_rooms_that_need_torch_share_one_install(room, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_SPEC", fake_torch_wheel(tmp_path))
+    for name in ("kitchen", "pantry"):
+        (tmp_path / name).mkdir(exist_ok=True)
+        (tmp_path / name / "requirements.txt").write_text("torch==0.0.1\n")
+    messages = []
+    kitchen = room_envs.ensure("kitchen", log=messages.append)
+    pantry = room_envs.ensure("pantry", log=messages.append)
+    (layer,) = [path for path in (tmp_path / "envs").glob("torch-*") if path.is_dir()]
+    assert sum("Installing PyTorch" in message for message in messages) == 1
+    for bin_dir in (kitchen, pantry):
+        where = subprocess.run(
+            [str(bin_dir / "python"), "-c", "import torch; print(torch.__file__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert where.startswith(str(layer)), "torch is read from the layer"
+        assert not list(bin_dir.parent.glob("lib*/python*/site-packages/torch"))
+        # The console script runs with the room's Python, not the layer's.
+        prefix = subprocess.run(
+            [str(bin_dir / "torch-prefix")], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        assert prefix == str(bin_dir.parent)
+    # A room whose layer is gone is built again, with the layer.
+    shutil.rmtree(layer)
+    assert room_envs.ensure("kitchen", log=messages.append) == kitchen
+    assert layer.is_dir()
