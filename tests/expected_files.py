@@ -34,6 +34,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "contract.py",
         "hardware.py",
         "hashing.py",
+        "json_lines.py",
         "labelling.py",
         "local_servers.py",
         "model.py",

@@ -35,6 +35,7 @@ INTERFACE = {
     "scrape",
     "hardware",
     "hashing",
+    "json_lines",  # the service's logs, read back
     "local_servers",  # real servers on loopback, for the rooms' tests
     "object_store",  # the team's S3 store: datasets, the shipped prediction log
 }

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.package_name }} import paths, problem
+from {{ cookiecutter.package_name }}.json_lines import parse as parse_json_lines
 from {{ cookiecutter.package_name }}.problem import ContractError, Rejected, Source
 
 from .dataset import Provenance, make_dataset
@@ -39,15 +40,7 @@ def json_lines(path: Path) -> list[dict[str, Any]]:
     """The JSON objects of a log (none if it does not exist); other lines skipped."""
     if not path.is_file():
         return []
-    objects = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short by a crash
-        if isinstance(record, dict):
-            objects.append(record)
-    return objects
+    return parse_json_lines(path.read_text(encoding="utf-8", errors="replace"))[0]
 
 
 def latest_by_id(lines: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:

@@ -60,7 +60,7 @@ def disagrees(truth: Any, answer: Any) -> bool:
 
 
 def pick(
-    predictions: list[dict[str, Any]],
+    answered: dict[str, dict[str, Any]],
     feedback: list[dict[str, Any]],
     kept: set[str],
     *,
@@ -68,8 +68,8 @@ def pick(
     low_confidence: int,
     seed: int = SEED,
 ) -> dict[str, str]:
-    """prediction id -> why it is to be labelled."""
-    answered = latest_by_id(predictions, "id")
+    """prediction id -> why it is to be labelled, from the answered predictions
+    by id (`latest_by_id` of the prediction log)."""
     by_users = [f for f in feedback if f.get("source") != "labelling"]
     users = latest_by_id(by_users, "prediction_id")
     labelled = {
@@ -115,14 +115,13 @@ def task(
 def sample(out: Path, random_count: int, low_confidence: int) -> list[dict[str, Any]]:
     """Write tasks.json and config.xml under ``out``; the tasks."""
     spec = problem.read_spec(paths.contracts_dir())
-    predictions = json_lines(paths.prediction_log_path())
+    answered = latest_by_id(json_lines(paths.prediction_log_path()), "id")
     feedback = json_lines(paths.feedback_log_path())
     bodies = kept_inputs(json_lines(paths.input_log_path()))
     chosen = pick(
-        predictions, feedback, set(bodies),
+        answered, feedback, set(bodies),
         random_count=random_count, low_confidence=low_confidence,
     )  # fmt: skip
-    answered = latest_by_id(predictions, "id")
     tasks = []
     for key, why in chosen.items():
         try:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from {{ cookiecutter.package_name }} import paths, quality
+from {{ cookiecutter.package_name }} import json_lines, paths, quality
 from {{ cookiecutter.package_name }}.spec import ProblemDataError, Spec, read_spec
 
 from . import stored_log
@@ -40,21 +40,11 @@ def read_lines(path: Path, what: str) -> tuple[list[dict[str, Any]], int]:
     """The JSON objects of a log, and how many lines were not one."""
     if not path.is_file():
         raise RecordsError(f"{what} not found: {path}")
-    records, skipped = [], 0
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as error:
         raise RecordsError(f"{what} {path} is unreadable: {error}") from None
-    for line in filter(str.strip, text.splitlines()):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            record = None
-        if isinstance(record, dict):
-            records.append(record)
-        else:
-            skipped += 1
-    return records, skipped
+    return json_lines.parse(text)
 
 
 def window_start(time: object, minutes: float) -> str:

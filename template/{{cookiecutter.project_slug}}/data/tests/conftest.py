@@ -10,6 +10,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -88,29 +89,70 @@ def read_source_gives(
     return install
 
 
-class ServiceStandIn(ThreadingHTTPServer):
-    """Answers POST /predict with an X-Prediction-Id, as the service does, and
-    POST /feedback with 200, or 400 for the label 'refuse me'; keeps both."""
+class LocalServer(ThreadingHTTPServer):
+    """A stand-in HTTP server on a free local port."""
 
     daemon_threads = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), StandInHandler)
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
         self.lock = threading.Lock()
-        self.answered: dict[str, dict] = {}  # id -> request body
-        self.feedback: list[dict] = []
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-class StandInHandler(BaseHTTPRequestHandler):
+class JsonHandler(BaseHTTPRequestHandler):
+    """Reads JSON requests and answers JSON, over keep-alive as a real server."""
+
     protocol_version = "HTTP/1.1"
+
+    def read_json(self) -> dict:
+        return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+
+    def send_json(self, status: int, answer: dict, **headers: str) -> None:
+        body = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serving(*servers: LocalServer) -> Iterator[None]:
+    """The servers answer while the block runs."""
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+class ServiceStandIn(LocalServer):
+    """Answers POST /predict with an X-Prediction-Id, as the service does, and
+    POST /feedback with 200, or 400 for the label 'refuse me'; keeps both."""
+
+    def __init__(self) -> None:
+        super().__init__(StandInHandler)
+        self.answered: dict[str, dict] = {}  # id -> request body
+        self.feedback: list[dict] = []
+
+
+class StandInHandler(JsonHandler):
     server: ServiceStandIn
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         prediction_id = uuid.uuid4().hex
         status = 400 if body.get("label") == "refuse me" else 200
         with self.server.lock:
@@ -118,25 +160,12 @@ class StandInHandler(BaseHTTPRequestHandler):
                 self.server.answered[prediction_id] = body
             elif status == 200:
                 self.server.feedback.append(body)
-        answer = json.dumps({"prediction": "x"}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Prediction-Id", prediction_id)
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send_json(status, {"prediction": "x"}, X_Prediction_Id=prediction_id)
 
 
 @pytest.fixture
 def stages() -> Iterator[tuple[ServiceStandIn, ServiceStandIn]]:
     """Two stand-ins, running: production's and a canary's."""
     running = (ServiceStandIn(), ServiceStandIn())
-    for stage in running:
-        threading.Thread(target=stage.serve_forever, daemon=True).start()
-    yield running
-    for stage in running:
-        stage.shutdown()
-        stage.server_close()
+    with serving(*running):
+        yield running

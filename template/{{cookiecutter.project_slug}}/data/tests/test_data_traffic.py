@@ -8,14 +8,13 @@ The requests come from a small prepared dataset, whatever the problem's kind.
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import JsonHandler, LocalServer, serving
 
 from {{ cookiecutter.package_name }} import problem
 from {{ cookiecutter.package_name }}.problem import Example
@@ -26,48 +25,28 @@ from data.traffic import labels_in_turn, request_bodies
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-class CountingServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class CountingServer(LocalServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), PredictHandler)
-        self.lock = threading.Lock()
+        super().__init__(PredictHandler)
         self.bodies: list[dict] = []
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
-
-class PredictHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as a real server
+class PredictHandler(JsonHandler):
     server: CountingServer
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         with self.server.lock:
             self.server.bodies.append(body)
             count = len(self.server.bodies)
-        status = 503 if count % 5 == 0 else 200
-        answer = json.dumps({"prediction": 1}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send_json(503 if count % 5 == 0 else 200, {"prediction": 1})
 
 
 @pytest.fixture
 def server() -> Iterator[CountingServer]:
     running = CountingServer()
-    thread = threading.Thread(target=running.serve_forever, daemon=True)
-    thread.start()
-    yield running
-    running.shutdown()
-    running.server_close()
+    with serving(running):
+        yield running
 
 
 def run_traffic(artifacts: Path, *args: str) -> subprocess.CompletedProcess[str]:
