@@ -5,9 +5,10 @@ import sys
 
 from {{ cookiecutter.package_name }} import paths
 
-from .loop import DRILLS, Loop, Options
+from .loop import Loop
 from .report import render
 from .rooms import StepFailed
+from .run import DRILLS, Options
 
 
 def parse(argv: list[str] | None) -> Options:

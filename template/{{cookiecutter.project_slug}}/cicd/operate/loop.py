@@ -8,80 +8,24 @@ canary gate. `Run` collects them for the report.
 import json
 import os
 import shutil
-import subprocess
 import time
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.package_name }} import paths
 
-from cicd import room_envs
-
+from .drill import keep, restore
 from .labellers import answer_tasks
 from .rooms import Rooms
+from .run import Options, Run
 from .stages import StageRecord
 from .trigger import retrain_reasons
 
-DRILLS = ("shuffled-labels",)
 # The canary gate's window starts before the canary's day and ends after it.
 GATE_MARGIN_SECONDS = 2.0
+# Requests a fresh canary answers before the gate's window: its first answers
+# are slow (lazy loading, first inference), which is not the canary's speed.
 WARM_UP_REQUESTS = 20
-
-
-@dataclass
-class Options:
-    trigger: str = "schedule"  # or "alerts"
-    drill: str | None = None  # a candidate that must be rejected
-    hours: int = 24
-    hour_seconds: float = 0.5
-    peak: int = 20
-    canary_share: float = 0.3
-    seed: int | None = None  # the days' inputs; None: new ones every run
-
-
-@dataclass
-class Run:
-    """What happened, step by step, for reports/operation.md."""
-
-    options: Options
-    steps: list[tuple[str, str]] = field(default_factory=list)
-    incidents: list[str] = field(default_factory=list)
-    days: list[dict[str, Any]] = field(default_factory=list)
-    online: dict[str, Any] = field(default_factory=dict)
-    drift: dict[str, Any] = field(default_factory=dict)
-    reasons: list[str] = field(default_factory=list)
-    comparison: dict[str, Any] | None = None
-    gate: dict[str, Any] | None = None
-    outcome: str = ""
-
-    def step(self, name: str, outcome: str) -> None:
-        print(f"operate: {name}: {outcome}", flush=True)
-        self.steps.append((name, outcome))
-
-
-def warm_up(url: str) -> None:
-    """A few requests before the gate's window: a fresh server's first answers
-    are slow (lazy loading, first inference), which is not the canary's speed."""
-    body = (paths.contracts_dir() / "input.sample.json").read_bytes()
-    headers = {"Content-Type": "application/json"}
-    for _ in range(WARM_UP_REQUESTS):
-        request = urllib.request.Request(url + "/predict", body, headers)
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            answer.read()
-
-
-def keep(folder: Path, copy: Path) -> None:
-    """A copy of ``folder`` (the dataset, its manifest and quarantine)."""
-    shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(folder, copy)
-
-
-def restore(copy: Path, folder: Path) -> None:
-    """``folder`` as it was when ``copy`` was kept."""
-    shutil.rmtree(folder)
-    copy.rename(folder)
 
 
 class Loop:
@@ -235,13 +179,18 @@ class Loop:
         entry = self.record.stages["staging"]
         self.record.set("canary", entry, "better than production on held-out data")
         gate_out = paths.monitoring_dir() / "canary-gate.json"
-        with self.rooms.serve("canary", candidate, self.home / "canary") as canary_url:
-            warm_up(canary_url)
-            window = (
-                self.options.hours * self.options.hour_seconds + GATE_MARGIN_SECONDS
-            )
-            gate = self.start_gate(canary_url, production_url, window, gate_out)
-            self.day("canary-day", production_url, canary_url)
+        home = self.home / "canary"
+        with self.rooms.serve("canary", candidate, home, WARM_UP_REQUESTS) as canary:
+            window = self.options.hours * self.options.hour_seconds
+            metrics = ["--canary", canary + "/metrics"]
+            metrics += ["--production", production_url + "/metrics"]
+            # The gate watches both stages' metrics while the canary's day runs.
+            gate = self.rooms.start(
+                "canary-gate", "monitoring", "-m", "monitoring.canary_gate",
+                *metrics, "--window", str(window + GATE_MARGIN_SECONDS),
+                "--out", str(gate_out),
+            )  # fmt: skip
+            self.day("canary-day", production_url, canary)
             gate.wait()
         self.run.gate = self.json(gate_out)
         verdict = self.run.gate.get("verdict", "rollback")
@@ -251,24 +200,6 @@ class Loop:
             verdict + (f" (failed: {', '.join(failed)})" if failed else ""),
         )
         return verdict == "promote"
-
-    def start_gate(
-        self, canary: str, production: str, window: float, out: Path
-    ) -> subprocess.Popen:
-        """The canary gate, watching both stages' metrics while the day runs."""
-        python = room_envs.ensure("monitoring") / "python"
-        log = self.rooms.log_path("canary-gate")
-        command = [str(python), "-m", "monitoring.canary_gate"]
-        command += [
-            "--canary",
-            canary + "/metrics",
-            "--production",
-            production + "/metrics",
-        ]
-        command += ["--window", str(window), "--out", str(out)]
-        return subprocess.Popen(
-            command, env=self.rooms.env, stdout=log.open("w"), stderr=subprocess.STDOUT
-        )
 
     # ---- the loop -------------------------------------------------------
 

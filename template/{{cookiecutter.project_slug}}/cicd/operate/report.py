@@ -5,7 +5,7 @@ from typing import Any
 
 from cicd.summary import PROJECT_NAME
 
-from .loop import Run
+from .run import Run
 from .stages import StageRecord
 
 # The latest windows of each stage in the quality table (online.json has all).

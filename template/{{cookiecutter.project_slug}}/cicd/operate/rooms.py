@@ -7,9 +7,12 @@ length of a ``with`` block (`python -m serving.stage`).
 
 import contextlib
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from {{ cookiecutter.package_name }} import paths
 
 from cicd import room_envs
 
@@ -26,6 +29,15 @@ class Step:
     code: int
     output: str
     log: Path
+
+
+def answer_sample(url: str) -> None:
+    """The contract's sample, sent to a served stage."""
+    body = (paths.contracts_dir() / "input.sample.json").read_bytes()
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url + "/predict", body, headers)
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        answer.read()
 
 
 class Rooms:
@@ -60,10 +72,23 @@ class Rooms:
             raise StepFailed(f"{name} exited with {done.returncode} ({log}):\n{tail}")
         return Step(name, done.returncode, done.stdout, log)
 
+    def start(self, name: str, room: str, *args: str) -> subprocess.Popen:
+        """``python ARGS`` in ``room``'s environment, left running; the caller
+        waits for it."""
+        python = room_envs.ensure(room) / "python"
+        log = self.log_path(name).open("w")
+        print(f"operate: {name}: python {' '.join(args)} (running)", flush=True)
+        command = [str(python), *args]
+        return subprocess.Popen(
+            command, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+
     @contextlib.contextmanager
-    def serve(self, stage: str, checkpoint: Path, home: Path) -> Iterator[str]:
-        """Serve ``checkpoint`` as ``stage`` from the model store at ``home``;
-        yield its URL."""
+    def serve(
+        self, stage: str, checkpoint: Path, home: Path, warm_up: int = 0
+    ) -> Iterator[str]:
+        """Serve ``checkpoint`` as ``stage`` from the model store at ``home``,
+        answer ``warm_up`` sample requests, then yield its URL."""
         python = room_envs.ensure("serving") / "python"
         log = self.log_path(f"serve-{stage}")
         command = [str(python), "-m", "serving.stage", "--stage", stage]
@@ -78,6 +103,8 @@ class Rooms:
             first = server.stdout.readline().split()
             if first[:1] != ["ready"]:
                 raise StepFailed(f"the {stage} server did not start (see {log})")
+            for _ in range(warm_up):
+                answer_sample(first[1])
             yield first[1]
         finally:
             if server.stdin is not None:

@@ -4,8 +4,8 @@ report. The whole loop, with real servers, runs in the template's tests
 
 import json
 
-from cicd.operate.loop import Options, Run
 from cicd.operate.report import render
+from cicd.operate.run import Options, Run
 from cicd.operate.stages import StageRecord
 from cicd.operate.trigger import MIN_LABELLED, retrain_reasons
 
