@@ -134,6 +134,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
         "test_training_config.py",
         "test_training_distributed.py",
         "test_training_evaluate.py",
+        "test_training_registry.py",
         "test_training_run.py",
     ),
     "serving": (

@@ -36,16 +36,13 @@ RELEASE_JOBS = ("staging", "canary", "production")
 
 def test_workflows_are_least_privilege_bounded_and_pinned():
     # Only these jobs may ask for more than reading the repository.
-    releases = {"contents": "write"}  # the deploy's records (release_branch.sh)
+    # The deploy's records (release_branch.sh), and the GPU run's training.json.
+    releases = {"actions": "read", "contents": "write"}
     extra_permissions = {
         ("deploy.yml", "build"): {"actions": "read", "packages": "write"},
         **{("deploy.yml", stage): releases for stage in RELEASE_JOBS},
         # A model trained on main is deployed: deploy.yml's needs, granted.
-        ("gpu-training.yml", "deploy"): {
-            "actions": "read",
-            **releases,
-            "packages": "write",
-        },
+        ("gpu-training.yml", "deploy"): {**releases, "packages": "write"},
         ("demo.yml", "demo"): {"contents": "write"},  # the milestone's release
         ("rooms.yml", "rooms"): {"pull-requests": "write"},  # its one comment
         ("template-update.yml", "update"): {
