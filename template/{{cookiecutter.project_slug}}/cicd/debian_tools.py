@@ -1,13 +1,14 @@
 """Programs pip cannot install, taken from Debian's packages without root.
 
 Prometheus's `promtool` (package prometheus: the monitoring room's alert-rule
-tests) and `kubectl` (package kubernetes-client: rendering the Kubernetes
-manifests with its built-in kustomize). When a program is not on PATH (and its
-variable, e.g. PROMTOOL or KUBECTL, names none), its package is fetched once with
-`apt-get download` (no root needed) and unpacked with `dpkg -x` beside the room
-environments: a laptop or a CI runner needs no install, and no server is
-started. Elsewhere (macOS: `brew install prometheus kubectl`) install them
-yourself.
+tests), `prometheus` itself (the same package: the retraining trigger's tests
+ask a real server for its firing alerts) and `kubectl` (package
+kubernetes-client: rendering the Kubernetes manifests with its built-in
+kustomize). When a program is not on PATH (and its variable, e.g. PROMTOOL or
+KUBECTL, names none), its package is fetched once with `apt-get download` (no
+root needed) and unpacked with `dpkg -x` beside the room environments: a laptop
+or a CI runner needs no install. Elsewhere (macOS: `brew install prometheus
+kubectl`) install them yourself.
 """
 
 import os
@@ -19,7 +20,11 @@ from pathlib import Path
 from . import room_envs
 
 # program -> the Debian package that ships it
-PACKAGES = {"promtool": "prometheus", "kubectl": "kubernetes-client"}
+PACKAGES = {
+    "promtool": "prometheus",
+    "prometheus": "prometheus",
+    "kubectl": "kubernetes-client",
+}
 
 
 def unpacked(program: str) -> Path:

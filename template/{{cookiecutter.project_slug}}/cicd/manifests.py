@@ -7,8 +7,11 @@
   kubernetes-client package when none is installed (cicd/debian_tools.py).
 - ``validate`` renders every environment and checks each object, offline,
   against the Kubernetes API of the version k3s installs (`KUBERNETES_VERSION`,
-  the kubernetes-validate package, strict: unknown fields fail), and the Argo
-  CD Applications against the schema kept in cicd/k8s/schemas/.
+  the kubernetes-validate package, strict: unknown fields fail); custom
+  resources (Argo CD's Applications, Argo Workflows' templates and cron
+  workflows) against the schemas kept in cicd/k8s/schemas/. A cron workflow
+  must name a template of the same rendering, and a step's `python -m MODULE`
+  a module of this repository.
 - ``record`` rewrites ENV's release.yaml, the record of the container image
   and the model version it serves: the deploy workflow commits it, Argo CD applies it,
   and a rollback is a revert of that commit.
@@ -38,6 +41,13 @@ ENVIRONMENTS = ("staging", "canary", "production")
 # The Kubernetes minor version the k3s channel installs (cicd/infra/ansible/site.yml).
 KUBERNETES_VERSION = "1.34.0"
 MODEL_VERSION_KEY = "{{ cookiecutter.project_slug }}/model-version"
+# Custom resources, checked against schemas kept in k8s/schemas/ (written here
+# from their projects' documented fields) instead of the Kubernetes API's.
+CUSTOM_SCHEMAS = {
+    ("argoproj.io/v1alpha1", "Application"): "argocd-application.json",
+    ("argoproj.io/v1alpha1", "WorkflowTemplate"): "argo-workflows.json",
+    ("argoproj.io/v1alpha1", "CronWorkflow"): "argo-workflows.json",
+}
 
 
 class RenderError(RuntimeError):
@@ -66,9 +76,21 @@ def objects(text: str) -> list[dict[str, Any]]:
     return [document for document in yaml.safe_load_all(text) if document]
 
 
+def schema_problems(document: dict[str, Any], schema_file: str) -> list[str]:
+    schema = json.loads((ROOT / "schemas" / schema_file).read_text())
+    return [
+        f"{'.'.join(str(part) for part in error.path) or '(top)'}: {error.message}"
+        for error in jsonschema.Draft202012Validator(schema).iter_errors(document)
+    ]
+
+
 def object_problems(document: dict[str, Any]) -> list[str]:
-    """What the Kubernetes API of `KUBERNETES_VERSION` would refuse in one object."""
+    """What the Kubernetes API of `KUBERNETES_VERSION`, or the vendored schema
+    of a custom resource, would refuse in one object."""
     name = f"{document.get('kind')}/{document.get('metadata', {}).get('name')}"
+    custom = CUSTOM_SCHEMAS.get((document.get("apiVersion"), document.get("kind")))
+    if custom:
+        return [f"{name}: {problem}" for problem in schema_problems(document, custom)]
     try:
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as error:
@@ -80,24 +102,49 @@ def object_problems(document: dict[str, Any]) -> list[str]:
 
 
 def application_problems() -> list[str]:
-    schema = json.loads((ROOT / "schemas" / "argocd-application.json").read_text())
     problems = []
     for path in sorted((ROOT / "argocd").glob("*.yaml")):
         application = yaml.safe_load(path.read_text())
-        for error in jsonschema.Draft202012Validator(schema).iter_errors(application):
-            where = ".".join(str(part) for part in error.path) or "(top)"
-            problems.append(f"{path.name}: {where}: {error.message}")
+        schema = CUSTOM_SCHEMAS[("argoproj.io/v1alpha1", "Application")]
+        problems += [f"{path.name}: {p}" for p in schema_problems(application, schema)]
         source = ROOT.parent.parent / application["spec"]["source"]["path"]
         if not source.is_dir():
             problems.append(f"{path.name}: no folder {source}")
     return problems
 
 
+def workflow_problems(documents: list[dict[str, Any]]) -> list[str]:
+    """Argo Workflows' references that only a running cluster would find broken:
+    a cron workflow's template, and the module a step runs from this repository's
+    checkout."""
+    kinds = {(d.get("kind"), d.get("metadata", {}).get("name")) for d in documents}
+    problems = []
+    for document in documents:
+        spec, name = document.get("spec", {}), document["metadata"]["name"]
+        if document.get("kind") == "CronWorkflow":
+            wanted = spec["workflowSpec"].get("workflowTemplateRef", {}).get("name")
+            if wanted and ("WorkflowTemplate", wanted) not in kinds:
+                problems.append(f"CronWorkflow/{name}: no WorkflowTemplate {wanted}")
+        if document.get("kind") != "WorkflowTemplate":
+            continue
+        for template in spec.get("templates", []):
+            command = template.get("container", {}).get("command", [])
+            if command[1:2] == ["-m"] and len(command) > 2:
+                module = ROOT.parent.parent / (command[2].replace(".", "/") + ".py")
+                if not module.is_file():
+                    problems.append(
+                        f"WorkflowTemplate/{name}: {command[2]}: no file {module}"
+                    )
+    return problems
+
+
 def validate() -> list[str]:
     problems = []
     for environment in ENVIRONMENTS:
-        for document in objects(render(environment)):
+        documents = objects(render(environment))
+        for document in documents:
             problems += [f"{environment}: {p}" for p in object_problems(document)]
+        problems += [f"{environment}: {p}" for p in workflow_problems(documents)]
     return problems + application_problems()
 
 
@@ -183,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             if problems:
                 return 1
             print(
-                f"{', '.join(ENVIRONMENTS)} and their Argo CD Applications are valid "
-                f"for Kubernetes {KUBERNETES_VERSION}"
+                f"{', '.join(ENVIRONMENTS)}, their Argo CD Applications and Argo "
+                f"Workflows resources are valid for Kubernetes {KUBERNETES_VERSION}"
             )
     except RenderError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -9,9 +9,9 @@
   above the bar times the baseline's, as training's gate (evaluation.json).
   Fewer than `MIN_LABELLED` labelled predictions are not enough to judge.
 
-Here the loop reads the drift check's and the online evaluation's reports. On a
-cluster, Prometheus's prediction alerts (monitoring/prometheus/alerts.yml) are
-the drift signals it can raise itself (cicd/docs/operate.md).
+Here the loop reads the drift check's and the online evaluation's reports. On
+the cluster, cicd/retrain_trigger.py decides from the schedule and Prometheus's
+drift alerts (monitoring/prometheus/alerts.yml) instead (cicd/docs/operate.md).
 """
 
 from typing import Any

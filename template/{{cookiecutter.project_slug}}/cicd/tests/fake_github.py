@@ -16,7 +16,10 @@ shapes of what cicd/github_api.py is asked for:
 - github-setup: branch protection (get: 404 when none, or 403 as on a free
   plan's private repository; put), environments (get, put, with reviewers by
   user id), their variables (as the repository's) and secrets' names, the
-  repository's secrets' names, the workflow permissions (get, put) and users.
+  repository's secrets' names, the workflow permissions (get, put) and users;
+- the retraining trigger: a workflow's runs (newest first, filtered by event)
+  and workflow_dispatch (204, and a queued run appears; 404 for a workflow
+  file the repository does not have, 422 without a ref).
 
 Every request must carry the token and is recorded (method, path, lower-cased
 headers, body), so tests can assert what was really sent over HTTP.
@@ -27,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -337,6 +341,29 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, {"message": "Not Found"})
         return self.reply(200, {"login": login, "id": github.users[login]})
 
+    # ---- workflows ----
+    def workflow_runs(self, github, query, workflow):
+        if workflow not in github.workflow_files:
+            return self.reply(404, {"message": "Not Found"})
+        runs = [
+            run
+            for run in reversed(github.workflow_runs)
+            if run["workflow"] == workflow
+            and query.get("event", run["event"]) == run["event"]
+        ]
+        return self.reply(
+            200, {"total_count": len(runs), "workflow_runs": page(runs, query)}
+        )
+
+    def dispatch_workflow(self, github, query, workflow):
+        if workflow not in github.workflow_files:
+            return self.reply(404, {"message": "Not Found"})
+        body = self.body_json()
+        if not body.get("ref"):
+            return self.reply(422, {"message": "Invalid request: ref is required"})
+        github.add_run(workflow, "workflow_dispatch", "queued")
+        return self.reply(204)
+
     def latest_runner_release(self, github, query):
         return self.reply(200, {"tag_name": "v2.330.0", "body": github.release_body})
 
@@ -348,6 +375,7 @@ def page(items: list, query: dict) -> list:
 
 
 RUNNERS = r"/repos/{repo}/actions/runners"
+WORKFLOWS = r"/repos/{repo}/actions/workflows"
 VARIABLES = r"/repos/{repo}/actions/variables"
 ENVIRONMENT = r"/repos/{repo}/environments/([^/]+)"
 NAME = r"([A-Za-z_][A-Za-z0-9_]*)"
@@ -391,6 +419,8 @@ ROUTES = [
         Handler.put_workflow_permissions,
     ),
     (r"GET /users/([^/]+)", Handler.get_user),
+    (rf"GET {WORKFLOWS}/([^/]+)/runs", Handler.workflow_runs),
+    (rf"POST {WORKFLOWS}/([^/]+)/dispatches", Handler.dispatch_workflow),
 ]
 
 
@@ -421,6 +451,8 @@ class FakeGitHub(ThreadingHTTPServer):
             "can_approve_pull_request_reviews": False,
         }
         self.users: dict[str, int] = {}  # login -> id
+        self.workflow_files: set[str] = set()  # .github/workflows/<name>
+        self.workflow_runs: list[dict] = []  # oldest first
         self.release_body = (  # of the latest actions/runner release
             "- actions-runner-linux-arm64-2.330.0.tar.gz <!-- BEGIN SHA linux-arm64 -->"
             + "cd" * 32
@@ -449,6 +481,18 @@ class FakeGitHub(ThreadingHTTPServer):
             "labels": [{"id": 1, "name": "self-hosted", "type": "read-only"}],
         }
         return runner_id
+
+    def add_run(self, workflow: str, event: str, status: str, created_at=None) -> dict:
+        created = created_at or datetime.now(UTC)
+        run = {
+            "id": self.new_id(),
+            "workflow": workflow,  # the fake's own key: GitHub has workflow_id
+            "event": event,
+            "status": status,
+            "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        self.workflow_runs.append(run)
+        return run
 
     def __enter__(self) -> FakeGitHub:
         threading.Thread(target=self.serve_forever, daemon=True).start()

@@ -154,3 +154,52 @@ def test_copy_promotes_a_record_and_show_prints_it(k8s_copy, capsys):
     # A rollback is the same copy the other way round.
     assert manifests.main(["copy", "staging", "canary"]) == 0
     assert manifests.recorded("canary") == manifests.recorded("staging")
+
+
+def test_production_retrains_daily_and_on_a_drift_alert_with_argo_workflows():
+    production = rendered("production")
+    namespace = production["Deployment/predictor"]["metadata"]["namespace"]
+    crons = {k: o for k, o in production.items() if k.startswith("CronWorkflow/")}
+    triggers = {
+        name: cron["spec"]["workflowSpec"]["arguments"]["parameters"][0]["value"]
+        for name, cron in crons.items()
+    }
+    assert triggers == {
+        "CronWorkflow/daily-retrain": "schedule",
+        "CronWorkflow/retrain-on-alert": "alerts",
+    }
+    template = production["WorkflowTemplate/retrain-trigger"]
+    (step,) = template["spec"]["templates"]
+    assert step["container"]["command"] == ["python", "-m", "cicd.retrain_trigger"]
+    # It asks the Prometheus of the same namespace, which production deploys.
+    assert "http://prometheus:9090" in step["container"]["args"]
+    assert "Service/prometheus" in production
+    for name in (*crons, "WorkflowTemplate/retrain-trigger"):
+        assert production[name]["metadata"]["namespace"] == namespace
+    assert manifests.workflow_problems(list(production.values())) == []
+    # Only production runs them: staging is no second trigger.
+    assert not any(k.startswith("CronWorkflow/") for k in rendered("staging"))
+
+
+def test_broken_workflows_are_refused_before_a_cluster_sees_them():
+    production = rendered("production")
+    cron = production["CronWorkflow/daily-retrain"]
+    assert manifests.object_problems(cron) == []
+    cron["spec"]["schedule"] = cron["spec"].pop("schedules")  # v3.6's old field
+    assert any(
+        p.startswith("CronWorkflow/daily-retrain: spec:") and "schedule" in p
+        for p in manifests.object_problems(cron)
+    )
+    cron["spec"]["schedules"] = ["every night"]
+    del cron["spec"]["schedule"]
+    (problem,) = manifests.object_problems(cron)
+    assert problem.startswith("CronWorkflow/daily-retrain: spec.schedules.0:")
+    # References only a cluster would find broken: the template, the module.
+    cron["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] = "retrian-trigger"
+    template = production["WorkflowTemplate/retrain-trigger"]
+    template["spec"]["templates"][0]["container"]["command"][2] = "cicd.retrain"
+    assert manifests.workflow_problems([cron, template]) == [
+        "CronWorkflow/daily-retrain: no WorkflowTemplate retrian-trigger",
+        "WorkflowTemplate/retrain-trigger: cicd.retrain: no file "
+        f"{manifests.ROOT.parent / 'retrain.py'}",
+    ]
