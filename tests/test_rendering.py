@@ -19,11 +19,12 @@ ROLE_PATHS = {
     "cicd": ["/cicd/", "/.github/", "/noxfile.py", "/.pre-commit-config.yaml"],
 }
 # Literal double braces that belong in generated files: GitHub expressions,
-# Prometheus / Grafana templates in the monitoring room, and the Ansible
-# playbook's variables.
+# Prometheus / Grafana templates in the monitoring room, the Ansible
+# playbook's variables and lookups, and Argo Workflows' parameters.
 ALLOWED_BRACES = re.compile(
     r"\{\{ ?ansible_user ?\}\}|\{\{ ?ansible_host ?\}\}|\{\{ ?playbook_dir ?\}\}|"
-    r"\{\{ ?item ?\}\}|"
+    r"\{\{ ?item ?\}\}|\{\{ lookup\('ansible\.builtin\.env', '[A-Z_]+'\) \}\}|"
+    r"\{\{workflow\.parameters\.[a-z]+\}\}|"
     r"\$\{\{|\{\{ ?\$labels|\{\{ ?\$value|\{\{ ?predicted_class|\{\{ ?endpoint|\{\{ ?instance|\{\{ ?http_response_code|\{\{ ?le ?\}\}"
 )
 

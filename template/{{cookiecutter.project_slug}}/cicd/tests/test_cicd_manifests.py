@@ -132,11 +132,19 @@ def test_production_monitors_with_the_monitoring_rooms_own_files():
     boards = by_given_name["grafana-dashboards"]
     dashboard = (monitoring / "grafana" / "dashboard.json").read_text()
     assert dashboard in boards["data"].values()
-    # Each Deployment mounts the ConfigMaps by the names kustomize gave them.
+    # Each Deployment mounts the ConfigMaps by the names kustomize gave them,
+    # and keeps its data on a claim of its own, one pod at a time.
     names = set(maps)
     for deployment in ("Deployment/prometheus", "Deployment/grafana"):
-        volumes = production[deployment]["spec"]["template"]["spec"]["volumes"]
-        assert {v["configMap"]["name"] for v in volumes} <= names
+        spec = production[deployment]["spec"]
+        volumes = spec["template"]["spec"]["volumes"]
+        mapped = {v["configMap"]["name"] for v in volumes if "configMap" in v}
+        assert mapped and mapped <= names
+        (claim,) = [
+            v["persistentVolumeClaim"] for v in volumes if "persistentVolumeClaim" in v
+        ]
+        assert f"PersistentVolumeClaim/{claim['claimName']}" in production
+        assert spec["strategy"] == {"type": "Recreate"}
 
 
 def test_copy_promotes_a_record_and_show_prints_it(k8s_copy, capsys):
