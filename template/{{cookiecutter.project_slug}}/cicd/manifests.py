@@ -120,9 +120,11 @@ def workflow_problems(documents: list[dict[str, Any]]) -> list[str]:
     kinds = {(d.get("kind"), d.get("metadata", {}).get("name")) for d in documents}
     problems = []
     for document in documents:
-        spec, name = document.get("spec", {}), document["metadata"]["name"]
+        spec = document.get("spec", {})
+        name = document.get("metadata", {}).get("name")
         if document.get("kind") == "CronWorkflow":
-            wanted = spec["workflowSpec"].get("workflowTemplateRef", {}).get("name")
+            reference = spec.get("workflowSpec", {}).get("workflowTemplateRef", {})
+            wanted = reference.get("name")
             if wanted and ("WorkflowTemplate", wanted) not in kinds:
                 problems.append(f"CronWorkflow/{name}: no WorkflowTemplate {wanted}")
         if document.get("kind") != "WorkflowTemplate":
@@ -130,10 +132,12 @@ def workflow_problems(documents: list[dict[str, Any]]) -> list[str]:
         for template in spec.get("templates", []):
             command = template.get("container", {}).get("command", [])
             if command[1:2] == ["-m"] and len(command) > 2:
-                module = ROOT.parent.parent / (command[2].replace(".", "/") + ".py")
-                if not module.is_file():
+                module = ROOT.parent.parent / command[2].replace(".", "/")
+                runnable = (module.with_suffix(".py"), module / "__main__.py")
+                if not any(path.is_file() for path in runnable):
                     problems.append(
-                        f"WorkflowTemplate/{name}: {command[2]}: no file {module}"
+                        f"WorkflowTemplate/{name}: {command[2]}: no file "
+                        f"{runnable[0]} or {runnable[1]}"
                     )
     return problems
 
@@ -158,8 +162,10 @@ RELEASE = """\
 
 
 def record(environment: str, container: str, model_version: str) -> Path:
-    """Rewrite the environment's release.yaml; its path."""
+    """Rewrite the environment's release.yaml; its path. The service and its
+    log shipper run the same container image."""
     predictor = {"name": "predictor", "image": container}  # its container image
+    shipper = {"name": "log-shipper", "image": container}  # the same container image
     patch = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -170,7 +176,7 @@ def record(environment: str, container: str, model_version: str) -> Path:
         "spec": {
             "template": {
                 "metadata": {"annotations": {MODEL_VERSION_KEY: model_version}},
-                "spec": {"containers": [predictor]},
+                "spec": {"containers": [predictor], "initContainers": [shipper]},
             }
         },
     }
@@ -183,7 +189,8 @@ def record(environment: str, container: str, model_version: str) -> Path:
 def recorded(environment: str) -> tuple[str, str]:
     """ENV's release record: its container image and model version."""
     patch = yaml.safe_load((overlay(environment) / "release.yaml").read_text())
-    (predictor,) = patch["spec"]["template"]["spec"]["containers"]
+    containers = patch["spec"]["template"]["spec"]["containers"]
+    (predictor,) = [c for c in containers if c["name"] == "predictor"]
     container = predictor["image"]  # its container image
     return container, patch["metadata"]["annotations"][MODEL_VERSION_KEY]
 

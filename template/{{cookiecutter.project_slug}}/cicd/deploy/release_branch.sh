@@ -39,7 +39,7 @@ checkout() {
 publish() {
   local environment=$1 record image model
   record="cicd/k8s/overlays/$environment/release.yaml"
-  image=$(sed -n 's/^ *image: //p' "$record")
+  image=$(sed -n 's/^ *image: //p' "$record" | head -n 1)
   model=$(sed -n 's|^ *{{ cookiecutter.project_slug }}/model-version: ||p' "$record" | head -n 1)
   git add "$record"
   if git diff --cached --quiet; then

@@ -40,6 +40,11 @@ def env_of(deployment: dict) -> dict[str, str]:
     return {item["name"]: item["value"] for item in container_of(deployment)["env"]}
 
 
+def shipper_of(deployment: dict) -> dict:
+    (only,) = deployment["spec"]["template"]["spec"]["initContainers"]
+    return only
+
+
 def test_every_environment_and_application_is_valid_for_the_k3s_api():
     assert manifests.validate() == []
 
@@ -78,6 +83,7 @@ def test_a_record_changes_one_environment_and_a_revert_restores_it(tmp_path):
         manifests.record("canary", reference, "7")
         trial = rendered("canary")["Deployment/predictor-canary"]
         assert container_of(trial)["image"] == reference  # the container image
+        assert shipper_of(trial)["image"] == reference  # the same container image
         annotations = trial["spec"]["template"]["metadata"]["annotations"]
         assert annotations[manifests.MODEL_VERSION_KEY] == "7"
         assert manifests.validate() == []
@@ -205,9 +211,42 @@ def test_broken_workflows_are_refused_before_a_cluster_sees_them():
     # References only a cluster would find broken: the template, the module.
     cron["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] = "retrian-trigger"
     template = production["WorkflowTemplate/retrain-trigger"]
-    template["spec"]["templates"][0]["container"]["command"][2] = "cicd.retrain"
+    command = template["spec"]["templates"][0]["container"]["command"]
+    command[2] = "cicd.operate"  # a package with a __main__ runs too
+    assert manifests.workflow_problems([template]) == []
+    command[2] = "cicd.retrain"
+    missing = manifests.ROOT.parent / "retrain"
     assert manifests.workflow_problems([cron, template]) == [
         "CronWorkflow/daily-retrain: no WorkflowTemplate retrian-trigger",
         "WorkflowTemplate/retrain-trigger: cicd.retrain: no file "
-        f"{manifests.ROOT.parent / 'retrain.py'}",
+        f"{missing}.py or {missing / '__main__.py'}",
     ]
+
+
+@pytest.mark.parametrize(
+    ("environment", "name"),
+    [
+        ("staging", "Deployment/predictor"),
+        ("canary", "Deployment/predictor-canary"),
+        ("production", "Deployment/predictor"),
+    ],
+)
+def test_every_pod_ships_the_logs_it_writes_to_the_object_store(environment, name):
+    deployment = rendered(environment)[name]
+    service, shipper = container_of(deployment), shipper_of(deployment)
+    # A native sidecar: started before the service, stopped after it.
+    assert shipper["restartPolicy"] == "Always"
+    assert shipper["command"][:3] == ["python", "-m", "serving.log_shipping"]
+    assert shipper["image"] == service["image"]  # the release's container image
+    shipped = {e["name"]: e["value"] for e in shipper["env"]}
+    written = env_of(deployment)
+    assert shipped["DEPLOY_STAGE"] == written["DEPLOY_STAGE"] == environment
+    logs = ("PREDICTION_LOG", "FEEDBACK_LOG", "INPUT_LOG")
+    assert {k: shipped[k] for k in logs} == {k: written[k] for k in logs}
+    # The logs' folder is one volume both containers mount at the same place.
+    (mount,) = service["volumeMounts"]
+    assert shipper["volumeMounts"] == [mount]
+    assert all(written[k].startswith(mount["mountPath"] + "/") for k in logs)
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    assert "emptyDir" in volumes[mount["name"]]
+    assert shipper["envFrom"] == [{"secretRef": {"name": "object-store"}}]
