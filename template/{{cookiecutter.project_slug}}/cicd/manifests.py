@@ -102,10 +102,10 @@ def object_problems(document: dict[str, Any]) -> list[str]:
 
 
 def application_problems() -> list[str]:
+    schema = CUSTOM_SCHEMAS[("argoproj.io/v1alpha1", "Application")]
     problems = []
     for path in sorted((ROOT / "argocd").glob("*.yaml")):
         application = yaml.safe_load(path.read_text())
-        schema = CUSTOM_SCHEMAS[("argoproj.io/v1alpha1", "Application")]
         problems += [f"{path.name}: {p}" for p in schema_problems(application, schema)]
         source = ROOT.parent.parent / application["spec"]["source"]["path"]
         if not source.is_dir():

@@ -4,12 +4,13 @@ rendered by the real kubectl; what the cluster answers is what the Kubernetes
 API returns for a Deployment rolling out."""
 
 import json
-import socket
 import sys
 import urllib.request
 
 import pytest
 from fake_kubectl import FakeKubectl, deployment
+
+from {{ cookiecutter.package_name }} import local_servers
 
 from cicd import cluster, manifests
 
@@ -29,12 +30,6 @@ def kubectl(k8s_copy, real_kubectl, tmp_path, monkeypatch) -> FakeKubectl:
 
 def rollout(model_version: str, **status) -> dict:
     return deployment(STAGING, "predictor", model_version, annotation=KEY, **status)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_wait_returns_once_every_replica_serves_the_recorded_model(kubectl):
@@ -74,7 +69,7 @@ def test_wait_gives_up_naming_the_model_and_argo_cd(kubectl):
 def test_forward_runs_the_command_with_each_pod_on_its_port(kubectl, tmp_path):
     kubectl.page(PRODUCTION, "predictor-canary", "the canary's metrics\n")
     kubectl.page(PRODUCTION, "predictor", "production's metrics\n")
-    canary, production = free_port(), free_port()
+    canary, production = local_servers.free_port(), local_servers.free_port()
     seen = tmp_path / "seen.json"
     reader = (
         "import json, sys, urllib.request\n"
@@ -104,7 +99,7 @@ def test_forward_runs_the_command_with_each_pod_on_its_port(kubectl, tmp_path):
 def test_a_forward_that_fails_stops_before_the_command(kubectl, tmp_path, capsys):
     marker = tmp_path / "ran"
     command = [sys.executable, "-c", f"open({str(marker)!r}, 'w')"]
-    port = free_port()
+    port = local_servers.free_port()
     assert cluster.main(["forward", f"staging={port}", "--", *command]) == 1
     assert f"staging: port-forward to {port} failed" in capsys.readouterr().err
     assert not marker.exists()

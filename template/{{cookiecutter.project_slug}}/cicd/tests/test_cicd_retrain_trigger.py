@@ -5,15 +5,17 @@ fire at once; GitHub cannot be reached from tests, so fake_github.py speaks its
 documented workflow-run and workflow_dispatch endpoints.
 """
 
+import contextlib
 import json
-import socket
-import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fake_github import REPO, TOKEN, FakeGitHub
+
+from {{ cookiecutter.package_name }} import local_servers
 
 from cicd import debian_tools, retrain_trigger
 
@@ -39,12 +41,6 @@ groups:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def alerts_of(url: str) -> dict[str, str]:
     with urllib.request.urlopen(f"{url}/api/v1/alerts", timeout=5) as response:
         answer = json.load(response)
@@ -52,7 +48,7 @@ def alerts_of(url: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def prometheus(tmp_path_factory) -> str:
+def prometheus(tmp_path_factory) -> Iterator[str]:
     """A real Prometheus whose ModelDrifted and ServiceSlow fire."""
     program = debian_tools.find_or_fetch("prometheus", log=lambda line: None)
     if program is None:
@@ -60,33 +56,25 @@ def prometheus(tmp_path_factory) -> str:
     folder = tmp_path_factory.mktemp("prometheus")
     (folder / "prometheus.yml").write_text(CONFIG)
     (folder / "rules.yml").write_text(RULES)
-    url = f"http://127.0.0.1:{free_port()}"
-    server = subprocess.Popen(
-        [
-            program,
-            "--config.file=prometheus.yml",
-            f"--storage.tsdb.path={folder / 'data'}",
-            f"--web.listen-address={url.removeprefix('http://')}",
-        ],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
+    port = local_servers.free_port()
+    command = [
+        program,
+        "--config.file=prometheus.yml",
+        f"--storage.tsdb.path={folder / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    log = folder / "prometheus.log"
+    with local_servers.started(command, port, log, cwd=folder) as url:
+        # Listening comes before the first rule evaluation (and before ready).
+        deadline = time.monotonic() + local_servers.STARTUP_SECONDS
         while True:
-            try:
+            with contextlib.suppress(OSError):
                 if alerts_of(url).get("ModelDrifted") == "firing":
                     break
-            except OSError:
-                pass  # not listening yet
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Prometheus did not fire: {server.stderr.read()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"Prometheus did not fire: {log.read_text()[-2000:]}")
             time.sleep(0.2)
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.fixture
@@ -143,7 +131,7 @@ def test_a_dispatched_run_within_the_cooldown_holds_the_next(
 
 
 def test_an_unreachable_prometheus_starts_nothing_and_fails(github, capsys):
-    dead = f"http://127.0.0.1:{free_port()}"
+    dead = f"http://127.0.0.1:{local_servers.free_port()}"
     code = retrain_trigger.main(["--trigger", "schedule", "--prometheus", dead])
     assert code == 1
     assert f"GET {dead}/api/v1/alerts" in capsys.readouterr().err
