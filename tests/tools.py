@@ -7,6 +7,7 @@ from this environment's Python, which has its Python dependencies
 (requirements-dev.txt: pyyaml, jinja2, jsonschema, configobj, jsonpatch).
 """
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -43,22 +44,34 @@ def check_workflows(project: Path) -> list[Path]:
 
 
 def unpack_cloud_init() -> None:
+    """Fetch and unpack cloud-init once; test workers running side by side wait
+    for the one that does it (a lock file), then find it unpacked."""
     CLOUD_INIT_CACHE.mkdir(parents=True, exist_ok=True)
-    if not list(CLOUD_INIT_CACHE.glob("cloud-init_*.deb")):
-        fetched = subprocess.run(
-            ["apt-get", "download", "cloud-init"],
-            cwd=CLOUD_INIT_CACHE,
-            capture_output=True,
-            text=True,
-        )
-        if fetched.returncode != 0:
-            pytest.fail(
-                "cloud-init is not installed and `apt-get download cloud-init` failed"
-                f" ({fetched.stderr.strip()}); install it with"
-                " `apt-get install cloud-init` or run `apt-get update` first"
+    with open(CLOUD_INIT_CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (CLOUD_INIT_PYTHONPATH / "cloudinit").is_dir():
+            return
+        if not list(CLOUD_INIT_CACHE.glob("cloud-init_*.deb")):
+            fetched = subprocess.run(
+                ["apt-get", "download", "cloud-init"],
+                cwd=CLOUD_INIT_CACHE,
+                capture_output=True,
+                text=True,
             )
-    deb = max(CLOUD_INIT_CACHE.glob("cloud-init_*.deb"))
-    subprocess.run(["dpkg", "-x", str(deb), str(CLOUD_INIT_CACHE / "root")], check=True)
+            if fetched.returncode != 0:
+                pytest.fail(
+                    "cloud-init is not installed and `apt-get download cloud-init`"
+                    f" failed ({fetched.stderr.strip()}); install it with"
+                    " `apt-get install cloud-init` or run `apt-get update` first"
+                )
+        deb = max(CLOUD_INIT_CACHE.glob("cloud-init_*.deb"))
+        # Unpacked beside, then moved in whole: a worker that does not take the
+        # lock (cloud_init_schema) never sees a half-unpacked package.
+        unpacking = CLOUD_INIT_CACHE / "root.partial"
+        shutil.rmtree(unpacking, ignore_errors=True)
+        subprocess.run(["dpkg", "-x", str(deb), str(unpacking)], check=True)
+        shutil.rmtree(CLOUD_INIT_CACHE / "root", ignore_errors=True)
+        unpacking.rename(CLOUD_INIT_CACHE / "root")
 
 
 def cloud_init_schema(user_data: Path) -> subprocess.CompletedProcess:
