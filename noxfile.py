@@ -50,14 +50,15 @@ def run_template_tests(session: nox.Session, *pytest_args: str) -> None:
         f"--basetemp={basetemp}",
         "-rs",  # why a test was skipped (e.g. torchvision that cannot install)
         "--durations=8",  # where the run's time goes
-        # Test files side by side, one per core: most of a file's time is spent in
-        # single-threaded subprocesses (pip, nox, pytest of a rendered project), so
-        # two cores nearly halve the wall time. Whole files per worker keep module
-        # fixtures (a rendered project, its dataset) made once; room environments
-        # and fetched tools are built under a lock, so workers share them safely.
+        # Tests side by side, one worker per core: most of the time is spent in
+        # single-threaded subprocesses (pip, nox, pytest of a rendered project).
+        # Whole files per worker, except the long tests marked `alone`
+        # (tests/conftest.py); room environments and fetched tools are built
+        # under a lock, so workers share them safely.
         f"--numprocesses={os.environ.get('TEST_WORKERS', 'auto')}",
         "--maxprocesses=4",  # beyond that, rendering in every worker costs more
-        "--dist=loadfile",
+        "--dist=loadgroup",
+        "--no-loadscope-reorder",  # in conftest's order: the `alone` tests first
         *pytest_args,
         *session.posargs,
         env=generated_project_env(),

@@ -79,6 +79,25 @@ def pytest_configure(config: pytest.Config) -> None:
         "slow: runs a generated project's own nox sessions (room environments,"
         " minutes); `nox -s fast` leaves these out",
     )
+    config.addinivalue_line(
+        "markers",
+        "alone: a long test that shares no fixture with the rest of its file:"
+        " pytest-xdist may run it on any worker, apart from that file",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """How pytest-xdist shares the tests out (noxfile.py: --dist=loadgroup).
+
+    Each file goes whole to one worker, so that its module fixtures (a rendered
+    project, a dataset, a server) are made once; a test marked `alone` goes by
+    itself to whichever worker is free. Those run first: they are the longest,
+    and the whole files fill the time around them.
+    """
+    for item in items:
+        if item.get_closest_marker("alone") is None:
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+    items.sort(key=lambda item: item.get_closest_marker("alone") is None)
 
 
 def render(destination: Path, **answers) -> Path:

@@ -31,7 +31,9 @@ from conftest import (
     task_of,
 )
 
-pytestmark = pytest.mark.slow
+# Each test renders nothing of its own (the session's `projects`): each may run
+# on any pytest-xdist worker, and these are most of the suite's time.
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 ROOMS = ("data", "training", "serving", "monitoring", "cicd")
 WHOLE_SUITE = tuple(KIND_SCENARIOS.values())

@@ -19,7 +19,8 @@ import sys
 import pytest
 from conftest import ROOT, render, run_nox, tail
 
-pytestmark = pytest.mark.slow
+# One test, minutes long: it may start first on any pytest-xdist worker.
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 TORCHVISION_SPEC = os.environ.get(
     "TORCHVISION_TORCH_SPEC", "torch==2.14.1 torchvision==0.29.1"
