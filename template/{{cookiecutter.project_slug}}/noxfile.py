@@ -247,6 +247,13 @@ def registry(session: nox.Session) -> None:
 
 
 @nox.session
+def compare(session: nox.Session) -> None:
+    """A candidate against production's model on the same held-out data:
+    `-- --production PATH|--production-alias ALIAS --candidate PATH`"""
+    run_in(session, "training", "python", "-m", "training.compare", *session.posargs)
+
+
+@nox.session
 def monitor(session: nox.Session) -> None:
     """Compare production inputs and predictions with the training reference."""
     run_in(session, "monitoring", "python", "-m", "monitoring.drift", *session.posargs)

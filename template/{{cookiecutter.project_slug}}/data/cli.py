@@ -11,7 +11,7 @@ from {{ cookiecutter.package_name }}.problem import ProblemDataError, Spec
 
 from .contracts import outdated_files, write_contract
 from .ingest import DEFAULT_TARGET, ingest
-from .labelled import make_labelled_dataset
+from .labelled import fetch_stored_logs, make_labelled_dataset
 from .layout import quarantine_dir
 from .manifest import manifest_path
 from .prepare import DEFAULT_COUNT, DEFAULT_SEED, prepare
@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     labelled.add_argument("--inputs", type=Path, default=paths.input_log_path())
     labelled.add_argument("--feedback", type=Path, default=paths.feedback_log_path())
+    labelled.add_argument(
+        "--stored",
+        metavar="STAGE",
+        help="both logs of a deploy stage (e.g. production) from the object store, "
+        "as the service's log shipper left them, instead of --inputs and --feedback",
+    )
     labelled.add_argument("--seed", type=int, default=DEFAULT_SEED)
     labelled.add_argument(
         "--shuffle-labels",
@@ -204,9 +210,13 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "validate":
         manifest = revalidate()
     elif args.command == "labelled":
+        inputs, feedback = args.inputs, args.feedback
+        if args.stored:
+            gathered = paths.artifacts_dir() / "stored-logs" / args.stored
+            inputs, feedback = fetch_stored_logs(args.stored, gathered)
         manifest = make_labelled_dataset(
-            args.inputs,
-            args.feedback,
+            inputs,
+            feedback,
             seed=args.seed,
             shuffle_labels=args.shuffle_labels,
         )

@@ -17,6 +17,9 @@ accepts (the contract changed since) is quarantined with the reason.
 ``--shuffle-labels`` is a drill, not a way to train: it shuffles the training
 split's answers, so a model trained on the result learns nothing, and the
 operation loop (nox -s operate) must refuse to promote it.
+
+``--stored STAGE`` reads both logs from the object store instead, where the
+service's log shipper leaves them on the cluster (the GPU run's retraining).
 """
 
 import json
@@ -27,6 +30,7 @@ from typing import Any
 
 from {{ cookiecutter.package_name }} import paths, problem
 from {{ cookiecutter.package_name }}.json_lines import parse as parse_json_lines
+from {{ cookiecutter.package_name }}.object_store import ObjectStore, shipped_log_prefix
 from {{ cookiecutter.package_name }}.problem import ContractError, Rejected, Source
 
 from .dataset import Provenance, make_dataset
@@ -41,6 +45,19 @@ def json_lines(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     return parse_json_lines(path.read_text(encoding="utf-8", errors="replace"))[0]
+
+
+def fetch_stored_logs(stage: str, into: Path) -> tuple[Path, Path]:
+    """A deploy stage's input and feedback logs as its shipper left them in the
+    object store (serving/log_shipping.py), each gathered into one file under
+    ``into``: what the GPU run retrains on. `StoreError` when unreachable."""
+    store = ObjectStore.from_env()
+    gathered = []
+    for log in ("inputs", "feedback"):
+        path = into / f"{log}.jsonl"
+        store.concatenate(shipped_log_prefix(log, stage), path)
+        gathered.append(path)
+    return gathered[0], gathered[1]
 
 
 def latest_by_id(lines: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:

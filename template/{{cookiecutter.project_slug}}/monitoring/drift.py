@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.object_store import is_location
 
 from . import metrics, stored_log
 from .checks import Check, run_checks
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     out_path = args.out or default_output_path()
     try:
         reference = load_reference(reference_path)
-        if args.production and stored_log.is_stored(args.production):
+        if args.production and is_location(args.production):
             local = paths.monitoring_dir() / "production-log.jsonl"
             production_path = stored_log.fetch(args.production, local)
         production = load_prediction_log(production_path, reference)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from {{ cookiecutter.package_name }} import json_lines, paths, quality
+from {{ cookiecutter.package_name }}.object_store import is_location
 from {{ cookiecutter.package_name }}.spec import ProblemDataError, Spec, read_spec
 
 from . import stored_log
@@ -126,7 +127,7 @@ def table(result: dict[str, Any]) -> str:
 
 def local(location: str, what: str) -> Path:
     """A log's local file: itself, or the shipped objects fetched into one."""
-    if not stored_log.is_stored(location):
+    if not is_location(location):
         return Path(location)
     name = what.replace(" ", "-") + ".jsonl"
     return stored_log.fetch(location, paths.monitoring_dir() / "stored" / name, what)

@@ -32,7 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from {{ cookiecutter.package_name }} import paths
-from {{ cookiecutter.package_name }}.object_store import ObjectStore, StoreError
+from {{ cookiecutter.package_name }}.object_store import (
+    ObjectStore,
+    StoreError,
+    shipped_log_prefix,
+)
 
 from .prediction_log import deploy_stage
 
@@ -67,7 +71,7 @@ def segment_key(stage: str, log: Path, segment: Path, prefix: str = PREFIX) -> s
     """The object key of a moved-aside file, from the time in its name."""
     moved = segment.name[len(log.stem) + 1 : -len(log.suffix)]  # <UTC time>-<host>
     day = datetime.strptime(moved.split("-", 1)[0], STAMP).date().isoformat()
-    return f"{prefix}/{stage}/{day}/{moved}.jsonl"
+    return f"{shipped_log_prefix(prefix, stage)}{day}/{moved}.jsonl"
 
 
 def ship_once(

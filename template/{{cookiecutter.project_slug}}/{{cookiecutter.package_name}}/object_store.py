@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_BUCKET = "{{ cookiecutter.project_id }}-data"
+# How a stored location is written on command lines: s3://BUCKET/PREFIX.
+SCHEME = "s3://"
 CREDENTIALS = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 # Swift's S3 layer takes any region name; SigV4 needs one.
 FALLBACK_REGION = "us-east-1"
@@ -29,6 +31,24 @@ class StoreError(RuntimeError):
 
 def missing_settings() -> list[str]:
     return [name for name in CREDENTIALS if not os.environ.get(name)]
+
+
+def is_location(text: str) -> bool:
+    return text.startswith(SCHEME)
+
+
+def split_location(location: str) -> tuple[str, str]:
+    """(bucket, prefix) of ``s3://BUCKET/PREFIX``; `StoreError` without a bucket."""
+    bucket, _, prefix = location.removeprefix(SCHEME).partition("/")
+    if not bucket:
+        raise StoreError(f"{location} names no bucket: use s3://BUCKET/PREFIX")
+    return bucket, prefix
+
+
+def shipped_log_prefix(log: str, stage: str) -> str:
+    """Where serving/log_shipping.py keeps one deploy stage's pieces of a log
+    (predictions, feedback or inputs), which the other rooms read back."""
+    return f"{log}/{stage}/"
 
 
 @dataclass
@@ -124,6 +144,16 @@ class ObjectStore:
 
     def get_json(self, key: str) -> dict[str, Any]:
         return json.loads(self.read(key))
+
+    def concatenate(self, prefix: str, into: Path) -> int:
+        """Every JSON-lines object under ``prefix``, in key order (for a shipped
+        log, time order), written one after another into ``into``; how many."""
+        keys = [key for key in self.keys(prefix) if key.endswith(".jsonl")]
+        into.parent.mkdir(parents=True, exist_ok=True)
+        with into.open("wb") as out:
+            for key in keys:
+                out.write(self.read(key))
+        return len(keys)
 
     def keys(self, prefix: str) -> list[str]:
         """Every key under ``prefix``, in order."""

@@ -1,9 +1,11 @@
 """No fork's pull request reaches a self-hosted runner: the `if:` of every such
 job is evaluated, as GitHub would (workflow_runs.py), for a pull request from a
-fork.
+fork. And a GPU run on main deploys its model only when it beats production's.
 """
 
+import os
 import re
+import subprocess
 
 import pytest
 import yaml
@@ -101,3 +103,70 @@ def test_the_gpu_job_runs_only_on_its_own_runs_runner():
     assert 'nox -s runner -- down --run-id "$RUN_ID"' in commands
     run_id = "{% raw %}${{ github.run_id }}-${{ github.run_attempt }}{% endraw %}"
     assert flow["env"]["RUN_ID"] == run_id
+
+
+def compare_step(train: dict) -> dict:
+    return next(step for step in train["steps"] if step.get("id") == "compare")
+
+
+def test_a_gpu_run_on_main_deploys_only_a_model_better_than_productions():
+    jobs = gpu_training()["jobs"]
+    train, deploy = jobs["train"], jobs["deploy"]
+    commands = [step.get("run", "") for step in train["steps"]]
+    # Production's labelled inputs join the data before training, once the
+    # object store is set; the comparison follows training.
+    labelled = commands.index("nox -s data -- labelled --stored production")
+    assert commands.index("nox -s data") < labelled < commands.index("nox -s train")
+    store_step = train["steps"][labelled]
+    assert not evaluate(store_step["if"], {"vars": {}})
+    assert evaluate(store_step["if"], {"vars": {"AWS_ENDPOINT_URL": "https://s3"}})
+    compare = compare_step(train)
+    assert commands.index(compare["run"]) > commands.index("nox -s train")
+    assert "steps.compare.outputs.better" in train["outputs"]["better"]
+    for better, deployed in (("true", True), ("false", False), (None, False)):
+        outputs = {} if better is None else {"better": better}
+        needs = {"train": {"result": "success", "outputs": outputs}}
+        context = {"github": event("push"), "needs": needs}
+        assert evaluate(deploy["if"], context) is deployed, better
+        assert evaluate(compare["if"], context)
+    pull_request = {"github": event("pull_request"), "needs": needs}
+    assert not evaluate(compare["if"], pull_request)
+
+
+@pytest.mark.parametrize(
+    "exit_code, verdict_written, better",
+    [(0, True, "true"), (1, True, "false"), (1, False, None)],
+)
+def test_the_comparison_step_turns_the_verdict_into_the_jobs_output(
+    tmp_path, exit_code, verdict_written, better
+):
+    """The step's shell as the runner runs it, with `nox` standing in for
+    training/compare.py (tested in the training room): 0 better, 1 not better
+    with a verdict written, 1 without one (the registry did not answer)."""
+    stand_in = tmp_path / "bin" / "nox"
+    stand_in.parent.mkdir()
+    verdict = "mkdir -p artifacts/metrics && echo {} >artifacts/metrics/comparison.json"
+    stand_in.write_text(
+        f"#!/bin/sh\n{verdict if verdict_written else ':'}\nexit {exit_code}\n"
+    )
+    stand_in.chmod(0o755)
+    compare = compare_step(gpu_training()["jobs"]["train"])
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    ran = subprocess.run(
+        ["bash", "-e", "-c", compare["run"]],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PATH": f"{stand_in.parent}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+        },
+        capture_output=True,
+        text=True,
+    )
+    if better is None:
+        assert ran.returncode != 0 and not output.exists()
+    else:
+        assert ran.returncode == 0, ran.stderr
+        assert output.read_text() == f"better={better}\n"
+        assert f"**{better}**" in summary.read_text()

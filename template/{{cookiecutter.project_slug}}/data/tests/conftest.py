@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }} import problem
+from {{ cookiecutter.package_name }} import local_servers, problem
 from {{ cookiecutter.package_name }}.problem import Example, Source, Spec
 
 
@@ -26,6 +26,29 @@ def artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "artifacts"
     monkeypatch.setenv("ARTIFACTS_DIR", str(folder))
     return folder
+
+
+# A real S3 server on loopback (`rclone serve s3`, from the room's requirements).
+ACCESS_KEY, SECRET_KEY = "test-access", "test-secret-key"
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """The server's address and the folder it keeps buckets in."""
+    root = tmp_path_factory.mktemp("s3")
+    with local_servers.s3(root, (ACCESS_KEY, SECRET_KEY)) as address:
+        yield address, root
+
+
+@pytest.fixture
+def bucket(s3_server, artifacts, monkeypatch) -> Path:
+    """A fresh bucket for the test, named by DATA_BUCKET; its folder on disk."""
+    address, root = s3_server
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    settings = local_servers.s3_settings(address, (ACCESS_KEY, SECRET_KEY), name)
+    for variable, value in settings.items():
+        monkeypatch.setenv(variable, value)
+    return root / name
 
 
 def fingerprints(spec: Spec, examples: list[Example]) -> Counter[str]:

@@ -5,6 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 from {{ cookiecutter.package_name }} import problem
+from {{ cookiecutter.package_name }}.object_store import ObjectStore, shipped_log_prefix
 from {{ cookiecutter.package_name }}.paths import dataset_dir
 from {{ cookiecutter.package_name }}.problem import SPLITS
 
@@ -118,3 +119,50 @@ def test_the_command_line_reports_the_new_version(artifacts, tmp_path, capsys):
     output = capsys.readouterr().out
     assert "labelled production" in output
     assert f"version {read_manifest()['version'][:12]}" in output
+
+
+def ship(store: ObjectStore, log: str, stage: str, lines: list[bytes], tmp_path):
+    """Store ``lines`` as the stage's log shipper does: in pieces, keyed by time."""
+    for n, piece in enumerate((lines[:2], lines[2:])):
+        part = tmp_path / f"{log}-{stage}-{n}.jsonl"
+        part.write_bytes(b"".join(piece))
+        key = f"{shipped_log_prefix(log, stage)}2027-03-01/2027030{n + 1}T000000Z-a"
+        store.upload(part, key + ".jsonl")
+
+
+def test_the_gpu_run_reads_one_stages_logs_from_the_object_store(
+    bucket, tmp_path, fingerprint
+):
+    prepare(count=6, seed=3)
+    spec = problem.read_spec(dataset_dir())
+    old = stored(spec, fingerprint)
+    input_log, feedback_log, labelled = served_logs(tmp_path, spec)
+    store = ObjectStore.from_env()
+    store.ensure_bucket()
+    for log, path in (("inputs", input_log), ("feedback", feedback_log)):
+        ship(store, log, "production", path.read_bytes().splitlines(True), tmp_path)
+    # The canary's feedback answers the fourth input, which production's does not:
+    # another stage's logs, so not taken.
+    answer = {"prediction_id": f"{4:032x}", "label": labelled[0].target}
+    ship(store, "feedback", "canary", [json.dumps(answer).encode() + b"\n"], tmp_path)
+
+    assert main(["labelled", "--stored", "production"]) == 0
+
+    manifest = read_manifest()
+    assert manifest["options"]["added"] == 3
+    assert stored(spec, fingerprint)["training"] == old["training"] + fingerprint(
+        spec, labelled
+    )
+
+
+def test_without_the_object_store_nothing_changes_and_the_error_says_what_to_set(
+    artifacts, monkeypatch, capsys
+):
+    before = prepare(count=6, seed=3)
+    for variable in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(variable, raising=False)
+
+    assert main(["labelled", "--stored", "production"]) == 2
+
+    assert "set AWS_ENDPOINT_URL" in capsys.readouterr().err
+    assert read_manifest()["version"] == before["version"]

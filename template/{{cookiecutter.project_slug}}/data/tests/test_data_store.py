@@ -1,13 +1,8 @@
 """Dataset versions in a real S3 server: `rclone serve s3` on loopback, over a
 temporary folder (rclone comes with the data room's requirements)."""
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from {{ cookiecutter.package_name }} import local_servers
 from {{ cookiecutter.package_name }}.hashing import file_sha256
 from {{ cookiecutter.package_name }}.object_store import CREDENTIALS, ObjectStore, StoreError
 from {{ cookiecutter.package_name }}.paths import dataset_dir
@@ -16,27 +11,6 @@ from data import versions
 from data.cli import main
 from data.manifest import read_manifest
 from data.prepare import prepare
-
-ACCESS_KEY, SECRET_KEY = "test-access", "test-secret-key"
-
-
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """The server's address and the folder it keeps buckets in."""
-    root = tmp_path_factory.mktemp("s3")
-    with local_servers.s3(root, (ACCESS_KEY, SECRET_KEY)) as address:
-        yield address, root
-
-
-@pytest.fixture
-def bucket(s3_server, artifacts, monkeypatch) -> Path:
-    """A fresh bucket for the test, named by DATA_BUCKET; its folder on disk."""
-    address, root = s3_server
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    settings = local_servers.s3_settings(address, (ACCESS_KEY, SECRET_KEY), name)
-    for variable, value in settings.items():
-        monkeypatch.setenv(variable, value)
-    return root / name
 
 
 def dataset_files() -> dict[str, str]:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }} import problem, quality
+from {{ cookiecutter.package_name }} import paths, problem, quality
+from {{ cookiecutter.package_name }}.model import save_checkpoint
 from {{ cookiecutter.package_name }}.spec import (
     SPLITS,
     Example,
@@ -23,6 +24,7 @@ from {{ cookiecutter.package_name }}.spec import (
 
 from training import tracking
 from training.config import DEFAULT_CONFIG_PATH, TrainingConfig, load_config
+from training.datasets import read_examples
 
 # Half the default synthetic dataset (examples per class, or rows): a few
 # seconds per training run on two CPU cores, and enough examples of each class
@@ -109,6 +111,21 @@ def tiny_config(artifacts: Path) -> Callable[..., TrainingConfig]:
 
     def make(*overrides: str) -> TrainingConfig:
         return load_config(DEFAULT_CONFIG_PATH, [*TINY_OVERRIDES, *overrides])
+
+    return make
+
+
+@pytest.fixture
+def untrained_checkpoint(tiny_config) -> Callable[[Path], Path]:
+    """Saves, at the path given, a model of the dataset's problem that has
+    learned nothing: a candidate that must fail the quality gate."""
+
+    def make(path: Path) -> Path:
+        spec = read_spec(paths.dataset_dir())
+        settings = tiny_config().to_dict()
+        fitted = problem.fit(spec, read_examples("training", spec), settings)
+        untrained = problem.build_model(fitted, problem.DEFAULT_ARCH)
+        return save_checkpoint(path, untrained, spec=fitted, arch=problem.DEFAULT_ARCH)
 
     return make
 

@@ -173,20 +173,11 @@ def test_a_model_of_another_problem_or_no_model_means_exit_code_2(
     assert "no model at" in capsys.readouterr().err
 
 
-def untrained_checkpoint(path, tiny_config):
-    """A model of the dataset's problem that has learned nothing, saved at ``path``."""
-    spec = read_spec(paths.dataset_dir())
-    settings = tiny_config().to_dict()
-    fitted = problem.fit(spec, read_examples("training", spec), settings)
-    untrained = problem.build_model(fitted, problem.DEFAULT_ARCH)
-    return save_checkpoint(path, untrained, spec=fitted, arch=problem.DEFAULT_ARCH)
-
-
 def test_a_learned_candidate_beats_an_untrained_production_model_and_not_back(
-    trained, tiny_config, tmp_path, capsys
+    trained, untrained_checkpoint, tmp_path, capsys
 ) -> None:
     learned = paths.latest_model_path()
-    untrained = untrained_checkpoint(tmp_path / "untrained.pt", tiny_config)
+    untrained = untrained_checkpoint(tmp_path / "untrained.pt")
     out = tmp_path / "comparison.json"
 
     args = ["--production", str(untrained), "--candidate", str(learned)]

@@ -1,12 +1,13 @@
 """Which registry version a training run registered (`nox -s registry --
-promote-trained ALIAS`, what the deploy workflow moves), whatever the tracker."""
+promote-trained ALIAS`, what the deploy workflow moves), and a comparison with
+a registry that cannot answer, whatever the tracker."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from training import registry
+from training import compare, registry
 
 
 def summary_naming(folder: Path, model_version: str | None) -> Path:
@@ -41,3 +42,15 @@ def test_a_run_that_registered_nothing_moves_no_alias(tmp_path, capsys):
     assert "names no registered version: production not moved" in (
         capsys.readouterr().out
     )
+
+
+def test_a_comparison_with_no_registry_to_read_refuses_and_leaves_no_verdict(
+    artifacts, tmp_path, capsys
+):
+    out = tmp_path / "comparison.json"
+    out.write_text('{"better": true}')  # an older run's verdict
+    command = ["--model", "never-registered", "--production-alias", "production"]
+    command += ["--candidate", str(tmp_path / "model.pt"), "--out", str(out)]
+    assert compare.main(command) == 2
+    assert "never-registered" in capsys.readouterr().err
+    assert not out.exists()
