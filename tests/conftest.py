@@ -40,6 +40,9 @@ SCENARIOS: dict[str, dict] = {
         "monitoring_owner": "y3",
         "data_owner": "z4",
         "cicd_owner": "shared",
+        # The application the team's ML feature lives in, beside the model.
+        "host_app_image": "ghcr.io/example-org/shop:2.1",
+        "host_app_port": 5000,
     },
     "three-owned-cicd": {
         "project_name": "Food Vision",

@@ -291,6 +291,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
     ),
     "cicd/k8s/argocd": ("canary.yaml", "production.yaml", "staging.yaml"),
     "cicd/k8s/base/deployment": ("deployment.yaml", "kustomization.yaml"),
+    "cicd/k8s/base/host-app": ("kustomization.yaml",),
     "cicd/k8s/base/service": ("kustomization.yaml", "service.yaml"),
     "cicd/k8s/overlays/canary": ("kustomization.yaml", "release.yaml", "stage.yaml"),
     "cicd/k8s/overlays/production": (
@@ -406,10 +407,20 @@ TRACKER_FILES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def expected_files(package_name: str, task: str, tracker: str = "wandb") -> set[str]:
+# The files a named host application adds (host_app_image).
+HOST_APP_FILES: dict[str, tuple[str, ...]] = {
+    "cicd/k8s/base/host-app": ("deployment.yaml", "service.yaml"),
+    "cicd/tests": ("test_cicd_host_app.py",),
+}
+
+
+def expected_files(
+    package_name: str, task: str, tracker: str = "wandb", host_app: bool = False
+) -> set[str]:
     """Every path (relative, POSIX) a freshly generated project of ``task`` holds."""
     return (
         _paths(FILES_BY_FOLDER, package_name)
         | _paths(KIND_FILES[task], package_name)
         | _paths(TRACKER_FILES[tracker], package_name)
+        | (_paths(HOST_APP_FILES, package_name) if host_app else set())
     )

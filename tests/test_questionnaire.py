@@ -119,6 +119,18 @@ INVALID_ANSWERS = {
         "wandb_entity 'my team' may hold only",
     ),
     "wandb project": ({"wandb_project": "a/b"}, "wandb_project 'a/b' must be"),
+    "host app image in capitals": (
+        {"host_app_image": "ghcr.io/Acme/Shop:1.0"},
+        "host_app_image 'ghcr.io/Acme/Shop:1.0' is not a container image reference",
+    ),
+    "host app image with an empty tag": (
+        {"host_app_image": "acme/shop:"},
+        "its tag must be 1 to 128",
+    ),
+    "host app port out of range": (
+        {"host_app_image": "acme/shop:1.0", "host_app_port": 70000},
+        "host_app_port must be a port number from 1 to 65535; got 70000",
+    ),
 }
 
 

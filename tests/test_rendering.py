@@ -44,7 +44,10 @@ def test_exact_file_set(rendered, scenario):
     project = rendered[scenario]
     answers = answers_of(project)
     expected = expected_files(
-        answers["package_name"], answers["task"], answers["tracker"]
+        answers["package_name"],
+        answers["task"],
+        answers["tracker"],
+        host_app=bool(answers.get("host_app_image")),
     )
     assert sorted(files_of(project) - expected) == []
     assert sorted(expected - files_of(project)) == []

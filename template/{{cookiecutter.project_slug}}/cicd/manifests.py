@@ -76,6 +76,14 @@ def objects(text: str) -> list[dict[str, Any]]:
     return [document for document in yaml.safe_load_all(text) if document]
 
 
+def by_name(environment: str) -> dict[str, dict[str, Any]]:
+    """The environment's objects as Argo CD would apply them, by "Kind/name"."""
+    return {
+        f"{document['kind']}/{document['metadata']['name']}": document
+        for document in objects(render(environment))
+    }
+
+
 def schema_problems(document: dict[str, Any], schema_file: str) -> list[str]:
     schema = json.loads((ROOT / "schemas" / schema_file).read_text())
     return [

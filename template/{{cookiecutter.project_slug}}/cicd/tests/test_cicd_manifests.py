@@ -12,23 +12,12 @@ import shutil
 import pytest
 import yaml
 
-from cicd import debian_tools, manifests
+from cicd import manifests
 
-
-@pytest.fixture(scope="module", autouse=True)
-def kubectl() -> str:
-    found = debian_tools.find_or_fetch("kubectl", log=lambda line: None)
-    if found is None:
-        pytest.skip("no kubectl: install it, or run where apt-get can fetch it")
-    return found
-
-
-def rendered(environment: str) -> dict[str, dict]:
-    """kind/name -> object, as Argo CD would apply them."""
-    return {
-        f"{o['kind']}/{o['metadata']['name']}": o
-        for o in manifests.objects(manifests.render(environment))
-    }
+pytestmark = pytest.mark.usefixtures("real_kubectl")
+# The host application's objects, when the questionnaire named one
+# (test_cicd_host_app.py checks them).
+HOST_APP = {"Deployment/host-app", "Service/host-app"}
 
 
 def container_of(deployment: dict) -> dict:
@@ -50,10 +39,10 @@ def test_every_environment_and_application_is_valid_for_the_k3s_api():
 
 
 def test_each_environment_says_its_stage_and_the_canary_shares_production():
-    staging, canary = rendered("staging"), rendered("canary")
-    production = rendered("production")
+    staging, canary = manifests.by_name("staging"), manifests.by_name("canary")
+    production = manifests.by_name("production")
     assert set(canary) == {"Deployment/predictor-canary"}  # no Service of its own
-    assert set(staging) == {"Deployment/predictor", "Service/predictor"}
+    assert set(staging) - HOST_APP == {"Deployment/predictor", "Service/predictor"}
     assert set(staging) < set(production)  # and monitoring, below
     for name, objects in (("staging", staging), ("production", production)):
         assert env_of(objects["Deployment/predictor"])["DEPLOY_STAGE"] == name
@@ -81,7 +70,7 @@ def test_a_record_changes_one_environment_and_a_revert_restores_it(tmp_path):
     reference = "ghcr.io/team/app-serving:sha-0123456789ab"  # a GHCR image
     try:
         manifests.record("canary", reference, "7")
-        trial = rendered("canary")["Deployment/predictor-canary"]
+        trial = manifests.by_name("canary")["Deployment/predictor-canary"]
         assert container_of(trial)["image"] == reference  # the container image
         assert shipper_of(trial)["image"] == reference  # the same container image
         annotations = trial["spec"]["template"]["metadata"]["annotations"]
@@ -125,7 +114,7 @@ def test_argo_cd_applications_point_at_their_overlays(tmp_path, monkeypatch):
 
 
 def test_production_monitors_with_the_monitoring_rooms_own_files():
-    production = rendered("production")
+    production = manifests.by_name("production")
     monitoring = manifests.ROOT.parent.parent / "monitoring"
     # ConfigMaps by the name they were given; kustomize adds a hash of the content.
     maps = {k.split("/")[1]: o for k, o in production.items() if k.startswith("Conf")}
@@ -158,7 +147,7 @@ def test_copy_promotes_a_record_and_show_prints_it(k8s_copy, capsys):
     manifests.record("canary", reference, "run-7-0a1b2c")
     assert manifests.main(["copy", "canary", "production"]) == 0
     assert manifests.recorded("production") == (reference, "run-7-0a1b2c")
-    stable = rendered("production")["Deployment/predictor"]
+    stable = manifests.by_name("production")["Deployment/predictor"]
     assert container_of(stable)["image"] == reference  # the container image
     capsys.readouterr()
     assert manifests.main(["show", "production"]) == 0
@@ -171,7 +160,7 @@ def test_copy_promotes_a_record_and_show_prints_it(k8s_copy, capsys):
 
 
 def test_production_retrains_daily_and_on_a_drift_alert_with_argo_workflows():
-    production = rendered("production")
+    production = manifests.by_name("production")
     namespace = production["Deployment/predictor"]["metadata"]["namespace"]
     crons = {k: o for k, o in production.items() if k.startswith("CronWorkflow/")}
     triggers = {
@@ -192,11 +181,11 @@ def test_production_retrains_daily_and_on_a_drift_alert_with_argo_workflows():
         assert production[name]["metadata"]["namespace"] == namespace
     assert manifests.workflow_problems(list(production.values())) == []
     # Only production runs them: staging is no second trigger.
-    assert not any(k.startswith("CronWorkflow/") for k in rendered("staging"))
+    assert not any(k.startswith("CronWorkflow/") for k in manifests.by_name("staging"))
 
 
 def test_broken_workflows_are_refused_before_a_cluster_sees_them():
-    production = rendered("production")
+    production = manifests.by_name("production")
     cron = production["CronWorkflow/daily-retrain"]
     assert manifests.object_problems(cron) == []
     cron["spec"]["schedule"] = cron["spec"].pop("schedules")  # v3.6's old field
@@ -232,7 +221,7 @@ def test_broken_workflows_are_refused_before_a_cluster_sees_them():
     ],
 )
 def test_every_pod_ships_the_logs_it_writes_to_the_object_store(environment, name):
-    deployment = rendered(environment)[name]
+    deployment = manifests.by_name(environment)[name]
     service, shipper = container_of(deployment), shipper_of(deployment)
     # A native sidecar: started before the service, stopped after it.
     assert shipper["restartPolicy"] == "Always"
