@@ -25,6 +25,7 @@ Exit codes: 0 done; 1 a manifest is invalid; 2 could not render.
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -138,16 +139,28 @@ def workflow_problems(documents: list[dict[str, Any]]) -> list[str]:
         if document.get("kind") != "WorkflowTemplate":
             continue
         for template in spec.get("templates", []):
-            command = template.get("container", {}).get("command", [])
-            if command[1:2] == ["-m"] and len(command) > 2:
-                module = ROOT.parent.parent / command[2].replace(".", "/")
-                runnable = (module.with_suffix(".py"), module / "__main__.py")
-                if not any(path.is_file() for path in runnable):
+            for module in modules_run(template.get("container", {})):
+                path = ROOT.parent.parent / module.replace(".", "/")
+                runnable = (path.with_suffix(".py"), path / "__main__.py")
+                if not any(file.is_file() for file in runnable):
                     problems.append(
-                        f"WorkflowTemplate/{name}: {command[2]}: no file "
+                        f"WorkflowTemplate/{name}: {module}: no file "
                         f"{runnable[0]} or {runnable[1]}"
                     )
     return problems
+
+
+def modules_run(container: dict[str, Any]) -> list[str]:
+    """The ``python -m MODULE``s a container runs: its command, or in a shell
+    script among its command's words."""
+    command = [str(word) for word in container.get("command", [])]
+    if command[1:2] == ["-m"] and len(command) > 2:
+        return [command[2]]
+    return [
+        module
+        for word in command
+        for module in re.findall(r"python3? -m ([A-Za-z_][\w.]*)", word)
+    ]
 
 
 def validate() -> list[str]:

@@ -1,13 +1,17 @@
 """The cluster's retraining trigger: ``python -m cicd.retrain_trigger --trigger
-schedule|alerts [--prometheus URL] [--cooldown-hours H]``.
+schedule|alerts [--prometheus URL] [--reasons-file PATH] [--cooldown-hours H]``.
 
 Argo Workflows runs it on the cluster (cicd/k8s/pipelines/): daily with
 ``--trigger schedule``, the course's daily retrain, and hourly with
-``--trigger alerts``. The reasons to retrain are the schedule and the alerts
+``--trigger alerts``. The reasons to retrain are the schedule, the alerts
 firing in production's Prometheus that the monitoring room labels
 ``action: retrain`` (monitoring/prometheus/alerts.yml: drift in the model's
-answers). With a reason, and no GPU run started by a dispatch within the
-cool-down, it starts the GPU run (.github/workflows/gpu-training.yml on main)
+answers), and the quality alerts of the online evaluation run just before it
+(``--reasons-file``: one per line, written by ``python -m
+monitoring.online_eval --alert-out``; no file means that evaluation failed,
+which is said, not a reason). With a reason, and no GPU run started by a
+dispatch within the cool-down, it starts the GPU run
+(.github/workflows/gpu-training.yml on main)
 through GitHub's REST API: that run trains and registers a candidate, and
 deploy.yml takes it through staging and the canary gate, rolling it back when
 the gate fails. Without a reason, or within the cool-down, it says why not.
@@ -23,6 +27,7 @@ import sys
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from .github_api import GitHub, GitHubError, quoted
 
@@ -61,10 +66,23 @@ def firing_retrain_alerts(prometheus: str) -> list[str]:
     return sorted(reasons)
 
 
-def reasons_to_retrain(trigger: str, prometheus: str | None) -> list[str]:
+def reasons_in_file(path: Path) -> list[str]:
+    """The reasons written one per line into ``path``; none if it is missing."""
+    if not path.is_file():
+        print(f"no quality verdict: {path} was not written", file=sys.stderr)
+        return []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line.strip() for line in lines if line.strip()]
+
+
+def reasons_to_retrain(
+    trigger: str, prometheus: str | None, reasons_file: Path | None = None
+) -> list[str]:
     reasons = ["schedule: the daily retrain"] if trigger == "schedule" else []
     if prometheus:
         reasons += firing_retrain_alerts(prometheus)
+    if reasons_file:
+        reasons += reasons_in_file(reasons_file)
     return reasons
 
 
@@ -88,9 +106,10 @@ def dispatch(github: GitHub) -> None:
 
 def decide(args: argparse.Namespace, github: GitHub, now: datetime) -> str:
     """What was done, in one line."""
-    reasons = reasons_to_retrain(args.trigger, args.prometheus)
+    reasons = reasons_to_retrain(args.trigger, args.prometheus, args.reasons_file)
     if not reasons:
-        return "no reason to retrain: no alert labelled action=retrain fires"
+        quality = ", no quality alert" if args.reasons_file else ""
+        return f"no reason to retrain: no alert labelled action=retrain fires{quality}"
     because = "; ".join(reasons)
     cooldown = timedelta(hours=args.cooldown_hours)
     recent = recent_dispatch(github, cooldown, now)
@@ -109,6 +128,12 @@ def parser() -> argparse.ArgumentParser:
         "--prometheus",
         metavar="URL",
         help="production's Prometheus (no URL: no alerts)",
+    )
+    parse.add_argument(
+        "--reasons-file",
+        type=Path,
+        metavar="PATH",
+        help="more reasons, one per line (the online evaluation's quality alerts)",
     )
     parse.add_argument(
         "--cooldown-hours",

@@ -92,7 +92,7 @@ def online_line(online: dict) -> str:
 STAGES = (
     ("data", lambda: paths.artifacts_dir() / "data" / "manifest.json", data_line),
     ("training", lambda: paths.metrics_dir() / "training.json", training_line),
-    ("evaluation", lambda: paths.metrics_dir() / "evaluation.json", evaluation_line),
+    ("evaluation", paths.evaluation_path, evaluation_line),
     ("serving", lambda: paths.artifacts_dir() / "serving" / "smoke.json", serving_line),
     ("monitoring", lambda: paths.monitoring_dir() / "drift.json", drift_line),
     ("online", lambda: paths.monitoring_dir() / "online.json", online_line),

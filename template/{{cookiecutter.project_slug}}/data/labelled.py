@@ -30,7 +30,12 @@ from typing import Any
 
 from {{ cookiecutter.package_name }} import paths, problem
 from {{ cookiecutter.package_name }}.json_lines import parse as parse_json_lines
-from {{ cookiecutter.package_name }}.object_store import ObjectStore, shipped_log_prefix
+from {{ cookiecutter.package_name }}.object_store import (
+    FEEDBACK_LOG,
+    INPUT_LOG,
+    ObjectStore,
+    shipped_log_prefix,
+)
 from {{ cookiecutter.package_name }}.problem import ContractError, Rejected, Source
 
 from .dataset import Provenance, make_dataset
@@ -53,7 +58,7 @@ def fetch_stored_logs(stage: str, into: Path) -> tuple[Path, Path]:
     ``into``: what the GPU run retrains on. `StoreError` when unreachable."""
     store = ObjectStore.from_env()
     gathered = []
-    for log in ("inputs", "feedback"):
+    for log in (INPUT_LOG, FEEDBACK_LOG):
         path = into / f"{log}.jsonl"
         store.concatenate(shipped_log_prefix(log, stage), path)
         gathered.append(path)

@@ -33,19 +33,21 @@ from pathlib import Path
 
 from {{ cookiecutter.package_name }} import paths
 from {{ cookiecutter.package_name }}.object_store import (
+    FEEDBACK_LOG,
+    INPUT_LOG,
+    PREDICTION_LOG,
     ObjectStore,
     StoreError,
-    shipped_log_prefix,
+    shipped_piece_key,
 )
 
 from .prediction_log import deploy_stage
 
-PREFIX = "predictions"
 # Each log's key prefix, and where the service writes it.
 LOGS = (
-    ("predictions", paths.prediction_log_path),
-    ("feedback", paths.feedback_log_path),
-    ("inputs", paths.input_log_path),
+    (PREDICTION_LOG, paths.prediction_log_path),
+    (FEEDBACK_LOG, paths.feedback_log_path),
+    (INPUT_LOG, paths.input_log_path),
 )
 # Long enough for a line whose writer opened the file just before the rename.
 SETTLE_SECONDS = 1.0
@@ -67,11 +69,13 @@ def moved_aside(log: Path) -> list[Path]:
     return sorted(log.parent.glob(f"{log.stem}.*{log.suffix}"))
 
 
-def segment_key(stage: str, log: Path, segment: Path, prefix: str = PREFIX) -> str:
+def segment_key(
+    stage: str, log: Path, segment: Path, prefix: str = PREDICTION_LOG
+) -> str:
     """The object key of a moved-aside file, from the time in its name."""
     moved = segment.name[len(log.stem) + 1 : -len(log.suffix)]  # <UTC time>-<host>
-    day = datetime.strptime(moved.split("-", 1)[0], STAMP).date().isoformat()
-    return f"{shipped_log_prefix(prefix, stage)}{day}/{moved}.jsonl"
+    day = datetime.strptime(moved.split("-", 1)[0], STAMP).date()
+    return shipped_piece_key(prefix, stage, day, moved)
 
 
 def ship_once(
@@ -79,7 +83,7 @@ def ship_once(
     store: ObjectStore,
     stage: str,
     settle: float = SETTLE_SECONDS,
-    prefix: str = PREFIX,
+    prefix: str = PREDICTION_LOG,
 ) -> list[str]:
     """One round: rotate, then upload and delete every file moved aside.
     Returns the keys written; `StoreError` leaves the rest for the next round."""

@@ -13,11 +13,17 @@ needed), adding the packages the model's architecture needs beyond PyTorch
 (``problem.ARCH_PACKAGES``, e.g. torchvision). BentoML keeps both under
 ``$BENTOML_HOME``.
 
+A checkpoint that failed training's quality gate, or was trained again after
+its last evaluation (`paths.evaluation_path()`), is still packaged, since a
+team may want to serve it to look at it, but a warning says so first: the GPU
+run's comparison and the canary gate are what keep such a model from users.
+
 Exit codes: 0 done, 2 no checkpoint (train first), a checkpoint that cannot be
 served, or a repository BentoML will not build from (below a hidden folder).
 """
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -80,6 +86,32 @@ def model_metadata(
         if number is not None:
             metadata.setdefault(str(name), number)
     return metadata
+
+
+def gate_warning(checkpoint: Path) -> str | None:
+    """What training's last evaluation says against packaging ``checkpoint``:
+    it failed the quality gate, or it was trained again since; None if it
+    passed, or if that evaluation was of another file."""
+    evaluation = paths.evaluation_path()
+    try:
+        document = json.loads(evaluation.read_text())
+        evaluated = Path(document["model"]).resolve() == checkpoint.resolve()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not evaluated or not checkpoint.is_file():
+        return None
+    if evaluation.stat().st_mtime < checkpoint.stat().st_mtime:
+        return (
+            f"{checkpoint} was trained again after its last evaluation "
+            f"({evaluation}): its quality is unknown (nox -s train evaluates it)"
+        )
+    if document.get("passed") is False:
+        metric = document.get("metric", "?")
+        return (
+            f"{checkpoint} failed training's quality gate ({metric} "
+            f"{document.get(metric)}, bar {document.get('bar')}; {evaluation})"
+        )
+    return None
 
 
 def import_checkpoint(checkpoint: Path) -> ImportResult:
@@ -172,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.gpu and not args.build:
         parser.error("--gpu chooses the Bento's PyTorch build: give --build too")
+    warning = gate_warning(args.checkpoint)
+    if warning:
+        print(f"warning: {warning}; packaging it all the same", file=sys.stderr)
     try:
         result = import_checkpoint(args.checkpoint)
         if result.imported:

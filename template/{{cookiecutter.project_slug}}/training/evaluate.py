@@ -32,7 +32,7 @@ from {{ cookiecutter.package_name }}.spec import Example, ProblemDataError, Spec
 from .acceleration import select_device
 from .config import CONFIG_ERROR_EXIT_CODE, ConfigError, from_command_line
 from .datasets import dataset_version, read_examples
-from .reports import baseline_text, evaluation_metrics_path, write_json
+from .reports import baseline_text, write_json
 
 PROG = "python -m training.evaluate"
 BATCH_SIZE = 64
@@ -168,7 +168,7 @@ def evaluate_model(bar: float, device_name: str = "cpu") -> dict[str, Any]:
         "dataset_version": version,
         "trained_on_dataset_version": metadata.get("extra", {}).get("dataset_version"),
     }
-    write_json(evaluation_metrics_path(), document)
+    write_json(paths.evaluation_path(), document)
     write_json(paths.reference_path(), reference_document(spec, validation, version))
     return document
 
@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return CONFIG_ERROR_EXIT_CODE
     print(format_table(document))
     print(f"baseline: {baseline_text(document['baseline'])}")
-    print(f"metrics: {evaluation_metrics_path()}\nreference: {paths.reference_path()}")
+    print(f"metrics: {paths.evaluation_path()}\nreference: {paths.reference_path()}")
     if not document["passed"]:
         print(f"{PROG}: quality gate failed: {gate_text(document)}", file=sys.stderr)
         return GATE_FAILED_EXIT_CODE

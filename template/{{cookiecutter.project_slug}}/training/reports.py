@@ -12,10 +12,6 @@ def training_metrics_path() -> Path:
     return paths.metrics_dir() / "training.json"
 
 
-def evaluation_metrics_path() -> Path:
-    return paths.metrics_dir() / "evaluation.json"
-
-
 def write_json(path: Path, document: dict[str, Any]) -> Path:
     """Write atomically, so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,10 @@ by default `DEFAULT_BUCKET`, which carries the project id.
 
 import json
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +48,42 @@ def split_location(location: str) -> tuple[str, str]:
     return bucket, prefix
 
 
+# The service's logs, by the key prefix its shipper stores them under
+# (serving/log_shipping.py); the data and monitoring rooms read them back.
+PREDICTION_LOG = "predictions"
+FEEDBACK_LOG = "feedback"
+INPUT_LOG = "inputs"
+
+
+def default_bucket() -> str:
+    return os.environ.get("DATA_BUCKET") or DEFAULT_BUCKET
+
+
 def shipped_log_prefix(log: str, stage: str) -> str:
     """Where serving/log_shipping.py keeps one deploy stage's pieces of a log
-    (predictions, feedback or inputs), which the other rooms read back."""
+    (`PREDICTION_LOG`, `FEEDBACK_LOG` or `INPUT_LOG`), which the other rooms
+    read back."""
     return f"{log}/{stage}/"
+
+
+def shipped_log_location(log: str, stage: str) -> str:
+    """``s3://BUCKET/LOG/STAGE/`` in the bucket the variables name."""
+    return f"{SCHEME}{default_bucket()}/{shipped_log_prefix(log, stage)}"
+
+
+def shipped_piece_key(log: str, stage: str, day: date, piece: str) -> str:
+    """The key of one shipped piece of a log: ``LOG/STAGE/YYYY-MM-DD/PIECE.jsonl``,
+    under the UTC day its lines were written."""
+    return f"{shipped_log_prefix(log, stage)}{day.isoformat()}/{piece}.jsonl"
+
+
+def shipped_piece_day(key: str) -> date | None:
+    """The day in a shipped piece's key (`shipped_piece_key`), or None."""
+    match = re.search(r"/(\d{4}-\d{2}-\d{2})/[^/]*$", key)
+    try:
+        return date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -79,7 +114,7 @@ class ObjectStore:
             # Path-style addresses (endpoint/bucket/key): what Swift and rclone serve.
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
         )
-        return cls(client, bucket or os.environ.get("DATA_BUCKET") or DEFAULT_BUCKET)
+        return cls(client, bucket or default_bucket())
 
     def _call(self, action: str, method: str, **arguments: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -145,10 +180,17 @@ class ObjectStore:
     def get_json(self, key: str) -> dict[str, Any]:
         return json.loads(self.read(key))
 
-    def concatenate(self, prefix: str, into: Path) -> int:
-        """Every JSON-lines object under ``prefix``, in key order (for a shipped
-        log, time order), written one after another into ``into``; how many."""
-        keys = [key for key in self.keys(prefix) if key.endswith(".jsonl")]
+    def concatenate(
+        self, prefix: str, into: Path, keep: Callable[[str], bool] | None = None
+    ) -> int:
+        """Every JSON-lines object under ``prefix`` (whose key ``keep`` takes,
+        if given), in key order (for a shipped log, time order), written one
+        after another into ``into``; how many."""
+        keys = [
+            key
+            for key in self.keys(prefix)
+            if key.endswith(".jsonl") and (keep is None or keep(key))
+        ]
         into.parent.mkdir(parents=True, exist_ok=True)
         with into.open("wb") as out:
             for key in keys:

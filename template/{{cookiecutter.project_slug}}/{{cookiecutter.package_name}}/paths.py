@@ -33,6 +33,12 @@ def metrics_dir() -> Path:
     return artifacts_dir() / "metrics"
 
 
+def evaluation_path() -> Path:
+    """Training's verdict on the latest model: its quality on the evaluation
+    split, the baseline and whether it passed the gate (training/evaluate.py)."""
+    return metrics_dir() / "evaluation.json"
+
+
 def monitoring_dir() -> Path:
     return artifacts_dir() / "monitoring"
 

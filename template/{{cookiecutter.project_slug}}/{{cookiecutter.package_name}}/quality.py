@@ -12,6 +12,10 @@ from typing import Any
 
 from .spec import Spec
 
+# Fewer labelled predictions than this are not enough to judge a model's
+# online quality (the operation loop's and the cluster's quality alerts).
+MIN_LABELLED = 20
+
 
 def primary_metric(spec: Spec) -> tuple[str, bool]:
     """The metric a run is judged by, and whether higher is better."""

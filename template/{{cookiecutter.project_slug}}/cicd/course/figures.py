@@ -112,7 +112,7 @@ FIGURES: dict[str, tuple[Callable[[], Path], Callable[[dict, Path], None]]] = {
     "training-curve": (lambda: paths.metrics_dir() / "training.json", training_curve),
     # The name predates regression models; milestones.yml files refer to it.
     "per-class-accuracy": (
-        lambda: paths.metrics_dir() / "evaluation.json",
+        paths.evaluation_path,
         offline_quality,
     ),
     "serving-latency": (

@@ -220,7 +220,7 @@ class Loop:
             self.day("day", url)
             self.observe("day")
             self.label(url)
-            evaluation = self.json(paths.metrics_dir() / "evaluation.json")
+            evaluation = self.json(paths.evaluation_path())
             run.reasons = retrain_reasons(
                 self.options.trigger, run.drift, run.online, evaluation
             )

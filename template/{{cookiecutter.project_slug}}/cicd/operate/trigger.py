@@ -10,13 +10,14 @@
   Fewer than `MIN_LABELLED` labelled predictions are not enough to judge.
 
 Here the loop reads the drift check's and the online evaluation's reports. On
-the cluster, cicd/retrain_trigger.py decides from the schedule and Prometheus's
-drift alerts (monitoring/prometheus/alerts.yml) instead (cicd/docs/operate.md).
+the cluster, cicd/retrain_trigger.py decides from the schedule, Prometheus's
+drift alerts (monitoring/prometheus/alerts.yml) and the online evaluation's
+own quality alert over the stored logs instead (cicd/docs/operate.md).
 """
 
 from typing import Any
 
-MIN_LABELLED = 20
+from {{ cookiecutter.package_name }}.quality import MIN_LABELLED
 
 
 def quality_alert(online: dict[str, Any], evaluation: dict[str, Any]) -> str | None:

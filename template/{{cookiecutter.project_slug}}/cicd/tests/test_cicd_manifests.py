@@ -159,7 +159,7 @@ def test_copy_promotes_a_record_and_show_prints_it(k8s_copy, capsys):
     assert manifests.recorded("canary") == manifests.recorded("staging")
 
 
-def test_production_retrains_daily_and_on_a_drift_alert_with_argo_workflows():
+def test_production_retrains_daily_and_on_an_alert_with_argo_workflows():
     production = manifests.by_name("production")
     namespace = production["Deployment/predictor"]["metadata"]["namespace"]
     crons = {k: o for k, o in production.items() if k.startswith("CronWorkflow/")}
@@ -173,7 +173,11 @@ def test_production_retrains_daily_and_on_a_drift_alert_with_argo_workflows():
     }
     template = production["WorkflowTemplate/retrain-trigger"]
     (step,) = template["spec"]["templates"]
-    assert step["container"]["command"] == ["python", "-m", "cicd.retrain_trigger"]
+    # The online evaluation's quality alert, then the trigger that reads it.
+    assert manifests.modules_run(step["container"]) == [
+        "monitoring.online_eval",
+        "cicd.retrain_trigger",
+    ]
     # It asks the Prometheus of the same namespace, which production deploys.
     assert "http://prometheus:9090" in step["container"]["args"]
     assert "Service/prometheus" in production
@@ -201,9 +205,11 @@ def test_broken_workflows_are_refused_before_a_cluster_sees_them():
     cron["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] = "retrian-trigger"
     template = production["WorkflowTemplate/retrain-trigger"]
     command = template["spec"]["templates"][0]["container"]["command"]
-    command[2] = "cicd.operate"  # a package with a __main__ runs too
+    script = command[2]
+    # A package with a __main__ runs too.
+    command[2] = script.replace("-m cicd.retrain_trigger", "-m cicd.operate")
     assert manifests.workflow_problems([template]) == []
-    command[2] = "cicd.retrain"
+    command[2] = script.replace("-m cicd.retrain_trigger", "-m cicd.retrain")
     missing = manifests.ROOT.parent / "retrain"
     assert manifests.workflow_problems([cron, template]) == [
         "CronWorkflow/daily-retrain: no WorkflowTemplate retrian-trigger",

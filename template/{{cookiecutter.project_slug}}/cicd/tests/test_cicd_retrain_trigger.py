@@ -7,17 +7,21 @@ documented workflow-run and workflow_dispatch endpoints.
 
 import contextlib
 import json
+import os
+import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 from fake_github import REPO, TOKEN, FakeGitHub
 
 from {{ cookiecutter.package_name }} import local_servers
 
 from cicd import debian_tools, retrain_trigger
+from cicd.manifests import ROOT
 
 CONFIG = """
 global:
@@ -117,6 +121,25 @@ def test_without_a_reason_nothing_is_started(github, capsys):
     assert github.requests == []
 
 
+def test_the_online_evaluations_quality_alert_starts_the_gpu_run(
+    github, capsys, tmp_path
+):
+    reasons = tmp_path / "quality-alerts"
+    alerts = ["--trigger", "alerts", "--reasons-file", str(reasons)]
+    reasons.write_text("")  # evaluated: no alert
+    assert retrain_trigger.main(alerts) == 0
+    assert "no quality alert" in capsys.readouterr().out
+    reasons.unlink()  # the evaluation failed: said, and no reason
+    assert retrain_trigger.main(alerts) == 0
+    assert f"no quality verdict: {reasons}" in capsys.readouterr().err
+    assert github.requests == []
+    alert = "quality alert: production's online accuracy 0.210 on 40 labelled"
+    reasons.write_text(f"{alert}\n\n")
+    assert retrain_trigger.main(alerts) == 0
+    assert capsys.readouterr().out.strip().endswith(f"on main: {alert}")
+    assert len(dispatches(github)) == 1
+
+
 @pytest.mark.parametrize(("hours_ago", "started"), [(2, False), (13, True)])
 def test_a_dispatched_run_within_the_cooldown_holds_the_next(
     github, capsys, hours_ago, started
@@ -144,3 +167,57 @@ def test_a_refused_dispatch_fails_without_printing_the_token(github, capsys):
     err = capsys.readouterr().err
     assert "404" in err and "dispatches" in err
     assert TOKEN not in err
+
+
+def the_steps_container() -> dict:
+    """The container Argo Workflows runs for both retraining cron workflows."""
+    documents = yaml.safe_load_all((ROOT / "pipelines" / "retrain.yaml").read_text())
+    (template,) = (d for d in documents if d["kind"] == "WorkflowTemplate")
+    (step,) = template["spec"]["templates"]
+    return step["container"]
+
+
+@pytest.mark.parametrize(
+    ("failing", "evaluated"), [(None, True), ("python", True), ("pip", False)]
+)
+def test_the_step_runs_the_trigger_even_when_the_evaluation_fails(
+    tmp_path, failing, evaluated
+):
+    """The step's own shell, run by sh with pip and python standing in: they
+    record their words, and the one named ``failing`` fails, as a store that
+    cannot be reached or a package index that cannot would."""
+    container = the_steps_container()
+    calls, stand_ins = tmp_path / "calls", tmp_path / "bin"
+    stand_ins.mkdir()
+    # The trigger itself never fails here: python fails for the evaluation.
+    failure = {"pip": "exit 1", "python": 'case "$*" in *online_eval*) exit 1;; esac'}
+    for name in ("pip", "python"):
+        script = stand_ins / name
+        script.write_text(
+            f'#!/bin/sh\necho "{name} $*" >>"{calls}"\n'
+            + (failure[name] if name == failing else "")
+        )
+        script.chmod(0o755)
+    path = f"{stand_ins}{os.pathsep}{os.environ['PATH']}"
+    done = subprocess.run(
+        [*container["command"], *container["args"]],
+        env={**os.environ, "PATH": path},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    words = [line.split() for line in calls.read_text().splitlines()]
+    assert words[0][:2] == ["pip", "install"]
+    evaluations = [w for w in words if w[1:3] == ["-m", "monitoring.online_eval"]]
+    *_, trigger = words
+    assert trigger[:4] == ["python", "-m", "cicd.retrain_trigger", "--reasons-file"]
+    assert trigger[5:] == [str(word) for word in container["args"]]
+    assert len(evaluations) == evaluated
+    if evaluated:
+        (evaluation,) = evaluations
+        # The trigger reads the alerts where the evaluation writes them.
+        assert evaluation[evaluation.index("--alert-out") + 1] == trigger[4]
+    said_failed = "no quality verdict" in done.stderr
+    assert said_failed is (failing is not None)

@@ -1,14 +1,18 @@
 """Online evaluation: predictions joined with their feedback, per stage and window."""
 
 import json
+import shlex
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
+import yaml
 from pytest import approx
 
 from {{ cookiecutter.package_name }} import local_servers, paths, quality
 from {{ cookiecutter.package_name }}.object_store import ObjectStore
 from {{ cookiecutter.package_name }}.spec import read_spec
 
-from monitoring import online_eval
+from monitoring import online_eval, stored_log
 
 SPEC = read_spec(paths.contracts_dir())
 METRIC, _ = quality.primary_metric(SPEC)
@@ -113,10 +117,10 @@ def write_lines(path, records, extra: str = "") -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in records) + extra)
 
 
-def run(folder, predictions: str, feedback: str, out: str) -> int:
+def run(folder, predictions: str, feedback: str, out: str, *extra: str) -> int:
     logs = ["--predictions", str(folder / predictions)]
     logs += ["--feedback", str(folder / feedback)]
-    return online_eval.main([*logs, "--out", str(folder / out)])
+    return online_eval.main([*logs, "--out", str(folder / out), *extra])
 
 
 def test_the_command_writes_its_report_and_skips_bad_lines(tmp_path, capsys):
@@ -160,6 +164,100 @@ def test_the_logs_the_shipper_stored_are_read_back(tmp_path, monkeypatch, capsys
         assert json.loads(out.read_text()) == online_eval.evaluate(
             SPEC, PREDICTIONS, FEEDBACK
         ) | {"skipped_lines": 0}
+        # --stored STAGE: the same logs, found where the shipper keeps STAGE's.
+        stored = tmp_path / "stored.json"
+        assert online_eval.main(["--stored", "production", "--out", str(stored)]) == 0
+        assert stored.read_text() == out.read_text()
+        # A piece of an earlier day is not even read when only later days count.
+        old = tmp_path / "old.jsonl"
+        old.write_text("an old line\n")
+        store.upload(old, "predictions/production/2026-12-06/o.jsonl")
+        location, into = f"s3://{bucket}/predictions/", tmp_path / "fetched.jsonl"
+        assert "an old line" in stored_log.fetch(location, into).read_text()
+        recent = stored_log.fetch(location, into, since=date(2026, 12, 7)).read_text()
+        assert recent == "".join(json.dumps(r) + "\n" for r in PREDICTIONS)
         nowhere = ["--feedback", f"s3://{bucket}/nothing/"]
         assert online_eval.main([logs[0], logs[1], *nowhere]) == 2
         assert "no feedback log under" in capsys.readouterr().err
+
+
+def far(index: int):
+    """A true answer far from ``value(index)``: another label, or 100 more."""
+    return other(index) if SPEC.classification else value(index) + 100
+
+
+def answered(count: int, truth, hours_ago: float = 1, key: str = "q") -> tuple:
+    """``count`` production predictions and their feedback, ``truth(i)``."""
+    moment = (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat()
+    records = [
+        {**prediction(f"{key}{i}", "production", "10:00", i), "time": moment}
+        for i in range(count)
+    ]
+    return records, [feedback(f"{key}{i}", truth(i)) for i in range(count)]
+
+
+def judge(tmp_path, records, answers, *extra: str) -> tuple[int, str | None]:
+    """The command's exit code and its alert file (None: not written)."""
+    write_lines(tmp_path / "p.jsonl", records)
+    write_lines(tmp_path / "f.jsonl", answers)
+    config = tmp_path / "config.yaml"
+    if not config.exists():
+        config.write_text("epochs: 3\nquality_bar: 0.6\n")
+    alerts = tmp_path / "alerts"
+    alerts.unlink(missing_ok=True)
+    judged = ["--bar-config", str(config), "--alert-out", str(alerts), *extra]
+    code = run(tmp_path, "p.jsonl", "f.jsonl", "online.json", *judged)
+    return code, alerts.read_text() if alerts.exists() else None
+
+
+@pytest.mark.parametrize(
+    ("count", "truth", "alerted"),
+    [(30, far, True), (30, value, False), (quality.MIN_LABELLED - 1, far, False)],
+)
+def test_a_stage_whose_online_quality_fails_the_bar_is_alerted(
+    tmp_path, count, truth, alerted
+):
+    code, alerts = judge(tmp_path, *answered(count, truth))
+    assert code == 0
+    assert alerts.startswith(f"quality alert: production's online {METRIC} ") is alerted
+    assert alerts.count("\n") == alerted
+    report = json.loads((tmp_path / "online.json").read_text())
+    # The baseline the bar is applied to: the best constant true answer.
+    base = report["stages"]["production"]["baseline"]
+    assert base == quality.baseline(SPEC, *[[truth(i) for i in range(count)]] * 2)
+
+
+def test_only_the_recent_predictions_are_judged(tmp_path):
+    old, old_answers = answered(30, far, hours_ago=30, key="old")
+    new, new_answers = answered(30, value)
+    everything = (old + new, old_answers + new_answers)
+    assert judge(tmp_path, *everything)[1] != ""  # the old wrong answers count
+    assert judge(tmp_path, *everything, "--since-hours", "24") == (0, "")
+    report = json.loads((tmp_path / "online.json").read_text())
+    assert report["stages"]["production"]["predictions"] == 30
+
+
+@pytest.mark.parametrize("config", ["quality_bar: high\n", "epochs: 3\n", "[1, 2"])
+def test_a_config_without_a_usable_bar_writes_no_alert(tmp_path, capsys, config):
+    (tmp_path / "config.yaml").write_text(config)
+    assert judge(tmp_path, *answered(30, far)) == (2, None)
+    assert "config.yaml" in capsys.readouterr().err
+
+
+def test_the_clusters_command_line_is_one_this_command_takes():
+    """The hourly retraining step runs this command (cicd/k8s/pipelines/):
+    its words must parse, and its bar must be training's."""
+    documents = yaml.safe_load_all(
+        (paths.REPO_ROOT / "cicd" / "k8s" / "pipelines" / "retrain.yaml").read_text()
+    )
+    (template,) = (d for d in documents if d["kind"] == "WorkflowTemplate")
+    script = template["spec"]["templates"][0]["container"]["command"][2]
+    words = shlex.split(script.replace("\\\n", " "))
+    start = words.index("monitoring.online_eval") + 1
+    args = online_eval.arguments(words[start : words.index("||")])
+    assert args.predictions.endswith("/predictions/production/")
+    assert args.feedback.endswith("/feedback/production/")
+    training = yaml.safe_load((paths.REPO_ROOT / args.bar_config).read_text())
+    assert online_eval.quality_bar(paths.REPO_ROOT / args.bar_config) == approx(
+        training["quality_bar"]
+    )

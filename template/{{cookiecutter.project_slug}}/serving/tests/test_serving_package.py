@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -66,6 +67,30 @@ def test_an_unchanged_checkpoint_is_imported_once(fresh_folders, save_model):
     assert retrained.returncode == 0, retrained.stderr
     assert "Imported" in retrained.stdout
     assert len(stored_versions(fresh_folders)) == 2
+
+
+def test_a_model_that_failed_its_gate_is_packaged_with_a_warning(
+    fresh_folders, save_model
+):
+    checkpoint = save_model(fresh_folders.checkpoint, seed=0)
+    evaluation = fresh_folders.artifacts / "metrics" / "evaluation.json"
+    evaluation.parent.mkdir(parents=True)
+    verdict = {"model": str(checkpoint), "metric": "mae", "mae": 46.7, "bar": 0.6}
+    evaluation.write_text(json.dumps({**verdict, "passed": False}))
+    failed = fresh_folders.run("-m", "serving.package")
+    assert failed.returncode == 0, failed.stderr
+    assert "failed training's quality gate (mae 46.7, bar 0.6;" in failed.stderr
+    assert "Imported" in failed.stdout
+    evaluation.write_text(json.dumps({**verdict, "passed": True}))
+    assert "warning" not in fresh_folders.run("-m", "serving.package").stderr
+    # Trained again since that evaluation: the verdict is not this model's.
+    save_model(fresh_folders.checkpoint, seed=1)
+    os.utime(evaluation, (1, 1))
+    retrained = fresh_folders.run("-m", "serving.package")
+    assert "was trained again after its last evaluation" in retrained.stderr
+    # An evaluation of another file says nothing about this one.
+    evaluation.write_text(json.dumps({**verdict, "model": "other.pt", "passed": False}))
+    assert "warning" not in fresh_folders.run("-m", "serving.package").stderr
 
 
 def test_the_bento_holds_the_service_but_no_training_code(fresh_folders, save_model):
