@@ -19,8 +19,9 @@ a user). Feedback on an id the prediction log lacks is counted as unmatched, not
 scored: its prediction may be in a log not read here.
 
 The quality alert (``--alert-out``, with the quality bar from ``--bar-config``,
-training's config.yaml): one line for each stage whose online quality fails
-the bar as training's gate applies it (`quality.passes`), with the best
+training's config.yaml): one line for each stage whose current model (the one
+its last prediction names) fails the bar on its own answers, as training's
+gate applies it (`quality.passes`), with the best
 constant answer for the same labelled inputs as the baseline (the most
 frequent true label, or the mean true value), since the served model's own
 evaluation is not at hand on the cluster. A stage with fewer than
@@ -91,6 +92,17 @@ def recent(predictions: list[dict[str, Any]], since: datetime) -> list[dict[str,
     return kept
 
 
+def stage_of(record: dict[str, Any]) -> str:
+    return str(record.get("stage", "local"))
+
+
+def current_model_only(predictions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each stage's predictions by the model its last prediction names (lines
+    that name none, from before the log named models, count as one model)."""
+    current = {stage_of(record): record.get("model") for record in predictions}
+    return [r for r in predictions if r.get("model") == current[stage_of(r)]]
+
+
 def scored(spec: Spec, pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
     """``pairs`` of (truth, prediction) -> their count and the primary metric."""
     metric, _ = quality.primary_metric(spec)
@@ -124,9 +136,11 @@ def evaluate(
     per_stage: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
     per_window: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     answered: dict[str, int] = defaultdict(int)
+    models: dict[str, Any] = {}
     for record in predictions:
-        stage = str(record.get("stage", "local"))
+        stage = stage_of(record)
         answered[stage] += 1
+        models[stage] = record.get("model")
         if record.get("id") not in truth:  # None is never a key of truth
             continue
         pair = (truth[record["id"]], record.get("prediction"))
@@ -137,6 +151,7 @@ def evaluate(
     stages = {
         stage: {
             "predictions": answered[stage],
+            "latest_model": models[stage],
             **scored(spec, per_stage[stage]),
             "baseline": constant_baseline(spec, per_stage[stage]),
             "windows": [
@@ -165,10 +180,12 @@ def quality_alerts(spec: Spec, result: dict[str, Any], bar: float) -> list[str]:
             continue
         if quality.passes(spec, numbers, base, bar):
             continue
+        model = numbers["latest_model"]
         alerts.append(
             f"quality alert: {stage}'s online {metric} {numbers[metric]:.3f} on "
             f"{numbers['labelled']} labelled fails the bar {bar:g} (the best "
             f"constant answer scores {base[metric]:.3f})"
+            + (f", model {model}" if model else "")
         )
     return alerts
 
@@ -268,7 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"online evaluation: {args.out}")
     if bar is not None:
-        alerts = quality_alerts(spec, result, bar)
+        current = current_model_only(predictions)
+        judged = evaluate(spec, current, feedback, args.window_minutes)
+        alerts = quality_alerts(spec, judged, bar)
         args.alert_out.parent.mkdir(parents=True, exist_ok=True)
         args.alert_out.write_text("".join(line + "\n" for line in alerts))
         print("\n".join(alerts) or f"no quality alert (bar {bar:g})")

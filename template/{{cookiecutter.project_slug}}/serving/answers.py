@@ -30,14 +30,17 @@ def refusal(error: Exception, status: int = 400) -> JSONResponse:
 class Answers:
     """Create in the service's ``__init__`` (metrics need the worker process).
 
-    ``answer_type`` is the service's declared answer (`api_schema.answer_model`).
+    ``answer_type`` is the service's declared answer (`api_schema.answer_model`);
+    ``model``, the served model's tag, which every prediction log line carries.
     """
 
-    def __init__(self, spec: Spec, answer_type: type[pydantic.BaseModel]) -> None:
+    def __init__(
+        self, spec: Spec, answer_type: type[pydantic.BaseModel], model: str
+    ) -> None:
         self.spec = spec
         self.answer_type = answer_type
         self.metrics = prediction_metrics(spec)
-        self.prediction_log = PredictionLog(paths.prediction_log_path())
+        self.prediction_log = PredictionLog(paths.prediction_log_path(), model)
         self.input_log = InputLog(paths.input_log_path())
 
     def answer(

@@ -76,7 +76,7 @@ class BatchedPredictor:
     def __init__(self) -> None:
         # The stored spec is the fitted one the model was trained with.
         self.spec = SPEC
-        self.answers = Answers(SPEC, PredictAnswer)
+        self.answers = Answers(SPEC, PredictAnswer, str(SERVED_MODEL.tag))
 
     @bentoml.api(route="/predict", input_spec=PredictRequest, output_spec=PredictAnswer)
     async def predict(self, **payload: Any) -> Any:

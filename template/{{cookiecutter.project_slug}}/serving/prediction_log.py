@@ -1,11 +1,13 @@
 """The service's logs, one JSON line per event: answered predictions, their
 inputs, feedback.
 
-The prediction log: ``{"time", "stage", "id", "prediction",
-"probability" (classification only), "features"}``, the features being the
-problem's drift features of the input (`problem.drift_features`). The monitoring
-room's drift check compares them with the training reference; its online
-evaluation joins the ids with the feedback log's (`serving.feedback`).
+The prediction log: ``{"time", "stage", "model", "id", "prediction",
+"probability" (classification only), "features"}``, the model being the stored
+model's tag that answered, the features the problem's drift features of the
+input (`problem.drift_features`). The monitoring room's drift check compares
+them with the training reference; its online evaluation joins the ids with the
+feedback log's (`serving.feedback`), and its quality alert judges only the
+model a stage serves now.
 
 The input log: ``{"time", "stage", "id", "input"}``, the request's JSON body as
 the contract has it, so that an answered input can be labelled later and join
@@ -62,11 +64,15 @@ class JsonLinesLog:
 
 
 class PredictionLog(JsonLinesLog):
+    def __init__(self, path: Path, model: str | None = None) -> None:
+        super().__init__(path)
+        self.model = {"model": model} if model else {}
+
     def append(
         self, answer: dict[str, Any], features: dict[str, float], prediction_id: str
     ) -> None:
         """Log one answer (the contract's answer body) and its input's features."""
-        self.write({"id": prediction_id, **answer, "features": features})
+        self.write({**self.model, "id": prediction_id, **answer, "features": features})
 
 
 class InputLog(JsonLinesLog):

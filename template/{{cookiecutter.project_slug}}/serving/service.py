@@ -76,7 +76,7 @@ class Predictor:
             checkpoint_path(self.stored_model), options_from_env()
         )
         self.spec = self.runtime.spec
-        self.answers = Answers(self.spec, PredictAnswer)
+        self.answers = Answers(self.spec, PredictAnswer, str(SERVED_MODEL.tag))
         self.feedback_log = FeedbackLog(paths.feedback_log_path())
 
     def __is_ready__(self) -> bool:

@@ -186,11 +186,15 @@ def far(index: int):
     return other(index) if SPEC.classification else value(index) + 100
 
 
-def answered(count: int, truth, hours_ago: float = 1, key: str = "q") -> tuple:
-    """``count`` production predictions and their feedback, ``truth(i)``."""
+def answered(
+    count: int, truth, hours_ago: float = 1, key: str = "q", model: str = "m:1"
+) -> tuple:
+    """``count`` production predictions of ``model`` and their feedback,
+    ``truth(i)``."""
     moment = (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat()
     records = [
         {**prediction(f"{key}{i}", "production", "10:00", i), "time": moment}
+        | {"model": model}
         for i in range(count)
     ]
     return records, [feedback(f"{key}{i}", truth(i)) for i in range(count)]
@@ -225,6 +229,21 @@ def test_a_stage_whose_online_quality_fails_the_bar_is_alerted(
     # The baseline the bar is applied to: the best constant true answer.
     base = report["stages"]["production"]["baseline"]
     assert base == quality.baseline(SPEC, *[[truth(i) for i in range(count)]] * 2)
+
+
+@pytest.mark.parametrize("now_bad", [False, True])
+def test_only_the_model_a_stage_serves_now_is_judged(tmp_path, now_bad):
+    """A deploy replaced model m:1 by m:2; only m:2's answers count."""
+    before, after = (value, far) if now_bad else (far, value)
+    old, old_answers = answered(30, before, key="old", model="m:1")
+    new, new_answers = answered(30, after, model="m:2")
+    code, alerts = judge(tmp_path, old + new, old_answers + new_answers)
+    assert code == 0
+    assert alerts.endswith(", model m:2\n") if now_bad else alerts == ""
+    # The report itself still scores every answer of the stage.
+    production = json.loads((tmp_path / "online.json").read_text())["stages"]
+    assert production["production"]["labelled"] == 60
+    assert production["production"]["latest_model"] == "m:2"
 
 
 def test_only_the_recent_predictions_are_judged(tmp_path):

@@ -134,9 +134,11 @@ def test_each_answered_prediction_appends_one_log_line(server, served, synthetic
     new_lines = log.read_text().splitlines()[len(lines_before) :]
     assert len(new_lines) == 1
     record = json.loads(new_lines[0])
+    (stored,) = json.loads(served.run("bentoml", "models", "list", "-o", "json").stdout)
     assert record == {
         "time": record["time"],
         "stage": "local",  # DEPLOY_STAGE unset
+        "model": stored["tag"],  # the one model the store holds answered
         "id": reply.headers["x-prediction-id"],
         **answer,
         "features": problem.drift_features(
