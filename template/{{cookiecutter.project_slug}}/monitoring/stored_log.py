@@ -20,7 +20,8 @@ from .records import RecordsError
 
 def written_since(day: date | None) -> Callable[[str], bool]:
     """Whether a piece's key may hold lines written on or after ``day``: the
-    shipper files each piece under the day it was written; any if no day."""
+    shipper files each piece under the day it closed it, which no line in it
+    is later than; every key if no day."""
 
     def keep(key: str) -> bool:
         written = shipped_piece_day(key)

@@ -73,7 +73,7 @@ def shipped_log_location(log: str, stage: str) -> str:
 
 def shipped_piece_key(log: str, stage: str, day: date, piece: str) -> str:
     """The key of one shipped piece of a log: ``LOG/STAGE/YYYY-MM-DD/PIECE.jsonl``,
-    under the UTC day its lines were written."""
+    under the UTC day the piece was closed, so no line in it is of a later day."""
     return f"{shipped_log_prefix(log, stage)}{day.isoformat()}/{piece}.jsonl"
 
 
