@@ -79,7 +79,8 @@ def test_each_kind_passes_its_whole_generated_suite(projects, scenario):
     result = run_nox(projects[scenario], "-s", "tests", "--", *selection)
     assert result.returncode == 0, tail(result)
     output = result.stdout + result.stderr
-    for room in ROOMS if scenario == DEFAULT_KIND_SCENARIO else KIND_ROOMS[:-1]:
+    ran = ROOMS if scenario == DEFAULT_KIND_SCENARIO else KIND_ROOMS
+    for room in (room for room in ROOMS if room in ran):
         assert f"pytest {room}/tests" in output, f"the {room} tests did not run"
     assert "pytest tests" in output, "the shared package's tests did not run"
     assert " failed" not in output
