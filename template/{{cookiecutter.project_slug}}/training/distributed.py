@@ -5,10 +5,11 @@ process per GPU (or per CPU share): each reads its own part of the training
 split, and DDP averages the gradients so every process holds the same model.
 ``batch_size`` stays the *global* batch: each of N processes takes
 ``batch_size / N`` examples per step, so a run's hyperparameters mean the same
-thing on 1 GPU or 4. Process 0 alone writes checkpoints, metrics and the tracker's
-run. Backends: nccl on CUDA, gloo on CPU. Several nodes: the same command on
-each node with ``--nnodes``, ``--node-rank`` and ``--rdzv-endpoint`` (see the
-training handbook).
+thing on 1 GPU or 4 (batch normalisation aside: in training, each process
+normalises over its own share of the batch). Process 0 alone writes
+checkpoints, metrics and the tracker's run. Backends: nccl on CUDA, gloo on
+CPU. Several nodes: the same command on each node with ``--nnodes``,
+``--node-rank`` and ``--rdzv-endpoint`` (see the training handbook).
 """
 
 import os

@@ -61,14 +61,20 @@ def test_two_gloo_processes_train_like_one(
     for shared, whole in zip(parallel["epochs"], single["epochs"], strict=True):
         assert 0 <= shared["train_samples"] - whole["train_samples"] < 2
     # Same global batch, same schedule: the same learning within tolerance
-    # (the processes shuffle and batch-normalise their halves separately).
+    # (the processes shuffle their halves separately), judged on the validation
+    # split, where both models run in eval mode.
     assert learned(parallel)
     metric = parallel["metric"]
     tolerance = 0.15 if parallel["higher_is_better"] else 0.25 * single[f"val_{metric}"]
     assert parallel[f"val_{metric}"] == pytest.approx(
         single[f"val_{metric}"], abs=tolerance
     )
-    assert parallel["train_loss"] == pytest.approx(single["train_loss"], abs=0.3)
+    # The training loss is not compared with the single run's: in train mode each
+    # process batch-normalises its half of the batch, so that figure is higher
+    # by an amount that depends on the problem's data (0.23 to 0.39 higher in
+    # four seeds of a ten-digit problem). It must still have fallen while training.
+    first, *_, last = parallel["epochs"]
+    assert last["train_loss"] < first["train_loss"]
     # One process wrote the outputs, once: one line per epoch, one model.
     assert result.stdout.count("epoch 1/3") == 1
     model, _, metadata = load_checkpoint(parallel_artifacts / "models" / "model.pt")
