@@ -17,7 +17,7 @@ own quality alert over the stored logs instead (cicd/docs/operate.md).
 
 from typing import Any
 
-from {{ cookiecutter.package_name }}.quality import MIN_LABELLED
+from {{ cookiecutter.package_name }}.quality import MIN_LABELLED, clears_bar
 
 
 def quality_alert(online: dict[str, Any], evaluation: dict[str, Any]) -> str | None:
@@ -27,16 +27,13 @@ def quality_alert(online: dict[str, Any], evaluation: dict[str, Any]) -> str | N
     value, labelled = production.get(metric), production.get("labelled", 0)
     if value is None or labelled < MIN_LABELLED or "bar" not in evaluation:
         return None
-    bar = evaluation["bar"]
-    if online.get("higher_is_better"):
-        limit, failed = bar, value < bar
-    else:
-        limit = bar * evaluation["baseline"][metric]
-        failed = value > limit
-    if not failed:
+    bar, baseline = evaluation["bar"], evaluation["baseline"][metric]
+    if clears_bar(metric, value, baseline, bar):
         return None
+    limit = bar if online.get("higher_is_better") else bar * baseline
     figures = f"{metric} {value:.3f} on {labelled} labelled"
-    return f"quality alert: online {figures}, limit {limit:.3f}"
+    limits = f"limit {limit:.3f}, baseline {baseline:.3f}"
+    return f"quality alert: online {figures}, {limits}"
 
 
 def retrain_reasons(

@@ -39,6 +39,12 @@ def test_a_quality_alert_needs_enough_feedback_and_follows_the_metric():
     assert retrain_reasons("alerts", {}, online(5.0, metric="mae"), EVALUATION) == []
     (alert,) = retrain_reasons("alerts", {}, online(7.0, metric="mae"), EVALUATION)
     assert "limit 6.000" in alert
+    # Classification, as training's gate: over the bar is not enough when the
+    # majority class scores as much (quality.passes).
+    lenient = {"bar": 0.3, "baseline": {"accuracy": 0.4}}
+    (alert,) = retrain_reasons("alerts", {}, online(0.35), lenient)
+    assert "limit 0.300, baseline 0.400" in alert
+    assert retrain_reasons("alerts", {}, online(0.45), lenient) == []
 
 
 def test_the_stage_record_keeps_models_by_content_and_every_change(tmp_path):
