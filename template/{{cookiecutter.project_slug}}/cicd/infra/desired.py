@@ -32,15 +32,12 @@ SERVER_KEYS = {
     "floating_ip",
     "cloud_init",
     "github_runner",
-    "mlflow_server",
 }
 # The label every CI job of this project asks for (copier's ci_runs_on).
 CI_LABEL = f"{PROJECT_ID}-ci"
 # The repository variable every CI job's `if:` reads: set once the file's runner VM
 # is made, so that jobs are skipped, not left queued, while no runner exists.
 RUNNER_READY_VARIABLE = "CI_RUNNER_READY"
-# The object-store bucket of the MLflow server's artifacts and database backups.
-TRACKER_BUCKET = f"{PROJECT_ID}-mlflow"
 
 
 class InfraFileError(ValueError):
@@ -55,7 +52,6 @@ class Server:
     floating_ip: bool
     cloud_init: str  # the file's name in cloud_init/
     github_runner: bool = False  # registered as the repository's CI runner
-    mlflow_server: bool = False  # runs the team's MLflow server (port 5000)
 
 
 @dataclass(frozen=True)
@@ -108,6 +104,12 @@ def _whole(value: Any, where: str, low: int, high: int) -> int:
 
 def _server(name: str, spec: Any, groups: dict[str, Any]) -> Server:
     spec = _mapping(spec, f"servers.{name}")
+    if spec.get("mlflow_server"):
+        raise InfraFileError(
+            f"servers.{name}: mlflow_server is gone: the MLflow server runs on the "
+            "platform VM's cluster now (cicd/docs/kubernetes.md, 'MLflow'); back up "
+            "its database, then remove this server from the file"
+        )
     unknown = set(spec) - SERVER_KEYS
     if unknown:
         raise InfraFileError(f"servers.{name}: unknown key(s) {sorted(unknown)}")
@@ -127,7 +129,6 @@ def _server(name: str, spec: Any, groups: dict[str, Any]) -> Server:
         bool(spec.get("floating_ip", False)),
         cloud_init,
         bool(spec.get("github_runner", False)),
-        bool(spec.get("mlflow_server", False)),
     )
 
 

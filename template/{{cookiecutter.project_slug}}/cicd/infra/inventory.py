@@ -2,9 +2,9 @@
 `nox -s infra -- configure` (cicd/infra/ansible/site.yml).
 
 Groups: `infra` (every VM), one per server of resources.yml (`platform`,
-`ci_runner`, ...), and one per function: `github_runners`, `mlflow_servers`. A VM
-with a floating IP is reached at it; one without, through the first VM that has
-one (SSH ProxyJump), as `cc`, the login Chameleon's VMs are made with.
+`ci_runner`, ...), and one per function: `github_runners`. A VM with a floating
+IP is reached at it; one without, through the first VM that has one (SSH
+ProxyJump), as `cc`, the login Chameleon's VMs are made with.
 """
 
 from typing import Any
@@ -40,7 +40,6 @@ def inventory(desired: Desired, found: Existing) -> dict[str, Any]:
     groups: dict[str, Any] = {
         "infra": {"hosts": hosts, "vars": {"ansible_user": SSH_USER}},
         "github_runners": {"hosts": {s.name: {} for s in made if s.github_runner}},
-        "mlflow_servers": {"hosts": {s.name: {} for s in made if s.mlflow_server}},
     }
     for server in made:
         groups[group_name(server.name)] = {"hosts": {server.name: {}}}

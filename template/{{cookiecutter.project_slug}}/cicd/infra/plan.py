@@ -19,7 +19,6 @@ from .desired import (
     CI_LABEL,
     LEASE_NAME,
     RUNNER_READY_VARIABLE,
-    TRACKER_BUCKET,
     Desired,
 )
 
@@ -124,8 +123,6 @@ def server_steps(desired: Desired, existing: Existing) -> list[Step]:
             }
             if server.github_runner:
                 details["github_runner"] = CI_LABEL
-            if server.mlflow_server:
-                details["mlflow_server"] = f"s3://{TRACKER_BUCKET}"
             steps.append(Step("create", "server", server.name, details))
         address = existing.floating_ips.get(server.name)
         if server.floating_ip and address is None:

@@ -1,12 +1,9 @@
 """The user-data of an infra VM: its cloud_init/ file, plus for the CI runner VM
-(`github_runner: true` in resources.yml) the files that register it, and for the
-MLflow server (`mlflow_server: true`) the files that start it.
+(`github_runner: true` in resources.yml) the files that register it.
 
 The runner's scripts are the GPU nodes' installer (cicd/runner/node/) and
-cicd/infra/node/register-runner.sh; the tracker's are cicd/infra/node/
-start-mlflow.sh and mlflow_db.py. Scripts are checked by shellcheck (and ruff).
-The secrets (the registration token, the object store's secret key) are written
-to root-only files, and a plan shows a placeholder instead.
+cicd/infra/node/register-runner.sh, checked by shellcheck. The registration
+token is written to a root-only file, and a plan shows a placeholder instead.
 """
 
 from dataclasses import dataclass
@@ -74,33 +71,3 @@ def user_data(base: str, runner: CiRunner | None, token: Secret | None) -> str:
         return base
     files = runner_files(runner, token)
     return extended(base, files, "/opt/ci-runner/register-runner.sh")
-
-
-def tracker_files(bucket: str, store: dict[str, Secret] | None) -> list[dict[str, str]]:
-    """The MLflow server's start script, its database backup tool and settings
-    (``store`` None: placeholders, for a plan or a schema check)."""
-    names = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-    if store is None:
-        settings = "".join(f"{name}={PLACEHOLDER}\n" for name in names)
-    else:
-        settings = env_file({name: store[name].value for name in names})
-    # MLflow names the S3 endpoint its own way; boto3 reads AWS_ENDPOINT_URL.
-    endpoint = store["AWS_ENDPOINT_URL"].value if store else PLACEHOLDER
-    return [
-        script("/opt/mlflow/start-mlflow.sh", INFRA_NODE / "start-mlflow.sh"),
-        written("/opt/mlflow/mlflow_db.py", (INFRA_NODE / "mlflow_db.py").read_text()),
-        written(
-            "/opt/mlflow/requirements.txt",
-            (INFRA_NODE / "mlflow-requirements.txt").read_text(),
-        ),
-        written(
-            "/etc/mlflow/mlflow.env",
-            f"TRACKER_BUCKET={bucket}\nMLFLOW_S3_ENDPOINT_URL={endpoint}\n{settings}",
-            "0600",
-        ),
-    ]
-
-
-def with_tracker(base: str, bucket: str, store: dict[str, Secret] | None) -> str:
-    """``base`` that also makes the VM the team's MLflow server."""
-    return extended(base, tracker_files(bucket, store), "/opt/mlflow/start-mlflow.sh")

@@ -3,7 +3,7 @@
 Chameleon: an OpenStack application credential (the `OS_*` variables of the
 openrc file Chameleon's dashboard offers). GitHub: a token that may manage the
 repository's self-hosted runners (RUNNER_ADMIN_TOKEN). The object store: the S3
-endpoint and EC2-style credentials (AWS_*), which the tracker's server needs.
+endpoint and EC2-style credentials (AWS_*), for the buckets `up` makes.
 """
 
 import json

@@ -35,9 +35,6 @@ def test_the_shipped_file_names_everything_after_the_project():
     assert [server.name for server in desired.servers] == [
         named("platform"),
         named("ci-runner"),
-{%- if cookiecutter.tracker == 'mlflow' %}
-        named("tracker"),  # the team's MLflow server
-{%- endif %}
     ]
     assert desired.buckets[0] == named("data")  # the data room's DATA_BUCKET default
     assert all(name.startswith(named("")) for name in desired.security_groups)
@@ -76,21 +73,18 @@ def test_ci_runner_ready_follows_the_runner_vm():
     assert teardown(ready)[0] == Step("delete", "github_variable", "CI_RUNNER_READY")
 
 
-def test_an_mlflow_server_is_planned_with_its_bucket():
+def test_a_tracker_vm_of_an_older_file_is_refused_by_name():
+    # MLflow moved from a VM of its own to the cluster (cicd/k8s/base/tracker):
+    # a file that still asks for the VM is refused before anything is made.
     shipped = document()
-    shipped["reservation"]["instances"] = 3
-    shipped["security_groups"]["tracker"] = [22, 5000]
     shipped["servers"]["tracker"] = {
         "os_image": "CC-Ubuntu24.04",
-        "security_groups": ["tracker"],
-        "floating_ip": True,
+        "security_groups": ["platform"],
+        "cloud_init": "base.yaml",
         "mlflow_server": True,
     }
-    steps = plan(parse(shipped), Existing())
-    (server,) = [s for s in steps if (s.kind, s.name) == ("server", named("tracker"))]
-    assert server.details["mlflow_server"] == f"s3://{named('mlflow')}"
-    others = [s for s in steps if s.kind == "server" and s.name != named("tracker")]
-    assert not any("mlflow_server" in s.details for s in others)
+    with pytest.raises(InfraFileError, match=r"servers\.tracker.*mlflow_server"):
+        parse(shipped)
 
 
 def test_buckets_are_made_never_deleted_by_up_and_kept_by_down_when_they_hold_data():
@@ -135,7 +129,9 @@ def test_the_inventory_reaches_each_vm_at_its_floating_ip_or_through_one():
     assert list(groups["ci_runner"]["hosts"]) == [runner]
     assert list(groups["github_runners"]["hosts"]) == [runner]
     # Only the VMs that exist: a server not made yet is in no group.
-    assert all(named("tracker") not in group["hosts"] for group in groups.values())
+    existing.servers.pop(runner)
+    groups = inventory(desired, existing)
+    assert all(runner not in group["hosts"] for group in groups.values())
 
 
 def test_what_exists_already_is_left_alone_and_what_is_gone_is_deleted():
