@@ -12,6 +12,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Every room, in the roles' order, from roles/ (the single source of ownership).
+ROOMS = tuple(
+    role["room"]
+    for role in sorted(
+        (yaml.safe_load(path.read_text()) for path in (ROOT / "roles").glob("*.yml")),
+        key=lambda role: role["order"],
+    )
+)
+
 # The problem kinds (copier.yml's `task` choices, the first the default) and the
 # module of the shared package that implements each.
 KIND_MODULES = {

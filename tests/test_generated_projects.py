@@ -25,6 +25,7 @@ import yaml
 from conftest import (
     KIND_SCENARIOS,
     MLFLOW_SCENARIO,
+    ROOMS,
     SCENARIOS,
     answers_of,
     run_nox,
@@ -36,7 +37,6 @@ from conftest import (
 # on any pytest-xdist worker, and these are most of the suite's time.
 pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
-ROOMS = ("data", "training", "serving", "monitoring", "cicd")
 WHOLE_SUITE = tuple(KIND_SCENARIOS.values())
 TEAM_VARIANTS = tuple(name for name in SCENARIOS if name not in WHOLE_SUITE)
 # task -> the scenario its pipeline runs in. The image kind's is the accented name

@@ -20,9 +20,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import KIND_SCENARIOS, answers_of
+from conftest import KIND_SCENARIOS, ROOMS, answers_of
 
-ROOMS = ("data", "training", "serving", "monitoring", "cicd")
 # What rooms may import from the shared package.
 INTERFACE = {
     "problem",
