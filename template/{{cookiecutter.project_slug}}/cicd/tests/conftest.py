@@ -21,12 +21,14 @@ def real_kubectl() -> str:
 
 @pytest.fixture
 def k8s_copy(tmp_path, monkeypatch) -> Path:
-    """The manifests copied (with the monitoring room's files production
-    renders), so that records written by a test stay in the test."""
+    """The manifests copied (with the monitoring and data rooms' files
+    production renders), so that records written by a test stay in the test."""
     from cicd import manifests
 
     root = manifests.ROOT.parent.parent
     shutil.copytree(manifests.ROOT, tmp_path / "cicd" / "k8s")
     shutil.copytree(root / "monitoring", tmp_path / "monitoring")
+    studio = Path("data") / "label_studio_server"
+    shutil.copytree(root / studio, tmp_path / studio)
     monkeypatch.setattr(manifests, "ROOT", tmp_path / "cicd" / "k8s")
     return tmp_path

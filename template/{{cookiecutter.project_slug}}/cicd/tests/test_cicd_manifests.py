@@ -162,7 +162,12 @@ def test_copy_promotes_a_record_and_show_prints_it(k8s_copy, capsys):
 def test_production_retrains_daily_and_on_an_alert_with_argo_workflows():
     production = manifests.by_name("production")
     namespace = production["Deployment/predictor"]["metadata"]["namespace"]
-    crons = {k: o for k, o in production.items() if k.startswith("CronWorkflow/")}
+    crons = {
+        k: o
+        for k, o in production.items()
+        if k.startswith("CronWorkflow/")
+        and o["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] != "label-sync"
+    }
     triggers = {
         name: cron["spec"]["workflowSpec"]["arguments"]["parameters"][0]["value"]
         for name, cron in crons.items()
@@ -186,6 +191,42 @@ def test_production_retrains_daily_and_on_an_alert_with_argo_workflows():
     assert manifests.workflow_problems(list(production.values())) == []
     # Only production runs them: staging is no second trigger.
     assert not any(k.startswith("CronWorkflow/") for k in manifests.by_name("staging"))
+
+
+def test_production_runs_label_studio_and_syncs_it_daily():
+    production = manifests.by_name("production")
+    studio = manifests.ROOT.parent.parent / "data" / "label_studio_server"
+    # The pod installs the version the data room's tests run against.
+    maps = {k.split("/")[1]: o for k, o in production.items() if k.startswith("Conf")}
+    by_given_name = {name.rsplit("-", 1)[0]: o for name, o in maps.items()}
+    pinned = (studio / "requirements.txt").read_text()
+    assert by_given_name["label-studio-files"]["data"] == {"requirements.txt": pinned}
+    deployment = production["Deployment/label-studio"]
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert "-r /label-studio/requirements.txt" in container["args"][0]
+    mounted = {v["name"]: v for v in pod["volumes"]}
+    assert mounted["files"]["configMap"]["name"] in maps  # by its hashed name
+    claim = mounted["data"]["persistentVolumeClaim"]["claimName"]
+    assert f"PersistentVolumeClaim/{claim}" in production
+    assert container["envFrom"] == [{"secretRef": {"name": "label-studio"}}]
+    service = production["Service/label-studio"]["spec"]
+    assert service["type"] == "LoadBalancer" and service["ports"][0]["port"] == 8080
+    # label-sync: sample the stored logs, import, export and send the labels,
+    # against this Label Studio and production's own service.
+    cron = production["CronWorkflow/label-sync"]
+    assert cron["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] == "label-sync"
+    (step,) = production["WorkflowTemplate/label-sync"]["spec"]["templates"]
+    script = step["container"]["command"][2]
+    assert manifests.modules_run(step["container"]) == ["data.labelling"] * 3
+    for command in ("sample --stored production", "push", "pull --stored production"):
+        assert f"python -m data.labelling {command}" in script
+    assert "--url http://predictor " in script and "Service/predictor" in production
+    env = {e["name"]: e for e in step["container"]["env"]}
+    assert env["LABEL_STUDIO_URL"]["value"] == "http://label-studio:8080"
+    token = env["LABEL_STUDIO_API_KEY"]["valueFrom"]["secretKeyRef"]
+    assert token == {"name": "label-studio", "key": "LABEL_STUDIO_USER_TOKEN"}
+    assert "Deployment/label-studio" not in manifests.by_name("staging")
 
 
 def test_broken_workflows_are_refused_before_a_cluster_sees_them():

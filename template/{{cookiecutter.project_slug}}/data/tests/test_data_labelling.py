@@ -4,10 +4,20 @@ Label Studio tasks, and a Label Studio export's labels sent back as feedback."""
 import json
 import re
 
-from {{ cookiecutter.package_name }} import paths, problem
+import pytest
+
+from {{ cookiecutter.package_name }} import local_servers, paths, problem
+from {{ cookiecutter.package_name }}.object_store import (
+    INPUT_LOG,
+    PREDICTION_LOG,
+    ObjectStore,
+    shipped_log_prefix,
+)
 
 from data import labelling
 from data.labelled import latest_by_id
+from data.labelling import label_studio
+from data.labelling.label_studio import LabelStudio, LabelStudioError
 
 
 def prediction(key: str, answer, probability: float | None = None) -> dict:
@@ -95,7 +105,7 @@ def exported(prediction_id: str, *answers, cancelled: bool = False) -> dict:
 
 
 def test_labels_go_back_as_feedback_and_refused_ones_are_listed(
-    stages, tmp_path, capsys
+    stages, artifacts, tmp_path, capsys
 ):
     service, _ = stages
     export = tmp_path / "export.json"
@@ -118,3 +128,51 @@ def test_labels_go_back_as_feedback_and_refused_ones_are_listed(
     printed = capsys.readouterr().out
     assert "labels sent: 2, not labelled: 2" in printed
     assert f"refused: {'b' * 32}: 'refuse me' (status 400)" in printed
+
+
+def test_sample_reads_a_stages_logs_from_the_object_store(bucket, tmp_path, capsys):
+    ids = [f"{n:032x}" for n in range(3)]
+    examples = problem.synthetic_source(3, seed=2).examples[:3]
+    spec = problem.read_spec(paths.contracts_dir())
+    served = list(zip(ids, examples, strict=True))
+    logs = {
+        PREDICTION_LOG: [prediction(key, e.target) for key, e in served],
+        INPUT_LOG: [
+            {"id": key, "input": problem.request_payload(spec, e.input)}
+            for key, e in served
+        ],
+    }
+    store = ObjectStore.from_env()
+    store.ensure_bucket()
+    for log, records in logs.items():
+        for stage, chosen in (("production", records[:2]), ("canary", records[2:])):
+            part = tmp_path / f"{log}-{stage}.jsonl"
+            write_lines(part, chosen)
+            key = f"{shipped_log_prefix(log, stage)}2027-03-01/20270301T000000Z-a"
+            store.upload(part, key + ".jsonl")
+    out = tmp_path / "labelling"
+    picking = ["sample", "--stored", "production", "--low-confidence", "0"]
+    assert labelling.main([*picking, "--out", str(out)]) == 0
+    tasks = json.loads((out / "tasks.json").read_text())
+    # Production's two answered inputs; the canary's is another stage's.
+    assert sorted(task["data"]["prediction_id"] for task in tasks) == ids[:2]
+    assert "2 tasks for labelling" in capsys.readouterr().out
+
+
+def test_label_studio_calls_say_what_is_missing_or_unreachable(
+    artifacts, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv(label_studio.TOKEN_VARIABLE, raising=False)
+    with pytest.raises(LabelStudioError, match=label_studio.TOKEN_VARIABLE):
+        LabelStudio("http://127.0.0.1:8080")
+    monkeypatch.delenv(label_studio.URL_VARIABLE, raising=False)
+    with pytest.raises(SystemExit):
+        labelling.main(["push"])
+    assert "--label-studio or LABEL_STUDIO_URL is needed" in capsys.readouterr().err
+
+    monkeypatch.setenv(label_studio.TOKEN_VARIABLE, "a-token")
+    out = tmp_path / "labelling"
+    assert labelling.main(["sample", "--out", str(out)]) == 0
+    nobody = f"http://127.0.0.1:{local_servers.free_port()}"
+    assert labelling.main(["push", "--label-studio", nobody, "--tasks", str(out)]) == 2
+    assert f"cannot reach Label Studio at {nobody}" in capsys.readouterr().err
