@@ -75,8 +75,29 @@ def lint(session: nox.Session) -> None:
 LABEL_STUDIO = "data/label_studio_server"
 
 
+# The data room's tests that talk to a real Label Studio.
+LABEL_STUDIO_TESTS = "data/tests/test_data_label_studio.py"
+
+
 def label_studio_program(session: nox.Session) -> str:
     return str(room_envs.ensure(LABEL_STUDIO, log=session.log) / "label-studio")
+
+
+def label_studio_tests_chosen(session: nox.Session, pytest_args: list[str]) -> bool:
+    """Whether this run selects the tests that need a real Label Studio, as
+    pytest's own collection says (slow ones, a -k or -m of the member's): only
+    then is it installed."""
+    python = str(room_envs.ensure("data", log=session.log) / "python")
+    collect = ("-m", "pytest", "data/tests", "--collect-only", "-q", *pytest_args)
+    listed = session.run(
+        python,
+        *collect,
+        env=room_env(),
+        external=True,
+        silent=True,
+        success_codes=[0, 5],  # 5: nothing selected
+    )
+    return LABEL_STUDIO_TESTS in (listed or "")
 
 
 # `-- --slow` asks `nox -s tests` for the tests marked slow as well (benchmarks,
@@ -123,12 +144,13 @@ def tests(session: nox.Session) -> None:
     for room in rooms:
         # The serving benchmark's tests drive traffic with the data room's tool;
         # the alert rules' unit tests run Prometheus's promtool; the labelling
-        # tests a Label Studio server, whose install (1 GB) only slow runs pay.
+        # tests a Label Studio server, whose install (1 GB) only runs that
+        # select them pay.
         extra = {"TRAFFIC_PYTHON": traffic_python()} if room == "serving" else {}
         if room == "monitoring":
             promtool = debian_tools.find_or_fetch("promtool", session.log)
             extra = {"PROMTOOL": promtool or ""}
-        if room == "data" and wants_slow_tests(session.posargs):
+        if room == "data" and label_studio_tests_chosen(session, pytest_args):
             extra = {"LABEL_STUDIO": label_studio_program(session)}
         run_in(
             session,

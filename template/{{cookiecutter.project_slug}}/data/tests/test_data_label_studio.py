@@ -2,10 +2,11 @@
 against a Label Studio server started here, a labeller's answers given through
 the same API its interface uses, and the labels sent on to the service.
 
-`nox -s tests -- data --slow` (and CI) installs Label Studio in an environment
-of its own (data/label_studio_server/requirements.txt) and hands these tests
-its program (LABEL_STUDIO). Run directly, they use LABEL_STUDIO or the
-`label-studio` on PATH, and are skipped, saying so, without either.
+When a run selects them (`nox -s tests -- data --slow`, and CI), `nox -s
+tests` installs Label Studio in an environment of its own
+(data/label_studio_server/requirements.txt) and hands them its program
+(LABEL_STUDIO). Run directly, they use LABEL_STUDIO or the `label-studio` on
+PATH, and are skipped, saying so, without either.
 """
 
 import json
