@@ -73,8 +73,6 @@ def lint(session: nox.Session) -> None:
 # Label Studio's environment: the labelling server the data room's tests talk
 # to, which `nox -s label-studio` starts on a laptop (data/README.md).
 LABEL_STUDIO = "data/label_studio_server"
-
-
 # The data room's tests that talk to a real Label Studio.
 LABEL_STUDIO_TESTS = "data/tests/test_data_label_studio.py"
 
@@ -150,8 +148,11 @@ def tests(session: nox.Session) -> None:
         if room == "monitoring":
             promtool = debian_tools.find_or_fetch("promtool", session.log)
             extra = {"PROMTOOL": promtool or ""}
-        if room == "data" and label_studio_tests_chosen(session, pytest_args):
-            extra = {"LABEL_STUDIO": label_studio_program(session)}
+        # They are slow tests: a run that leaves slow ones out is not asked.
+        slow_may_run = not marker_selection(session.posargs)
+        if room == "data" and slow_may_run:
+            studio = label_studio_tests_chosen(session, pytest_args)
+            extra = {"LABEL_STUDIO": label_studio_program(session)} if studio else {}
         run_in(
             session,
             room,

@@ -21,6 +21,13 @@ from {{ cookiecutter.package_name }} import local_servers, problem
 from {{ cookiecutter.package_name }}.problem import Example, Source, Spec
 
 
+def write_lines(path: Path, records: list[dict]) -> Path:
+    """``records`` as a JSON-lines log at ``path`` (its folder made); the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
 @pytest.fixture
 def artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "artifacts"

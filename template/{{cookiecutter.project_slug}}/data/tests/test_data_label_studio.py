@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from conftest import write_lines
 
 from {{ cookiecutter.package_name }} import local_servers, paths, problem
 
@@ -46,11 +47,6 @@ def studio(tmp_path_factory) -> Iterator[str]:
 @pytest.fixture
 def token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(label_studio.TOKEN_VARIABLE, TOKEN)
-
-
-def write_lines(path, records) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(record) + "\n" for record in records))
 
 
 def served(count: int) -> dict[str, problem.Example]:

@@ -4,6 +4,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from conftest import write_lines
+
 from {{ cookiecutter.package_name }} import problem
 from {{ cookiecutter.package_name }}.object_store import ObjectStore, shipped_log_prefix
 from {{ cookiecutter.package_name }}.paths import dataset_dir
@@ -13,11 +15,6 @@ from data.cli import main
 from data.labelled import make_labelled_dataset
 from data.manifest import read_manifest
 from data.prepare import prepare
-
-
-def write_lines(path: Path, records: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(record) + "\n" for record in records))
-    return path
 
 
 def served_logs(tmp_path: Path, spec: problem.Spec) -> tuple[Path, Path, list]:

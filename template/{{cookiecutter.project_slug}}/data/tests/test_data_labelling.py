@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+from conftest import write_lines
 
 from {{ cookiecutter.package_name }} import local_servers, paths, problem
 from {{ cookiecutter.package_name }}.object_store import (
@@ -59,11 +60,6 @@ def test_a_value_close_to_the_answer_is_no_correction():
         by_id(predictions), feedback, {"near", "far"}, random_count=0, low_confidence=0
     )
     assert chosen == {"far": "a user said it was wrong"}
-
-
-def write_lines(path, records) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(record) + "\n" for record in records))
 
 
 def test_tasks_show_what_the_labelling_interface_names(artifacts, tmp_path):
