@@ -9,6 +9,7 @@ from {{ cookiecutter.package_name }} import problem
 
 from ..labelled import latest_by_id
 from ..production_traffic import post
+from .label_studio import read_tasks
 
 
 def answer_of(exported: dict[str, Any]) -> Any | None:
@@ -41,7 +42,7 @@ def send_answers(
     was sent already (``delivered``: `delivered_labels`); what happened."""
     delivered = delivered or {}
     sent, refused, unlabelled, again = 0, [], 0, 0
-    for exported in json.loads(export.read_text()):
+    for exported in read_tasks(export):
         answer = answer_of(exported)
         prediction_id = (exported.get("data") or {}).get("prediction_id")
         if answer is None or not prediction_id:

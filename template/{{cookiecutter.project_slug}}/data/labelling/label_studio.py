@@ -106,11 +106,20 @@ class LabelStudio:
         return self.call("GET", path, exportType="JSON", download_all_tasks="true")
 
 
+def read_tasks(path: Path) -> list[dict[str, Any]]:
+    """The tasks of a file in Label Studio's JSON format (its import or export):
+    a list of objects, or a `LabelStudioError` saying the file is not one."""
+    tasks = json.loads(path.read_text())
+    if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
+        raise LabelStudioError(f"{path} is not a JSON list of Label Studio tasks")
+    return tasks
+
+
 def push(client: LabelStudio, title: str, folder: Path) -> tuple[int, int]:
     """Import the tasks `sample` wrote in ``folder`` into the project, but for
     the inputs it holds already; (imported, already there)."""
     config = (folder / "config.xml").read_text()
-    tasks = json.loads((folder / "tasks.json").read_text())
+    tasks = read_tasks(folder / "tasks.json")
     project = client.project(title, config)
     present = {task["data"].get("prediction_id") for task in client.export(project)}
     new = [task for task in tasks if task["data"]["prediction_id"] not in present]

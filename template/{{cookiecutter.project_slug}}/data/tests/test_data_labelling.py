@@ -172,3 +172,23 @@ def test_label_studio_calls_say_what_is_missing_or_unreachable(
     nobody = f"http://127.0.0.1:{local_servers.free_port()}"
     assert labelling.main(["push", "--label-studio", nobody, "--tasks", str(out)]) == 2
     assert f"cannot reach Label Studio at {nobody}" in capsys.readouterr().err
+
+
+def test_files_that_are_not_label_studio_tasks_are_refused_and_nothing_is_sent(
+    stages, artifacts, tmp_path, monkeypatch, capsys
+):
+    service, _ = stages
+    monkeypatch.setenv(label_studio.TOKEN_VARIABLE, "a-token")
+    nobody = f"http://127.0.0.1:{local_servers.free_port()}"
+    for text in ('{"id": 1, "data": {}}', '[1, "task"]'):
+        export = tmp_path / "export.json"
+        export.write_text(text)
+        assert labelling.main(["answers", str(export), "--url", service.url]) == 2
+        assert "is not a JSON list of Label Studio tasks" in capsys.readouterr().err
+        out = tmp_path / "labelling"
+        assert labelling.main(["sample", "--out", str(out)]) == 0
+        (out / "tasks.json").write_text(text)
+        pushing = ["push", "--label-studio", nobody, "--tasks", str(out)]
+        assert labelling.main(pushing) == 2
+        assert "is not a JSON list of Label Studio tasks" in capsys.readouterr().err
+    assert service.feedback == []
